@@ -1,0 +1,29 @@
+# The README's two commands. Each creates .venv on first use and installs the project
+# into it with the pins in constraints.txt (CPU torch from this workplace's disk).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.xtd10-installed
+
+.PHONY: run test lint clean-venv
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[all,dev]"
+	touch $(STAMP)
+
+## Main job: the embedded default (offline).
+run: $(STAMP)
+	$(BIN)/xtd10 demo
+
+## Lint and the whole test suite.
+test: $(STAMP)
+	$(BIN)/ruff check xtd10 tests benchmark
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check xtd10 tests benchmark
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,30 @@
+"""XTD10 toolkit: load, score, rank and extend the XTD10 multilingual retrieval test set.
+
+Heavy submodules (``datasets``, torch) are imported lazily so that ``import xtd10`` and
+the CLI start quickly.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+from xtd10.languages import XTD10_CODES, get_language, normalize_language
+
+if TYPE_CHECKING:
+    from xtd10.data import load, load_frame
+
+_LAZY = {"load": "xtd10.data", "load_frame": "xtd10.data"}
+_SUBMODULES = {"data", "encoders", "benchmark", "leaderboard", "crowd", "baseline"}
+
+__all__ = ["XTD10_CODES", "__version__", "get_language", "load", "load_frame", "normalize_language"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return import_module(f"xtd10.{name}")
+    raise AttributeError(f"module 'xtd10' has no attribute {name!r}")

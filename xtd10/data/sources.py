@@ -1,0 +1,169 @@
+"""Where the caption files come from: a local directory or the pinned upstream over HTTPS.
+
+Choice order: the explicit argument, then ``XTD10_SOURCE`` (a directory or a base URL),
+then the upstream repository at the pinned commit. Both kinds expose the same thing: a
+local, verified path for each upstream-relative file name, and a revision string that
+result files record so that numbers from different data can never be mixed unnoticed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xtd10.data.cache import cache_dir, cache_root
+from xtd10.data.http import RetryPolicy, download
+from xtd10.data.reading import decode_text
+from xtd10.data.upstream import UPSTREAM_BASE_URL, UPSTREAM_COMMIT, UPSTREAM_SHA256
+from xtd10.errors import SourceError
+from xtd10.files import sha256_file
+from xtd10.languages import REGISTRY, Language, LanguageRegistry
+
+log = logging.getLogger(__name__)
+
+EXTRA_LANGUAGES_FILE = "languages.json"
+
+
+class Source:
+    """Common behaviour of caption sources."""
+
+    kind: str = "abstract"
+    location: str = ""
+
+    def path(self, relpath: str) -> Path:
+        """A local, verified copy of the upstream-relative file ``relpath``."""
+        raise NotImplementedError
+
+    def has(self, relpath: str) -> bool:
+        raise NotImplementedError
+
+    def extra_languages(self) -> list[Language]:
+        return []
+
+    @functools.cached_property
+    def registry(self) -> LanguageRegistry:
+        """Built-in languages plus any this source adds (``languages.json``)."""
+        extra = self.extra_languages()
+        return REGISTRY.with_extra(extra) if extra else REGISTRY
+
+    def file_hashes(self, relpaths: list[str]) -> dict[str, str]:
+        return {rel: sha256_file(self.path(rel)) for rel in relpaths}
+
+    def revision(self, relpaths: list[str]) -> str:
+        """``UPSTREAM_COMMIT`` when every file is byte-identical to the pinned release,
+        otherwise ``local-<fingerprint>`` derived from the files' hashes."""
+        hashes = self.file_hashes(relpaths)
+        if all(UPSTREAM_SHA256.get(rel) == digest for rel, digest in hashes.items()):
+            return UPSTREAM_COMMIT
+        joined = "\n".join(f"{rel} {digest}" for rel, digest in sorted(hashes.items()))
+        return "local-" + hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "location": self.location}
+
+
+@dataclass(eq=False)
+class LocalSource(Source):
+    """A directory in the upstream layout (``XTD10/``, ``MIC/``, ``STAIR/``)."""
+
+    root: Path
+    kind: str = field(default="local", init=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).expanduser().resolve()
+        if not self.root.is_dir():
+            raise SourceError(f"XTD10 source directory {self.root} does not exist")
+        self.location = str(self.root)
+
+    def path(self, relpath: str) -> Path:
+        candidate = (self.root / relpath).resolve()
+        if self.root not in candidate.parents:
+            raise SourceError(f"{relpath!r} points outside the source directory {self.root}")
+        if not candidate.is_file():
+            raise SourceError(f"{candidate}: missing from the XTD10 source directory {self.root}")
+        return candidate
+
+    def has(self, relpath: str) -> bool:
+        return (self.root / relpath).is_file()
+
+    def extra_languages(self) -> list[Language]:
+        manifest = self.root / EXTRA_LANGUAGES_FILE
+        if not manifest.is_file():
+            return []
+        return parse_language_manifest(manifest)
+
+
+@dataclass(eq=False)
+class UrlSource(Source):
+    """Files fetched over HTTP(S) below ``base_url`` and cached.
+
+    Files named in the pinned release are verified against its checksums whatever the
+    base URL (a mirror must serve the same bytes); other files are accepted as served.
+    """
+
+    base_url: str = UPSTREAM_BASE_URL
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    kind: str = field(default="url", init=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.location = self.base_url
+
+    @property
+    def cache_dir(self) -> Path:
+        if self.base_url == UPSTREAM_BASE_URL:
+            key = UPSTREAM_COMMIT
+        else:
+            key = "url-" + hashlib.sha256(self.base_url.encode()).hexdigest()[:16]
+        return cache_root() / "sources" / key
+
+    def path(self, relpath: str) -> Path:
+        if relpath.startswith(("/", "\\")) or ".." in Path(relpath).parts:
+            raise SourceError(f"refusing unsafe source path {relpath!r}")
+        dest = self.cache_dir / relpath
+        cache_dir("sources")
+        return download(f"{self.base_url}/{relpath}", dest, sha256=UPSTREAM_SHA256.get(relpath),
+                        retry=self.retry)
+
+    def has(self, relpath: str) -> bool:
+        return relpath in UPSTREAM_SHA256 or (self.cache_dir / relpath).is_file()
+
+    def cached(self) -> dict[str, bool]:
+        """Which pinned files are already in the cache (``xtd10 data info``)."""
+        return {rel: (self.cache_dir / rel).is_file() for rel in UPSTREAM_SHA256}
+
+
+def parse_language_manifest(path: Path) -> list[Language]:
+    """Languages added to a source directory (written by ``xtd10 crowd promote``)."""
+    try:
+        entries = json.loads(decode_text(path.read_bytes(), str(path)))
+    except json.JSONDecodeError as err:
+        raise SourceError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+    if not isinstance(entries, list):
+        raise SourceError(f"{path}: expected a JSON list of language entries")
+    out = []
+    for number, entry in enumerate(entries):
+        try:
+            out.append(Language.from_dict(entry))
+        except (TypeError, ValueError) as err:
+            raise SourceError(f"{path}: entry {number}: {err}") from None
+    return out
+
+
+def resolve_source(source: str | os.PathLike | Source | None = None) -> Source:
+    """The explicit ``source``, else ``XTD10_SOURCE``, else the pinned upstream."""
+    if isinstance(source, Source):
+        return source
+    if source is None:
+        source = os.environ.get("XTD10_SOURCE") or None
+    if source is None:
+        return UrlSource()
+    text = str(source)
+    if text.startswith(("http://", "https://")):
+        return UrlSource(base_url=text)
+    return LocalSource(Path(text))
