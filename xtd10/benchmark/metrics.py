@@ -1,0 +1,236 @@
+"""Retrieval metrics from a similarity matrix, with ties broken against the correct item.
+
+Why pessimistic ties: a degenerate encoder that maps everything to one vector would
+otherwise score perfectly (every item tied at the top). So a relevant item tied with
+irrelevant ones is ranked *after* all of them; ties among relevant items do not matter.
+
+Everything is derived from two per-query quantities, so that bootstrap resampling and
+paired comparisons only touch small 1-D arrays:
+
+* ``ranks``: the 1-based rank of the first relevant item (``R@k``, ``MedR``, ``MeanR``,
+  ``MRR`` follow from it);
+* ``ndcg``: the per-query nDCG@10 with binary relevance (equal to ``1/log2(1+rank)``
+  when a query has exactly one relevant item).
+
+Large problems go through :func:`chunked_query_stats`, which scores blocks of queries
+against the gallery and never holds the full score matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from xtd10.errors import XTD10Error
+
+DEFAULT_KS = (1, 5, 10)
+NDCG_DEPTH = 10
+METRIC_ORDER = ("R@1", "R@5", "R@10", "MedR", "MeanR", "MRR", "nDCG@10")
+
+
+class MetricsError(XTD10Error):
+    """Scores or positives that cannot describe a retrieval problem."""
+
+
+Positives = np.ndarray | Sequence[Sequence[int]] | Sequence[np.ndarray]
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    """Per-query outcome of a retrieval run: all metrics and bootstraps start here."""
+
+    ranks: np.ndarray  # int64 (n,), 1-based rank of the first relevant item
+    ndcg: np.ndarray  # float64 (n,), nDCG@10 of each query
+
+    def __len__(self) -> int:
+        return int(self.ranks.shape[0])
+
+    def take(self, index: np.ndarray) -> QueryStats:
+        return QueryStats(self.ranks[index], self.ndcg[index])
+
+
+def _positive_matrix(positives: Positives, n_queries: int, n_gallery: int) -> tuple[np.ndarray, np.ndarray]:
+    """(index matrix padded with 0, validity mask), shape (n_queries, max positives)."""
+    if isinstance(positives, np.ndarray) and positives.ndim == 1 and positives.dtype.kind in "iu":
+        lists = [np.asarray([p]) for p in positives]
+    else:
+        lists = [np.unique(np.asarray(p, dtype=np.int64).reshape(-1)) for p in positives]
+    if len(lists) != n_queries:
+        raise MetricsError(f"positives has {len(lists)} entries but there are {n_queries} queries")
+    width = max((len(p) for p in lists), default=1)
+    index = np.zeros((n_queries, max(width, 1)), dtype=np.int64)
+    mask = np.zeros_like(index, dtype=bool)
+    for row, items in enumerate(lists):
+        if len(items) == 0:
+            raise MetricsError(f"query {row} has no relevant gallery item")
+        if items.min() < 0 or items.max() >= n_gallery:
+            raise MetricsError(f"query {row}: relevant index out of range for a gallery of {n_gallery}")
+        index[row, : len(items)] = items
+        mask[row, : len(items)] = True
+    return index, mask
+
+
+def _ideal_dcg(n_relevant: np.ndarray) -> np.ndarray:
+    discounts = 1.0 / np.log2(np.arange(2, NDCG_DEPTH + 2))
+    cumulative = np.concatenate([[0.0], np.cumsum(discounts)])
+    return cumulative[np.minimum(n_relevant, NDCG_DEPTH)]
+
+
+def _block_stats(scores: np.ndarray, index: np.ndarray, mask: np.ndarray) -> QueryStats:
+    """Ranks and nDCG for one block of queries (rows of ``scores``)."""
+    n = scores.shape[0]
+    pos_scores = np.take_along_axis(scores, index, axis=1)
+    pos_scores = np.where(mask, pos_scores, -np.inf)
+    # For each relevant item r: how many gallery items score >= s_r, and how many of
+    # those are themselves relevant. The difference is the irrelevant items placed
+    # before r (pessimistic ties).
+    at_least = (scores[:, None, :] >= pos_scores[:, :, None]).sum(axis=2)
+    relevant_at_least = (pos_scores[:, None, :] >= pos_scores[:, :, None]).sum(axis=2)
+    irrelevant_before = np.where(mask, at_least - relevant_at_least, 0)
+    # Order the relevant items by score (descending); the k-th of them sits at rank
+    # k + (irrelevant items scoring at least as high).
+    order = np.argsort(-pos_scores, axis=1, kind="stable")
+    sorted_irrelevant = np.take_along_axis(irrelevant_before, order, axis=1)
+    sorted_mask = np.take_along_axis(mask, order, axis=1)
+    position = np.arange(1, index.shape[1] + 1)[None, :]
+    item_ranks = position + sorted_irrelevant
+    first_rank = item_ranks[:, 0]
+    gains = np.where(sorted_mask & (item_ranks <= NDCG_DEPTH), 1.0 / np.log2(item_ranks + 1.0), 0.0)
+    ndcg = gains.sum(axis=1) / _ideal_dcg(mask.sum(axis=1))
+    return QueryStats(first_rank.astype(np.int64).reshape(n), ndcg.astype(np.float64))
+
+
+def query_stats(scores: np.ndarray, positives: Positives) -> QueryStats:
+    """Per-query first-relevant rank and nDCG@10 for a full score matrix."""
+    scores = np.asarray(scores)
+    if scores.ndim != 2:
+        raise MetricsError(f"scores must be a 2-D (queries x gallery) matrix, got shape {scores.shape}")
+    if np.isnan(scores).any():
+        raise MetricsError("scores contain NaN")
+    index, mask = _positive_matrix(positives, scores.shape[0], scores.shape[1])
+    return chunked_query_stats(lambda start, stop: scores[start:stop], scores.shape[0], index, mask)
+
+
+def query_ranks(scores: np.ndarray, positives: Positives) -> np.ndarray:
+    """The 1-based rank of each query's first relevant item (ties against it)."""
+    return query_stats(scores, positives).ranks
+
+
+def chunked_query_stats(
+    score_block: Callable[[int, int], np.ndarray],
+    n_queries: int,
+    index: np.ndarray,
+    mask: np.ndarray,
+    *,
+    max_block_elements: int = 1 << 24,
+) -> QueryStats:
+    """Per-query stats, scoring ``score_block(start, stop)`` (rows start..stop) one block
+    at a time so memory stays bounded whatever the number of queries."""
+    if n_queries == 0:
+        return QueryStats(np.zeros(0, dtype=np.int64), np.zeros(0))
+    ranks = np.empty(n_queries, dtype=np.int64)
+    ndcg = np.empty(n_queries, dtype=np.float64)
+    start = 0
+    rows = None
+    while start < n_queries:
+        block = score_block(start, min(n_queries, start + (rows or 1)))
+        if rows is None:
+            # size blocks from the gallery width and the number of positives per query
+            width = block.shape[1] * max(1, index.shape[1])
+            rows = max(1, max_block_elements // max(1, width))
+            block = score_block(start, min(n_queries, start + rows))
+        stop = start + block.shape[0]
+        stats = _block_stats(block, index[start:stop], mask[start:stop])
+        ranks[start:stop] = stats.ranks
+        ndcg[start:stop] = stats.ndcg
+        start = stop
+    return QueryStats(ranks, ndcg)
+
+
+def embedding_query_stats(
+    queries: np.ndarray,
+    gallery: np.ndarray,
+    positives: Positives,
+    *,
+    max_block_elements: int = 1 << 24,
+) -> QueryStats:
+    """Per-query stats for dot-product retrieval of ``queries`` against ``gallery``,
+    computed block by block (the score matrix is never materialised in full)."""
+    if queries.ndim != 2 or gallery.ndim != 2 or queries.shape[1] != gallery.shape[1]:
+        raise MetricsError(f"embedding shapes do not match: queries {queries.shape}, gallery {gallery.shape}")
+    index, mask = _positive_matrix(positives, queries.shape[0], gallery.shape[0])
+    gallery_t = np.ascontiguousarray(gallery.T)
+    return chunked_query_stats(
+        lambda start, stop: queries[start:stop] @ gallery_t,
+        queries.shape[0],
+        index,
+        mask,
+        max_block_elements=max_block_elements,
+    )
+
+
+def metrics_from_stats(stats: QueryStats, ks: Sequence[int] = DEFAULT_KS) -> dict[str, float]:
+    """All summary metrics of one run (or one bootstrap resample)."""
+    ranks = stats.ranks
+    if len(ranks) == 0:
+        raise MetricsError("no queries to score")
+    out = {f"R@{k}": float(np.mean(ranks <= k)) for k in ks}
+    out["MedR"] = float(np.median(ranks))
+    out["MeanR"] = float(np.mean(ranks))
+    out["MRR"] = float(np.mean(1.0 / ranks))
+    out["nDCG@10"] = float(np.mean(stats.ndcg))
+    return out
+
+
+def compute_metrics(scores: np.ndarray, positives: Positives, ks: Sequence[int] = DEFAULT_KS) -> dict[str, float]:
+    """R@k (fractions), MedR, MeanR (1-based), MRR and nDCG@10 for a score matrix.
+
+    ``scores`` is (n_queries, n_gallery), higher = more similar. ``positives`` is an int
+    array with one relevant gallery index per query, or a list of index arrays (several
+    relevant items; a query is a hit at k if any of them is in its top k).
+    """
+    return metrics_from_stats(query_stats(scores, positives), ks)
+
+
+def bootstrap_metrics(
+    stats: QueryStats,
+    n_resamples: int,
+    seed: int,
+    ks: Sequence[int] = DEFAULT_KS,
+    confidence: float = 0.95,
+) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap interval of every metric, resampling queries with replacement.
+
+    Vectorised over resamples so that 1000 resamples of 1000 queries take milliseconds.
+    The same ``seed`` and query count always give the same resample indices.
+    """
+    if n_resamples <= 0:
+        return {}
+    n = len(stats)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_resamples, n))
+    ranks = stats.ranks[idx]
+    values: dict[str, np.ndarray] = {f"R@{k}": (ranks <= k).mean(axis=1) for k in ks}
+    values["MedR"] = np.median(ranks, axis=1)
+    values["MeanR"] = ranks.mean(axis=1)
+    values["MRR"] = (1.0 / ranks).mean(axis=1)
+    values["nDCG@10"] = stats.ndcg[idx].mean(axis=1)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    return {
+        name: (float(np.percentile(v, tail)), float(np.percentile(v, 100.0 - tail))) for name, v in values.items()
+    }
+
+
+def rank_consistency(ranks_by_language: Mapping[str, np.ndarray]) -> float:
+    """Cross-lingual consistency: for each item, the (population) variance of its rank
+    across languages, averaged over items. 0 means every language ranks it the same.
+    Arrays must be aligned (entry i is the same image in every language)."""
+    arrays = [np.asarray(r, dtype=np.float64) for r in ranks_by_language.values()]
+    if len(arrays) < 2:
+        raise MetricsError("consistency needs at least two languages")
+    lengths = {a.shape[0] for a in arrays}
+    if len(lengths) != 1:
+        raise MetricsError(f"rank arrays are not aligned across languages (lengths {sorted(lengths)})")
+    return float(np.var(np.stack(arrays), axis=0).mean())
