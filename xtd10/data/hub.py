@@ -1,0 +1,168 @@
+"""Building a Hub-native dataset folder (parquet + card + licence) and pushing it.
+
+The folder is exactly what a Hugging Face dataset repository should contain, so
+``datasets.load_dataset(folder, "es", split="test")`` works on it offline and the same
+folder can be uploaded unchanged. Images, when included, are embedded as bytes: a
+parquet file holding only paths would break as soon as the image folder moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import pandas as pd
+
+from xtd10.data.card import CardInputs, ConfigInfo, render_card
+from xtd10.data.images import ImagesArg, resolve_images
+from xtd10.data.loading import FEATURES
+from xtd10.data.sources import Source, resolve_source
+from xtd10.data.table import load_frame
+from xtd10.data.upstream import IMAGE_LIST_PATH, LICENSE_PATH
+from xtd10.errors import XTD10Error
+from xtd10.files import atomic_open, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+IMAGE_FEATURES = datasets.Features(
+    {
+        "image_id": datasets.Value("int64"),
+        "file_name": datasets.Value("string"),
+        "coco_split": datasets.Value("string"),
+        "image": datasets.Image(),
+    }
+)
+
+
+@dataclass
+class BuildReport:
+    out: Path
+    revision: str
+    configs: list[ConfigInfo]
+    with_images: bool
+
+
+def _features_yaml(features: datasets.Features) -> list[dict]:
+    out = []
+    for name, feature in features.items():
+        dtype = "image" if isinstance(feature, datasets.Image) else feature.dtype
+        out.append({"name": name, "dtype": dtype})
+    return out
+
+
+def _write_parquet(frame: pd.DataFrame, features: datasets.Features, path: Path) -> int:
+    """Write one config's parquet file; returns its Arrow size for the card's ``num_bytes``."""
+    ds = datasets.Dataset.from_pandas(frame, features=features, preserve_index=False)
+    quiet = not datasets.utils.are_progress_bars_disabled()
+    if quiet:
+        datasets.utils.disable_progress_bars()
+    try:
+        with atomic_open(path, "wb") as handle:
+            ds.to_parquet(handle)
+    finally:
+        if quiet:
+            datasets.utils.enable_progress_bars()
+    return int(ds.data.nbytes)
+
+
+def _image_cells(names: Iterable[str], paths: dict[str, Path]) -> list[dict]:
+    return [{"bytes": paths[name].read_bytes(), "path": name} for name in names]
+
+
+def build_hub_dataset(
+    out: str | os.PathLike,
+    *,
+    source: str | Source | None = None,
+    languages: str | Iterable[str] | None = None,
+    images: ImagesArg = None,
+    audit: bool = False,
+) -> BuildReport:
+    """Write a Hub dataset repository for XTD10 into ``out``.
+
+    Per-language configs (with embedded images when ``images`` is given), an ``all``
+    config in long format (text only, so image bytes are not stored eleven times), an
+    ``images`` config with the 1000 images when images are included, the card and the
+    upstream licence. ``audit=True`` adds the crowd tools' findings to the card.
+    """
+    out = Path(out)
+    src = resolve_source(source)
+    frame = load_frame(languages, source=src)
+    codes = list(dict.fromkeys(frame["language"]))
+    registry = src.registry
+    relpaths = [IMAGE_LIST_PATH, *(registry.get(c).upstream_path for c in codes)]
+    revision = src.revision(relpaths)
+    image_paths = None
+    if images:
+        image_paths = resolve_images(list(dict.fromkeys(frame["file_name"])), images)
+
+    lang_features = FEATURES.copy()
+    if image_paths is not None:
+        lang_features["image"] = datasets.Image()
+    configs: list[ConfigInfo] = []
+    for code in codes:
+        part = frame[frame["language"] == code].reset_index(drop=True)
+        if image_paths is not None:
+            part = part.assign(image=_image_cells(part["file_name"], image_paths))
+        rel = f"data/{code}/test.parquet"
+        size = _write_parquet(part, lang_features, out / rel)
+        lang = registry.get(code)
+        configs.append(ConfigInfo(code, rel, len(part), size, _features_yaml(lang_features),
+                                  f"{lang.name} captions" + (" with images" if image_paths else "")))
+    rel = "data/all/test.parquet"
+    size = _write_parquet(frame, FEATURES, out / rel)
+    configs.append(ConfigInfo("all", rel, len(frame), size, _features_yaml(FEATURES),
+                              "every language, one row per caption (long format, no image bytes)"))
+    if image_paths is not None:
+        imgs = frame.drop_duplicates("file_name")[["image_id", "file_name", "coco_split"]].reset_index(drop=True)
+        imgs = imgs.assign(image=_image_cells(imgs["file_name"], image_paths))
+        rel = "data/images/test.parquet"
+        size = _write_parquet(imgs, IMAGE_FEATURES, out / rel)
+        configs.append(ConfigInfo("images", rel, len(imgs), size, _features_yaml(IMAGE_FEATURES),
+                                  "the COCO images once each, to join on `image_id`"))
+
+    audit_rows = _audit_rows(src) if audit else []
+    counts = frame.groupby("language", sort=False).size().to_dict()
+    card = render_card(CardInputs([registry.get(c) for c in codes], configs, revision, counts,
+                                  image_paths is not None, audit_rows))
+    atomic_write_text(out / "README.md", card)
+    license_path = src.path(LICENSE_PATH)
+    with atomic_open(out / "LICENSE.md", "wb") as handle:
+        handle.write(license_path.read_bytes())
+    log.info("built %s (%d configs, revision %s)", out, len(configs), revision)
+    return BuildReport(out, revision, configs, image_paths is not None)
+
+
+def _audit_rows(src: Source) -> list[dict]:
+    try:
+        from xtd10.crowd.audit import known_issues_table
+    except ImportError as err:
+        raise XTD10Error(f"--audit needs the crowd tools (xtd10.crowd.audit): {err}") from None
+    return list(known_issues_table(src))
+
+
+def push_hub_dataset(
+    folder: str | os.PathLike, repo_id: str, *, private: bool = True,
+    commit_message: str = "Upload XTD10 built with the xtd10 toolkit", token: str | None = None,
+) -> str:
+    """Upload a built folder to the Hub as a dataset repository; returns the commit URL.
+
+    Kept thin on purpose: it cannot be exercised against the real Hub from here.
+    """
+    folder = Path(folder)
+    if not (folder / "README.md").is_file() or not (folder / "LICENSE.md").is_file():
+        raise XTD10Error(f"{folder} is not a built XTD10 folder (README.md and LICENSE.md missing); "
+                         "run `xtd10 data build` first")
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
+                             commit_message=commit_message)
+    return str(getattr(info, "commit_url", info))
+
+
