@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
