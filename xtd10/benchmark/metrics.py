@@ -194,20 +194,16 @@ def compute_metrics(scores: np.ndarray, positives: Positives, ks: Sequence[int] 
     return metrics_from_stats(query_stats(scores, positives), ks)
 
 
-def bootstrap_metrics(
-    stats: QueryStats,
-    n_resamples: int,
-    seed: int,
-    ks: Sequence[int] = DEFAULT_KS,
-    confidence: float = 0.95,
-) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap interval of every metric, resampling queries with replacement.
+def bootstrap_distributions(
+    stats: QueryStats, n_resamples: int, seed: int, ks: Sequence[int] = DEFAULT_KS
+) -> dict[str, np.ndarray]:
+    """Every metric on ``n_resamples`` resamples of the queries (with replacement).
 
     Vectorised over resamples so that 1000 resamples of 1000 queries take milliseconds.
-    The same ``seed`` and query count always give the same resample indices.
+    The same ``seed`` and query count always give the same resample indices, so two
+    languages (or two models) with aligned queries are resampled identically: averaging
+    their distributions gives a paired interval for the mean.
     """
-    if n_resamples <= 0:
-        return {}
     n = len(stats)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
@@ -217,10 +213,27 @@ def bootstrap_metrics(
     values["MeanR"] = ranks.mean(axis=1)
     values["MRR"] = (1.0 / ranks).mean(axis=1)
     values["nDCG@10"] = stats.ndcg[idx].mean(axis=1)
+    return values
+
+
+def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     tail = (1.0 - confidence) / 2.0 * 100.0
-    return {
-        name: (float(np.percentile(v, tail)), float(np.percentile(v, 100.0 - tail))) for name, v in values.items()
-    }
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def bootstrap_metrics(
+    stats: QueryStats,
+    n_resamples: int,
+    seed: int,
+    ks: Sequence[int] = DEFAULT_KS,
+    confidence: float = 0.95,
+) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap interval of every metric (empty when ``n_resamples`` is 0)."""
+    if n_resamples <= 0:
+        return {}
+    dists = bootstrap_distributions(stats, n_resamples, seed, ks)
+    return {name: percentile_interval(v, confidence) for name, v in dists.items()}
 
 
 def rank_consistency(ranks_by_language: Mapping[str, np.ndarray]) -> float:

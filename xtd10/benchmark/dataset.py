@@ -1,0 +1,133 @@
+"""What the runner scores: images, captions per language and the data's identity.
+
+XTD10 (from a caption source plus COCO images) and the embedded demo set look the same
+from here, so the runner has one code path and the result file records the same kind of
+provenance (revision, file hashes) for both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xtd10.errors import XTD10Error
+
+DATASETS = ("xtd10", "demo")
+
+
+class BenchmarkError(XTD10Error):
+    """A benchmark run was asked for something it cannot do (bad track, subset, data...)."""
+
+
+@dataclass
+class BenchData:
+    """Captions (long format, like :func:`xtd10.data.load_frame`) and images of one dataset."""
+
+    name: str  # as written to the result file: "xtd10" or "xtd10-demo"
+    frame: pd.DataFrame  # index, file_name, coco_split, language, caption_index, caption
+    image_files: list[str]  # file name of image i (the ``index`` column refers to it)
+    image_splits: list[str]
+    source: dict
+    revision: str
+    file_sha256: dict[str, str]
+    _image_paths: Callable[[], dict[str, Path]] = field(repr=False, default=dict)
+
+    @property
+    def languages(self) -> list[str]:
+        return list(dict.fromkeys(self.frame["language"]))
+
+    def image_paths(self) -> dict[str, Path]:
+        """``{file_name: local path}``; only called when the image track runs."""
+        return self._image_paths()
+
+    def subset_images(self, subset: str) -> np.ndarray:
+        """Indices of the images in ``subset`` (``all`` or a COCO split)."""
+        splits = np.asarray(self.image_splits)
+        if subset == "all":
+            return np.arange(len(splits))
+        chosen = np.flatnonzero(splits == subset)
+        if len(chosen) == 0:
+            raise BenchmarkError(
+                f"subset {subset!r} has no images in dataset {self.name!r} "
+                f"(its images are in: {', '.join(sorted(set(self.image_splits)))}); use subset 'all'"
+            )
+        return chosen
+
+    def captions(self, language: str) -> pd.DataFrame:
+        rows = self.frame[self.frame["language"] == language]
+        if rows.empty:
+            raise BenchmarkError(f"dataset {self.name!r} has no captions in language {language!r}")
+        # image order, so that with one caption per image query i is image i in every language
+        return rows.sort_values(["index", "caption_index"], kind="stable").reset_index(drop=True)
+
+
+def load_xtd10(languages: str | Iterable[str] | None, source: object | None, images: object) -> BenchData:
+    from xtd10.data import load_frame, read_images, resolve_source
+    from xtd10.data.upstream import IMAGE_LIST_PATH
+
+    src = resolve_source(source)
+    codes = src.registry.resolve_many(languages)
+    frame = load_frame(codes, source=src)
+    entries = read_images(src)
+    relpaths = [IMAGE_LIST_PATH, *(src.registry.get(code).upstream_path for code in codes)]
+    hashes = src.file_hashes(relpaths)
+    file_names = [e.file_name for e in entries]
+
+    def image_paths() -> dict[str, Path]:
+        from xtd10.data.images import resolve_images
+
+        return resolve_images(file_names, True if images is None else images, source=src)
+
+    return BenchData(
+        name="xtd10",
+        frame=frame,
+        image_files=file_names,
+        image_splits=[e.coco_split for e in entries],
+        source=src.describe(),
+        revision=src.revision(relpaths),
+        file_sha256=hashes,
+        _image_paths=image_paths,
+    )
+
+
+def load_demo(languages: str | Iterable[str] | None) -> BenchData:
+    from xtd10.data import demo
+
+    frame = demo.demo_frame(languages)
+    images = demo.demo_images()
+    hashes = demo.demo_file_hashes()
+    return BenchData(
+        name=demo.DATASET_NAME,
+        frame=frame,
+        image_files=[img.file_name for img in images],
+        image_splits=[demo.COCO_SPLIT] * len(images),
+        source={"kind": "embedded", "location": "xtd10.data.demo"},
+        revision=demo.demo_revision(hashes),
+        file_sha256=hashes,
+        _image_paths=demo.demo_image_paths,
+    )
+
+
+def load_bench_data(
+    dataset: str, languages: str | Iterable[str] | None, source: object | None = None, images: object = None
+) -> BenchData:
+    if dataset == "xtd10":
+        return load_xtd10(languages, source, images)
+    if dataset == "demo":
+        if source is not None:
+            raise BenchmarkError("--source applies to the xtd10 dataset, not to the embedded demo set")
+        if images is not None:
+            raise BenchmarkError("--images applies to the xtd10 dataset; the demo set ships its own images")
+        return load_demo(languages)
+    raise BenchmarkError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+
+
+def xtd10_source_available(source: object | None = None) -> bool:
+    """Whether an XTD10 caption source is configured locally (``source`` or ``XTD10_SOURCE``)
+    without reaching for the network."""
+    return bool(source or os.environ.get("XTD10_SOURCE"))

@@ -1,0 +1,219 @@
+"""Encoding with an on-disk cache, so that no text or image is ever encoded twice.
+
+Embeddings are stored per chunk of inputs under
+``cache_root()/embeddings/<encoder key>/<kind>/<fingerprint>.npy``:
+
+* the encoder key is derived from the spec and the model revision (a new checkpoint
+  gets new entries);
+* the fingerprint is a hash of what was encoded (the exact caption strings and their
+  language; the bytes of the image files), so edited captions or images never reuse
+  stale vectors;
+* every chunk is written atomically as soon as it is done, so an interrupted run resumes
+  from the last finished chunk and a finished run re-runs without encoding anything.
+
+Stored vectors are validated and L2-normalised: scoring is then a plain dot product.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from xtd10.data.cache import cache_root
+from xtd10.encoders.base import EncoderError, EncoderMeta
+from xtd10.files import atomic_open
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 512
+
+try:  # provided by the encoders package; the fallback keeps this module usable alone
+    from xtd10.encoders.base import validate_embeddings
+except ImportError:  # pragma: no cover - exercised only before the encoders land
+
+    def validate_embeddings(array, n_expected: int, encoder_name: str, dim: int | None = None) -> np.ndarray:
+        values = np.asarray(array)
+        if values.ndim != 2 or values.shape[0] != n_expected or values.dtype.kind not in "fiu":
+            raise EncoderError(
+                f"encoder {encoder_name!r} returned shape {values.shape}; expected ({n_expected}, d)"
+            )
+        if dim is not None and values.shape[1] != dim:
+            raise EncoderError(f"encoder {encoder_name!r} returned {values.shape[1]}-d embeddings; expected {dim}-d")
+        if not np.isfinite(values).all():
+            raise EncoderError(f"encoder {encoder_name!r} returned NaN or infinite values")
+        return np.ascontiguousarray(values, dtype=np.float32)
+
+
+def l2_normalise(values: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(values, axis=1, keepdims=True)
+    return (values / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def encoder_key(meta: EncoderMeta) -> str:
+    """A directory name unique to (spec, revision): readable prefix + hash."""
+    identity = f"{meta.spec}\n{meta.revision}\n{meta.name}"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", meta.spec).strip("-")[:48] or "encoder"
+    return f"{readable}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
+
+
+def text_fingerprint(texts: Sequence[str], language: str) -> str:
+    digest = hashlib.sha256(f"text\0{language}\0{len(texts)}\0".encode())
+    for text in texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+def image_fingerprint(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256(f"image\0{len(paths)}\0".encode())
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class EncodeStats:
+    """What encoding cost: seconds inside the encoder, calls made, cache use."""
+
+    text_s: float = 0.0
+    image_s: float = 0.0
+    harness_s: float = 0.0  # everything around the encoder: I/O, hashing, validation
+    text_calls: int = 0
+    image_calls: int = 0
+    texts_encoded: int = 0
+    images_encoded: int = 0
+    chunks_cached: int = 0
+    chunks_computed: int = 0
+    dims: set[int] = field(default_factory=set)
+
+
+class EmbeddingStore:
+    """Chunked, cached encoding for one encoder."""
+
+    def __init__(
+        self,
+        encoder: object,
+        *,
+        batch_size: int = 64,
+        cache: bool = True,
+        root: Path | None = None,
+        progress: bool = True,
+        chunk_size: int = CHUNK_SIZE,
+    ):
+        self.encoder = encoder
+        self.meta: EncoderMeta = encoder.meta  # type: ignore[attr-defined]
+        self.batch_size = max(1, int(batch_size))
+        self.cache = cache
+        self.root = (root or cache_root() / "embeddings") / encoder_key(self.meta)
+        self.progress = progress
+        self.chunk_size = chunk_size
+        self.stats = EncodeStats()
+        self.dim: int | None = self.meta.embedding_dim
+
+    @property
+    def name(self) -> str:
+        return self.meta.spec or self.meta.name
+
+    def _check(self, array: object, n: int) -> np.ndarray:
+        values = validate_embeddings(array, n, self.name, dim=self.dim)
+        if self.dim is None:
+            self.dim = int(values.shape[1])
+        return values
+
+    def _chunked(
+        self,
+        kind: str,
+        items: Sequence,
+        fingerprint: Callable[[Sequence], str],
+        encode_batch: Callable[[Sequence], tuple[object, float]],
+        label: str,
+    ) -> np.ndarray:
+        started = time.perf_counter()
+        inside = 0.0
+        parts: list[np.ndarray] = []
+        bar = tqdm(total=len(items), desc=label, unit=kind, disable=not self.progress, leave=False)
+        for start in range(0, len(items), self.chunk_size):
+            chunk = items[start : start + self.chunk_size]
+            path = self.root / kind / f"{fingerprint(chunk)}.npy"
+            cached = self._load(path, len(chunk)) if self.cache else None
+            if cached is not None:
+                self.stats.chunks_cached += 1
+                parts.append(cached)
+                bar.update(len(chunk))
+                continue
+            pieces = []
+            for b in range(0, len(chunk), self.batch_size):
+                batch = chunk[b : b + self.batch_size]
+                raw, seconds = encode_batch(batch)
+                inside += seconds
+                pieces.append(self._check(raw, len(batch)))
+                bar.update(len(batch))
+            vectors = l2_normalise(np.concatenate(pieces))
+            if self.cache:
+                with atomic_open(path, "wb") as handle:
+                    np.save(handle, vectors)
+            self.stats.chunks_computed += 1
+            parts.append(vectors)
+        bar.close()
+        if kind == "text":
+            self.stats.text_s += inside
+        else:
+            self.stats.image_s += inside
+        self.stats.harness_s += time.perf_counter() - started - inside
+        if not parts:
+            return np.zeros((0, self.dim or 0), dtype=np.float32)
+        return np.concatenate(parts)
+
+    def _load(self, path: Path, n: int) -> np.ndarray | None:
+        if not path.is_file():
+            return None
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            log.warning("ignoring unreadable cache entry %s: %s", path, err)
+            return None
+        if values.ndim != 2 or values.shape[0] != n or (self.dim is not None and values.shape[1] != self.dim):
+            log.warning("ignoring cache entry %s with unexpected shape %s", path, values.shape)
+            return None
+        if self.dim is None:
+            self.dim = int(values.shape[1])
+        return values
+
+    def texts(self, texts: Sequence[str], language: str) -> np.ndarray:
+        """L2-normalised embeddings of ``texts`` (cached per chunk)."""
+
+        def encode(batch: Sequence[str]) -> tuple[object, float]:
+            self.stats.text_calls += 1
+            self.stats.texts_encoded += len(batch)
+            t0 = time.perf_counter()
+            raw = self.encoder.encode_text(list(batch), language=language)  # type: ignore[attr-defined]
+            return raw, time.perf_counter() - t0
+
+        return self._chunked("text", list(texts), lambda c: f"{language}-{text_fingerprint(c, language)}", encode,
+                             f"encode text [{language}]")
+
+    def images(self, paths: Sequence[Path]) -> np.ndarray:
+        """L2-normalised embeddings of the image files (cached per chunk)."""
+        from PIL import Image
+
+        def encode(batch: Sequence[Path]) -> tuple[object, float]:
+            pictures = []
+            for path in batch:
+                with Image.open(path) as img:
+                    pictures.append(img.convert("RGB"))
+            self.stats.image_calls += 1
+            self.stats.images_encoded += len(batch)
+            t0 = time.perf_counter()
+            raw = self.encoder.encode_image(pictures)  # type: ignore[attr-defined]
+            return raw, time.perf_counter() - t0
+
+        return self._chunked("image", [Path(p) for p in paths], image_fingerprint, encode, "encode images")

@@ -1,0 +1,315 @@
+"""``evaluate``: score one encoder on XTD10 (or the demo set), every language, both tracks.
+
+Order of work, chosen for speed and fairness:
+
+1. every image is encoded once (cached), every caption once per language (cached);
+2. each (track, direction, language, subset) cell is scored from those embeddings with a
+   blocked dot product, giving per-query ranks;
+3. metrics and seeded bootstrap intervals come from the per-query ranks; the same seed is
+   used for every cell, so languages with aligned queries (query i = image i) share their
+   resamples and the interval of the language average is a proper paired one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from xtd10 import __version__
+from xtd10.benchmark.dataset import BenchData, BenchmarkError, load_bench_data
+from xtd10.benchmark.embeddings import EmbeddingStore
+from xtd10.benchmark.hardware import describe_hardware
+from xtd10.benchmark.metrics import (
+    DEFAULT_KS,
+    METRIC_ORDER,
+    QueryStats,
+    bootstrap_distributions,
+    embedding_query_stats,
+    metrics_from_stats,
+    percentile_interval,
+    rank_consistency,
+)
+from xtd10.benchmark.result import Result, clean_float, per_query_entry
+from xtd10.encoders.base import ADAPTERS, build, parse_spec, supports_images
+from xtd10.languages import ENGLISH
+
+log = logging.getLogger(__name__)
+
+TRACKS = {"image": ("t2i", "i2t"), "text": ("x2en", "en2x")}
+DEFAULT_SUBSETS = {"xtd10": ("all", "val2014"), "demo": ("all",)}
+AGGREGATES = ("avg", "avg_non_en")
+
+
+@dataclass
+class Cell:
+    """One scored (track, direction, language, subset) combination."""
+
+    track: str
+    direction: str
+    language: str
+    subset: str
+    stats: QueryStats
+    query_images: np.ndarray  # image index of each query (for per-image consistency)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.track, self.direction, self.language, self.subset)
+
+
+def normalise_tracks(tracks: str | Iterable[str]) -> list[str]:
+    if isinstance(tracks, str):
+        tracks = list(TRACKS) if tracks in ("both", "all") else [t for t in tracks.split(",") if t]
+    out = []
+    for track in tracks:
+        if track not in TRACKS:
+            raise BenchmarkError(f"unknown track {track!r}; choose image, text or both")
+        if track not in out:
+            out.append(track)
+    if not out:
+        raise BenchmarkError("no track selected")
+    return out
+
+
+def build_encoder(spec: str, *, device: str | None = None, batch_size: int | None = None) -> object:
+    """``build(spec)``, passing ``device``/``batch_size`` only to adapters that take them."""
+    prefix, _ = parse_spec(spec)
+    options = {"device": device, "batch_size": batch_size}
+    adapter = ADAPTERS.get(prefix)
+    accepted: set[str] = set()
+    if adapter is not None:
+        params = inspect.signature(adapter.factory).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            accepted = set(options)
+        else:
+            accepted = set(params)
+    return build(spec, **{k: v for k, v in options.items() if v is not None and k in accepted})
+
+
+def _query_positions(gallery_images: np.ndarray) -> dict[int, np.ndarray]:
+    """image index -> positions in the gallery holding it."""
+    order = np.argsort(gallery_images, kind="stable")
+    sorted_images = gallery_images[order]
+    bounds = np.flatnonzero(np.diff(sorted_images)) + 1
+    groups = np.split(order, bounds)
+    return {int(gallery_images[g[0]]): g for g in groups if len(g)}
+
+
+def _positives(query_images: np.ndarray, gallery_images: np.ndarray, what: str) -> list[np.ndarray] | np.ndarray:
+    by_image = _query_positions(gallery_images)
+    missing = sorted({int(i) for i in query_images} - set(by_image))
+    if missing:
+        raise BenchmarkError(f"{what}: no gallery item for image(s) {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+    lists = [by_image[int(i)] for i in query_images]
+    if all(len(p) == 1 for p in lists):
+        return np.asarray([p[0] for p in lists], dtype=np.int64)
+    return lists
+
+
+def score_cells(
+    data: BenchData,
+    tracks: Sequence[str],
+    languages: Sequence[str],
+    subsets: Sequence[str],
+    image_emb: np.ndarray | None,
+    text_emb: dict[str, np.ndarray],
+) -> list[Cell]:
+    cells: list[Cell] = []
+    for subset in subsets:
+        chosen = data.subset_images(subset)
+        in_subset = np.zeros(len(data.image_files), dtype=bool)
+        in_subset[chosen] = True
+
+        def caption_rows(language: str) -> tuple[np.ndarray, np.ndarray]:
+            images = data.captions(language)["index"].to_numpy()
+            rows = np.flatnonzero(in_subset[images])  # noqa: B023 - used within this iteration only
+            return rows, images[rows]
+
+        for language in languages:
+            rows, cap_images = caption_rows(language)
+            where = f"{data.name} {language} subset {subset}"
+            if "image" in tracks:
+                assert image_emb is not None
+                queries, gallery = text_emb[language][rows], image_emb[chosen]
+                cells.append(Cell("image", "t2i", language, subset,
+                                  embedding_query_stats(queries, gallery, _positives(cap_images, chosen, where)),
+                                  cap_images))
+                cells.append(Cell("image", "i2t", language, subset,
+                                  embedding_query_stats(gallery, queries, _positives(chosen, cap_images, where)),
+                                  chosen))
+            if "text" in tracks and language != ENGLISH:
+                en_rows, en_images = caption_rows(ENGLISH)
+                x, en = text_emb[language][rows], text_emb[ENGLISH][en_rows]
+                cells.append(Cell("text", "x2en", language, subset,
+                                  embedding_query_stats(x, en, _positives(cap_images, en_images, where)),
+                                  cap_images))
+                cells.append(Cell("text", "en2x", language, subset,
+                                  embedding_query_stats(en, x, _positives(en_images, cap_images, where)),
+                                  en_images))
+    return cells
+
+
+def _per_image_ranks(cell: Cell) -> dict[int, int]:
+    """Best rank of each image's queries (an image may have several captions)."""
+    best: dict[int, int] = {}
+    for image, rank in zip(cell.query_images.tolist(), cell.stats.ranks.tolist(), strict=True):
+        best[image] = min(rank, best.get(image, rank))
+    return best
+
+
+def _row(cell_key: tuple, metric: str, value: float, ci: tuple[float, float] | None, n: int) -> dict:
+    track, direction, language, subset = cell_key
+    return {"track": track, "direction": direction, "language": language, "subset": subset, "metric": metric,
+            "value": clean_float(value), "ci_low": clean_float(ci[0]) if ci else None,
+            "ci_high": clean_float(ci[1]) if ci else None, "n_queries": int(n)}
+
+
+def metric_rows(cells: list[Cell], bootstrap: int, seed: int, ks: Sequence[int]) -> list[dict]:
+    """Per-cell metrics with CIs, language averages, and cross-lingual consistency."""
+    names = [f"R@{k}" for k in ks] + [m for m in METRIC_ORDER if not m.startswith("R@")]
+    rows: list[dict] = []
+    groups: dict[tuple[str, str, str], list[tuple[Cell, dict, dict]]] = {}
+    for cell in cells:
+        values = metrics_from_stats(cell.stats, ks)
+        dists = bootstrap_distributions(cell.stats, bootstrap, seed, ks) if bootstrap > 0 else {}
+        for name in names:
+            ci = percentile_interval(dists[name]) if dists else None
+            rows.append(_row(cell.key, name, values[name], ci, len(cell.stats)))
+        groups.setdefault((cell.track, cell.direction, cell.subset), []).append((cell, values, dists))
+    for (track, direction, subset), members in groups.items():
+        for aggregate in AGGREGATES:
+            chosen = [m for m in members if aggregate == "avg" or m[0].language != ENGLISH]
+            if not chosen:
+                continue
+            sizes = {len(c.stats) for c, _, _ in chosen}
+            paired = bootstrap > 0 and len(sizes) == 1
+            n_total = sum(len(c.stats) for c, _, _ in chosen)
+            for name in names:
+                value = float(np.mean([v[name] for _, v, _ in chosen]))
+                ci = percentile_interval(np.mean([d[name] for _, _, d in chosen], axis=0)) if paired else None
+                rows.append(_row((track, direction, aggregate, subset), name, value, ci, n_total))
+        if len(members) >= 2:
+            per_image = [_per_image_ranks(c) for c, _, _ in members]
+            common = sorted(set.intersection(*(set(p) for p in per_image)))
+            ranks = {c.language: np.array([p[i] for i in common]) for (c, _, _), p in
+                     zip(members, per_image, strict=True)}
+            rows.append(_row((track, direction, "all", subset), "consistency", rank_consistency(ranks), None,
+                             len(common)))
+    return rows
+
+
+def _resolve(data: BenchData, languages: str | Iterable[str]) -> list[str]:
+    wanted = languages.split(",") if isinstance(languages, str) else list(languages)
+    from xtd10.languages import normalize_language
+
+    out = []
+    for code in wanted:
+        code = code.strip()
+        norm = code.lower() if code.lower() in data.languages else normalize_language(code)
+        if norm not in data.languages:
+            raise BenchmarkError(f"dataset {data.name!r} has no captions in language {code!r}")
+        if norm not in out:
+            out.append(norm)
+    return out
+
+
+def evaluate(
+    encoder_or_spec: str | object,
+    languages: str | Iterable[str] | None = "all",
+    tracks: str | Iterable[str] = ("image", "text"),
+    subsets: Iterable[str] | None = None,
+    images: object = None,
+    source: object = None,
+    dataset: str = "xtd10",
+    batch_size: int = 64,
+    device: str | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    cache: bool = True,
+    ks: Sequence[int] = DEFAULT_KS,
+    command: str | None = None,
+    progress: bool = True,
+) -> Result:
+    """Score an encoder (object or spec string) and return a :class:`Result`.
+
+    ``tracks``: ``image`` (t2i, i2t), ``text`` (x2en, en2x) or both; a text-only encoder
+    runs the text track only. ``subsets`` defaults to all + val2014 on XTD10 and ``all``
+    on the demo set (whose images are not from COCO). ``images`` is passed to
+    :func:`xtd10.data.images.resolve_images` (COCO root, flat folder, URL or True).
+    """
+    started = time.perf_counter()
+    wanted_tracks = normalise_tracks(tracks)
+    encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size) \
+        if isinstance(encoder_or_spec, str) else encoder_or_spec
+    meta = encoder.meta  # type: ignore[attr-defined]
+    spec = encoder_or_spec if isinstance(encoder_or_spec, str) else meta.spec
+    if "image" in wanted_tracks and not supports_images(encoder):
+        if wanted_tracks == ["image"]:
+            raise BenchmarkError(f"encoder {spec!r} encodes text only; it cannot run the image track")
+        log.warning("encoder %s encodes text only: skipping the image track", spec)
+        wanted_tracks.remove("image")
+
+    if isinstance(languages, str) and languages.strip().lower() != "all":
+        languages = [c for c in languages.split(",") if c.strip()]
+    selected = None if languages is None or languages == "all" else list(languages)  # type: ignore[arg-type]
+    load_languages = selected
+    if selected is not None and "text" in wanted_tracks:
+        load_languages = [*selected, ENGLISH]  # English is the pivot of the text track
+    data = load_bench_data(dataset, load_languages, source=source, images=images)
+    scored = data.languages if selected is None else _resolve(data, selected)
+    if "text" in wanted_tracks and ENGLISH not in data.languages:
+        raise BenchmarkError("the text track needs the English captions")
+    subset_list = list(subsets) if subsets else list(DEFAULT_SUBSETS.get(dataset, ("all",)))
+    for subset in subset_list:
+        data.subset_images(subset)  # fail early on an empty/unknown subset
+    load_s = time.perf_counter() - started
+
+    store = EmbeddingStore(encoder, batch_size=batch_size, cache=cache, progress=progress)
+    image_emb = None
+    if "image" in wanted_tracks:
+        paths = data.image_paths()
+        image_emb = store.images([paths[name] for name in data.image_files])
+    needed = list(scored)
+    if "text" in wanted_tracks and ENGLISH not in needed:
+        needed.append(ENGLISH)
+    text_emb = {lang: store.texts(data.captions(lang)["caption"].tolist(), lang) for lang in needed}
+
+    scoring_started = time.perf_counter()
+    cells = score_cells(data, wanted_tracks, scored, subset_list, image_emb, text_emb)
+    if not cells:
+        raise BenchmarkError("nothing to score (the text track scores non-English languages only)")
+    rows = metric_rows(cells, bootstrap, seed, ks)
+    scoring_s = time.perf_counter() - scoring_started
+
+    stats = store.stats
+    encoder_dict = meta.to_dict()
+    encoder_dict["spec"] = spec
+    return Result(
+        toolkit_version=__version__,
+        created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        command=command or "python: xtd10.benchmark.evaluate(" + repr(spec) + ")",
+        dataset={"name": data.name, "source": data.source, "revision": data.revision,
+                 "file_sha256": data.file_sha256, "languages": scored},
+        encoder=encoder_dict,
+        config={"tracks": wanted_tracks, "subsets": subset_list, "bootstrap": int(bootstrap), "seed": int(seed),
+                "batch_size": int(batch_size), "device": device or "cpu", "ks": [int(k) for k in ks]},
+        metrics=rows,
+        timings={"encode_text_s": round(stats.text_s, 4), "encode_image_s": round(stats.image_s, 4),
+                 "scoring_s": round(scoring_s, 4), "total_s": round(time.perf_counter() - started, 4),
+                 "load_s": round(load_s, 4), "harness_encode_s": round(stats.harness_s, 4)},
+        hardware=describe_hardware(device),
+        per_query=[per_query_entry(cell.key, cell.stats) for cell in cells],
+        extra={"encoding": {"text_calls": stats.text_calls, "image_calls": stats.image_calls,
+                            "texts_encoded": stats.texts_encoded, "images_encoded": stats.images_encoded,
+                            "chunks_cached": stats.chunks_cached, "chunks_computed": stats.chunks_computed}},
+    )
+
+
+def default_command() -> str:
+    return " ".join(["xtd10", *sys.argv[1:]])
