@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,20 @@ def clean_float(value: float | None, digits: int = 6) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return round(float(value), digits)
+
+
+DEFAULT_RESULTS_DIR = Path("leaderboards") / "results"
+
+
+def result_slug(spec: str) -> str:
+    """A file-name-safe form of an encoder spec: ``hf:openai/clip`` -> ``hf-openai-clip``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", spec).strip("-.").lower() or "encoder"
+
+
+def default_result_path(result: Result, directory: str | os.PathLike | None = None) -> Path:
+    """``<dir>/<slug>.json`` for XTD10, ``<dir>/<slug>.<dataset>.json`` for other data (the
+    demo set), so a demo run never overwrites a real XTD10 result."""
+    folder = Path(directory) if directory is not None else DEFAULT_RESULTS_DIR
+    slug = result_slug(str(result.encoder.get("spec") or result.encoder.get("name")))
+    name = result.dataset.get("name", "xtd10")
+    return folder / (f"{slug}.json" if name == "xtd10" else f"{slug}.{name}.json")

@@ -1,0 +1,160 @@
+"""``xtd10 bench ...``: score an encoder, list adapters, compare two result files."""
+
+from __future__ import annotations
+
+import math
+import shlex
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+SOURCE_HELP = "Caption source: a directory in the upstream layout or a base URL (default: $XTD10_SOURCE, else the pinned upstream)."
+IMAGES_HELP = "XTD10 images: a COCO root (train2014/, val2014/), a flat folder, or a base URL; 'download' uses the cache and the public COCO URLs."
+
+
+def format_table(table: pd.DataFrame, index_name: str = "") -> str:
+    """Fixed-width text for a small numeric table (NaN shown as '-')."""
+    if table.empty:
+        return "(nothing scored)"
+    headers = [index_name, *map(str, table.columns)]
+    lines = []
+    body = []
+    for label, row in table.iterrows():
+        cells = [str(label)]
+        for value in row:
+            cells.append("-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}")
+        body.append(cells)
+    widths = [max(len(r[i]) for r in [headers, *body]) for i in range(len(headers))]
+    lines.append("  ".join(h.ljust(widths[0]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(headers)))
+    for cells in body:
+        lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells)))
+    return "\n".join(lines)
+
+
+def command_line() -> str:
+    """The command as typed when run from the ``xtd10`` script; otherwise (tests, embedding
+    in other programs) the click command path with the parameters given."""
+    if Path(sys.argv[0]).name == "xtd10":
+        return shlex.join(["xtd10", *sys.argv[1:]])
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return "xtd10"
+    given = [f"--{k.replace('_', '-')}={v}" for k, v in ctx.params.items()
+             if v not in (None, False, ()) and ctx.get_parameter_source(k).name != "DEFAULT"]
+    return shlex.join([*ctx.command_path.split(), *given])
+
+
+def echo_result_summary(result, path) -> None:
+    """The compact per-language table of every subset, then consistency and timings."""
+    from xtd10.benchmark.summary import consistency_table, summary_table
+
+    encoder = result.encoder
+    click.echo(f"{encoder.get('spec')} on {result.dataset['name']} ({result.dataset['revision']})")
+    for subset in result.config["subsets"]:
+        click.echo(f"\nsubset {subset}: recall in %")
+        click.echo(format_table(summary_table(result, subset), "lang"))
+    consistency = consistency_table(result)
+    if not consistency.empty:
+        parts = [f"{r.direction}/{r.subset} {r.value:.1f}" for r in consistency.itertuples()]
+        click.echo("\nrank variance across languages (lower = more consistent): " + ", ".join(parts))
+    t = result.timings
+    click.echo(f"\ntime: encode text {t['encode_text_s']:.1f}s, images {t['encode_image_s']:.1f}s, "
+               f"scoring {t['scoring_s']:.1f}s, total {t['total_s']:.1f}s")
+    if path is not None:
+        click.echo(f"wrote {path}")
+
+
+@click.group(name="bench")
+def group() -> None:
+    """Score encoders on XTD10 and compare results."""
+
+
+@group.command()
+@click.option("--model", "-m", "spec", required=True, help="Encoder spec, e.g. muse, offline-labels, hf:DIR.")
+@click.option("--languages", default="all", show_default=True, help="Comma-separated codes, or 'all'.")
+@click.option("--track", type=click.Choice(["image", "text", "both"]), default="both", show_default=True)
+@click.option("--subset", "subsets", multiple=True, help="all, val2014 (repeatable; default: all and val2014 on XTD10).")
+@click.option("--dataset", type=click.Choice(["xtd10", "demo"]), default="xtd10", show_default=True,
+              help="XTD10, or the embedded offline demo set.")
+@click.option("--source", help=SOURCE_HELP)
+@click.option("--images", help=IMAGES_HELP)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for the 95% intervals (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-cache", is_flag=True, help="Encode everything again (do not read or write the embedding cache).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Result file (default: leaderboards/results/<model>.json).")
+def run(spec, languages, track, subsets, dataset, source, images, batch_size, device, bootstrap, seed, no_cache,
+        out) -> None:
+    """Score one encoder: every language, both directions, with confidence intervals."""
+    from xtd10.benchmark.result import default_result_path
+    from xtd10.benchmark.runner import evaluate
+
+    result = evaluate(
+        spec,
+        languages=languages,
+        tracks=track,
+        subsets=list(subsets) or None,
+        images=True if images == "download" else images,
+        source=source,
+        dataset=dataset,
+        batch_size=batch_size,
+        device=device,
+        bootstrap=bootstrap,
+        seed=seed,
+        cache=not no_cache,
+        command=command_line(),
+    )
+    path = result.save(out or default_result_path(result))
+    echo_result_summary(result, path)
+
+
+@group.command()
+def models() -> None:
+    """List the encoder adapters (spec prefixes) and whether they can run here."""
+    import xtd10.encoders as encoders
+
+    describe = getattr(encoders, "describe_adapters", None)
+    if describe is not None:
+        rows = [(a.prefix, a.description, "yes" if a.available else a.reason) for a in describe()]
+    else:
+        rows = [(f"{p}:<model>" if a.takes_argument else p, a.description, "yes")
+                for p, a in sorted(encoders.ADAPTERS.items())]
+    width = max(len(r[0]) for r in rows)
+    for prefix, description, available in rows:
+        suffix = "" if available == "yes" else f"  [{available}]"
+        click.echo(f"{prefix:<{width}}  {description}{suffix}")
+
+
+@group.command()
+@click.argument("a", type=click.Path(exists=True, dir_okay=False))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False))
+@click.option("--subset", default="all", show_default=True, help="Subset to show (all, val2014).")
+@click.option("--metric", "metrics", multiple=True, help="Metrics to test (default: R@1, R@5, R@10).")
+@click.option("--permutations", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Also write every row to this CSV file.")
+def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
+    """Paired comparison of two result files: B - A per language and metric, with p-values."""
+    from xtd10.benchmark.compare import compare as compare_results
+    from xtd10.files import atomic_write_text
+
+    table = compare_results(a, b, n_permutations=permutations, seed=seed,
+                            metrics=list(metrics) or ["R@1", "R@5", "R@10"])
+    if csv_out:
+        atomic_write_text(csv_out, table.to_csv(index=False))
+    shown = table[table["subset"] == subset]
+    click.echo(f"A = {a}\nB = {b}\nsubset {subset}; diff = B - A (recall in points); p: paired permutation test")
+    for (track, direction), rows in shown.groupby(["track", "direction"], sort=False):
+        click.echo(f"\n{track} {direction}")
+        click.echo(f"{'lang':<6}{'metric':<9}{'A':>8}{'B':>8}{'diff':>8}{'p':>9}")
+        for r in rows.itertuples():
+            scale = 100 if r.metric.startswith("R@") else 1
+            star = " *" if r.p_value < 0.05 else ""
+            click.echo(f"{r.language:<6}{r.metric:<9}{r.a * scale:>8.1f}{r.b * scale:>8.1f}"
+                       f"{r.diff * scale:>+8.1f}{r.p_value:>9.4f}{star}")
+    if csv_out:
+        click.echo(f"\nwrote {csv_out}")
