@@ -1,0 +1,64 @@
+"""``build_leaderboard``: read the inputs once, write README.md, leaderboard.csv, plots/ and index.html.
+
+Every output depends only on the input files (no clock, no environment), so rebuilding from
+the same inputs gives byte-identical files and a diff in review shows real changes only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xtd10.files import atomic_write_text
+from xtd10.leaderboard.collect import Leaderboard, collect
+from xtd10.leaderboard.markdown import render_markdown
+from xtd10.leaderboard.page import render_html
+from xtd10.leaderboard.plots import render_plots
+from xtd10.leaderboard.tables import tidy_frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build wrote, for the CLI to summarise."""
+
+    out_dir: Path
+    n_measured: int
+    n_reported: int
+    n_scores: int
+    files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_leaderboard(out_dir: Path, results_dir: Path | None = None, reported_dir: Path | None = None,
+                      *, plots: bool = True) -> BuildReport:
+    """Validate every input, then write all outputs into ``out_dir``."""
+    board = collect(results_dir, reported_dir)
+    return write_outputs(board, out_dir, plots=plots)
+
+
+def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True) -> BuildReport:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    figures = render_plots(board, out_dir) if plots else []
+    written.extend(out_dir / f for p in figures for f in (p.png, p.svg))
+    _remove_stale_plots(out_dir / "plots", {path.name for path in written})
+    frame = tidy_frame(board)
+    written.append(atomic_write_text(out_dir / "leaderboard.csv", frame.to_csv(index=False, lineterminator="\n")))
+    readme = render_markdown(board, [(p.title, p.png) for p in figures])
+    written.append(atomic_write_text(out_dir / "README.md", readme))
+    written.append(atomic_write_text(out_dir / "index.html", render_html(board, figures)))
+    log.info("wrote %d files to %s", len(written), out_dir)
+    return BuildReport(out_dir=out_dir, n_measured=len(board.measured()), n_reported=len(board.reported()),
+                       n_scores=len(board.scores), files=written, warnings=list(board.warnings))
+
+
+def _remove_stale_plots(plot_dir: Path, keep: set[str]) -> None:
+    """Figures of models that are gone would otherwise linger and be committed."""
+    if not plot_dir.is_dir():
+        return
+    for path in sorted(plot_dir.iterdir()):
+        if path.suffix in (".png", ".svg") and path.name not in keep:
+            path.unlink()

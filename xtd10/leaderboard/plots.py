@@ -1,0 +1,231 @@
+"""Figures for the leaderboard, written as PNG and SVG, byte-identical across rebuilds.
+
+Only the primary revision of each dataset is plotted (other revisions are not comparable
+and appear in the tables with a warning). Matplotlib is used through ``Figure`` objects
+and the Agg canvas, never ``pyplot``, so a build leaves no global state behind; the SVG
+hash salt and the file metadata are pinned so that the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from xtd10.files import atomic_write_bytes
+from xtd10.leaderboard.collect import Leaderboard
+from xtd10.leaderboard.escape import one_line
+from xtd10.leaderboard.formatting import dataset_title, view_title
+from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED
+from xtd10.leaderboard.tables import Row, Table, build_table, views
+
+PLOT_METRIC = "R@10"
+RC = {
+    "svg.hashsalt": "xtd10-leaderboard",
+    "svg.fonttype": "path",
+    "text.parse_math": False,  # a "$" in a model name must not be read as TeX
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+PNG_METADATA = {"Software": None}
+MAX_LABEL = 42
+
+
+@dataclass(frozen=True)
+class Plot:
+    title: str
+    stem: str  # file name without extension, under plots/
+
+    @property
+    def png(self) -> str:
+        return f"plots/{self.stem}.png"
+
+    @property
+    def svg(self) -> str:
+        return f"plots/{self.stem}.svg"
+
+
+def render_plots(board: Leaderboard, out_dir: Path) -> list[Plot]:
+    """Write every figure into ``out_dir / 'plots'`` and return them in reading order."""
+    with matplotlib.rc_context(RC):
+        return _render_all(board, out_dir)
+
+
+def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
+    plots: list[Plot] = []
+    used: set[str] = set()
+    for dataset, revision in board.groups():
+        if not board.is_primary(dataset, revision):
+            continue
+        gap_tables = []
+        palette = _palette([e.key for e in board.measured() if (e.dataset, e.revision) == (dataset, revision)])
+        for view in views(board, MEASURED, dataset, revision, metrics=(PLOT_METRIC,)):
+            if view.subset != "all":
+                continue
+            table = build_table(board, view)
+            if table is None or not table.rows:
+                continue
+            base = _unique(f"{_slug(dataset)}-{view.track}-{view.direction}", used)
+            where = dataset_title(dataset, revision)
+            heading = f"{PLOT_METRIC}, {view_title(view.track, view.direction, view.subset)}"
+            plots.append(_save(_bars(table, heading, where, palette), out_dir, f"{base}-bars",
+                               f"{heading}: per language, 95% CI ({where})"))
+            plots.append(_save(_heatmap(table, heading, where), out_dir, f"{base}-heatmap",
+                               f"{heading}: model × language ({where})"))
+            if view.track == "image" and "en" in table.languages and len(table.languages) > 1:
+                gap_tables.append(table)
+        if gap_tables:
+            base = _unique(f"{_slug(dataset)}-image-gap", used)
+            where = dataset_title(dataset, revision)
+            plots.append(_save(_gap(gap_tables, where), out_dir, base,
+                               f"Zero-shot gap: English vs mean of the other languages, {PLOT_METRIC} ({where})"))
+    for view in views(board, REPORTED, metrics=(PLOT_METRIC,)):
+        if (view.track, view.direction, view.subset) != ("image", "t2i", "all"):
+            continue
+        table = build_table(board, view)
+        if table is not None and table.rows:
+            base = _unique(f"reported-{_slug(view.dataset)}-image-t2i", used)
+            heading = f"Reported {PLOT_METRIC}, {view_title(view.track, view.direction, view.subset)}"
+            plots.append(_save(_heatmap(table, heading, "numbers published elsewhere, not measured here"),
+                               out_dir, f"{base}-heatmap", f"{heading} (published elsewhere, not measured here)"))
+    return plots
+
+
+def _label(text: str) -> str:
+    flat = one_line(text)
+    return flat if len(flat) <= MAX_LABEL else flat[: MAX_LABEL - 1] + "…"
+
+
+def _row_labels(rows: list[Row]) -> list[str]:
+    """Model names, with the encoder spec added where two rows share a name."""
+    names = [one_line(r.entry.model) for r in rows]
+    return [_label(f"{name} [{r.entry.spec}]" if names.count(name) > 1 and r.entry.spec else name)
+            for name, r in zip(names, rows, strict=True)]
+
+
+def _palette(keys: list[str]) -> dict[str, tuple]:
+    """One colour per entry for the whole group, so a model keeps its colour in every figure."""
+    colors = matplotlib.colormaps["tab10" if len(keys) <= 10 else "tab20"]
+    return {key: colors(i % colors.N) for i, key in enumerate(keys)}
+
+
+def _bars(table: Table, heading: str, where: str, palette: dict[str, tuple]) -> Figure:
+    columns = [*table.languages, *table.aggregates]
+    rows = table.rows
+    fig = Figure(figsize=(max(7.0, 0.45 * len(columns) * max(1, len(rows)) ** 0.5 + 2.5), 4.4), dpi=100)
+    ax = fig.add_subplot()
+    width = 0.8 / max(1, len(rows))
+    for i, (row, label) in enumerate(zip(rows, _row_labels(rows), strict=True)):
+        xs, ys, lo, hi = [], [], [], []
+        for j, col in enumerate(columns):
+            score = row.cells.get(col)
+            if score is None:
+                continue
+            xs.append(j - 0.4 + width * (i + 0.5))
+            ys.append(score.value)
+            lo.append(score.value - score.ci_low if score.ci_low is not None else 0.0)
+            hi.append(score.ci_high - score.value if score.ci_high is not None else 0.0)
+        ax.bar(xs, ys, width=width, color=palette[row.entry.key], label=label,
+               yerr=[lo, hi], capsize=2, error_kw={"elinewidth": 0.8, "capthick": 0.8})
+    ax.set_xticks(range(len(columns)), [{"avg_non_en": "avg\nnon-en"}.get(c, c) for c in columns])
+    ax.set_ylabel(f"{PLOT_METRIC} (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(_wrap(f"{heading}\n{where}"), fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(3, max(1, len(rows))),
+              frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _heatmap(table: Table, heading: str, where: str) -> Figure:
+    columns = [*table.languages, *table.aggregates]
+    rows = table.rows
+    data = [[row.cells[c].value if c in row.cells else math.nan for c in columns] for row in rows]
+    fig = Figure(figsize=(max(6.0, 0.6 * len(columns) + 3.5), max(2.4, 0.38 * len(rows) + 1.6)), dpi=100)
+    ax = fig.add_subplot()
+    image = ax.imshow(data, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(columns)), [{"avg_non_en": "avg\nnon-en"}.get(c, c) for c in columns])
+    ax.set_yticks(range(len(rows)), _row_labels(rows), fontsize=7)
+    for i, values in enumerate(data):
+        for j, value in enumerate(values):
+            if not math.isnan(value):
+                ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                        color="black" if value > 60 else "white")
+    ax.spines[:].set_visible(False)
+    fig.colorbar(image, ax=ax, label=f"{PLOT_METRIC} (%)", fraction=0.04)
+    ax.set_title(_wrap(f"{heading}\n{where}"), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _gap(tables: list[Table], where: str) -> Figure:
+    """English score next to the mean over the other languages, one pair of bars per model."""
+    fig = Figure(figsize=(8.0, 1.6 + 2.6 * len(tables)), dpi=100)
+    for k, table in enumerate(tables, start=1):
+        ax = fig.add_subplot(len(tables), 1, k)
+        others = [c for c in table.languages if c != "en"]
+        labels, english, rest = [], [], []
+        for row, label in zip(table.rows, _row_labels(table.rows), strict=True):
+            if "en" not in row.cells:
+                continue
+            values = [row.cells[c].value for c in others if c in row.cells]
+            if not values:
+                continue
+            labels.append(label)
+            english.append(row.cells["en"].value)
+            rest.append(sum(values) / len(values))
+        ys = range(len(labels))
+        ax.barh([y - 0.2 for y in ys], english, height=0.4, color="#4c72b0", label="English")
+        ax.barh([y + 0.2 for y in ys], rest, height=0.4, color="#dd8452", label="mean of the other languages")
+        for y, (e, r) in enumerate(zip(english, rest, strict=True)):
+            ax.text(max(e, r) + 1, y, f"en − others: {e - r:+.1f}", va="center", fontsize=7)
+        ax.set_yticks(list(ys), labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 110)
+        ax.set_xlabel(f"{PLOT_METRIC} (%)")
+        ax.set_title(DIRECTION_LABELS.get(table.view.direction, table.view.direction), fontsize=9)
+        ax.legend(fontsize=7, loc="lower right", frameon=False)
+    fig.suptitle(_wrap(f"Zero-shot gap: English vs the other languages\n{where}"), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _save(fig: Figure, out_dir: Path, stem: str, title: str) -> Plot:
+    plot = Plot(title=title, stem=stem)
+    for fmt, metadata in (("png", PNG_METADATA), ("svg", SVG_METADATA)):
+        buffer = io.BytesIO()
+        FigureCanvasAgg(fig)
+        fig.savefig(buffer, format=fmt, metadata=metadata, dpi=100)
+        atomic_write_bytes(out_dir / "plots" / f"{stem}.{fmt}", buffer.getvalue())
+    return plot
+
+
+def _wrap(text: str) -> str:
+    return "\n".join(_label_long(line) for line in text.split("\n"))
+
+
+def _label_long(line: str, limit: int = 110) -> str:
+    flat = one_line(line)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "dataset"
+
+
+def _unique(stem: str, used: set[str]) -> str:
+    candidate, n = stem, 2
+    while candidate in used:
+        candidate, n = f"{stem}-{n}", n + 1
+    used.add(candidate)
+    return candidate

@@ -1,0 +1,60 @@
+"""Small field checkers shared by the result and reported readers.
+
+They raise the reader's own error class with ``<file>: <field>: <problem>`` so that every
+message points at the exact place to fix.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from xtd10.errors import UnknownLanguageError
+from xtd10.languages import normalize_language
+
+AGGREGATE_LANGUAGES = ("avg", "avg_non_en", "all")
+_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+
+
+class Checker:
+    """Binds a file name and an error class so each check is one short call."""
+
+    def __init__(self, where: str, error: type[Exception]):
+        self.where = where
+        self.error = error
+
+    def fail(self, field: str, problem: str) -> Exception:
+        return self.error(f"{self.where}: {field}: {problem}")
+
+    def mapping(self, value: Any, field: str) -> Mapping:
+        if not isinstance(value, Mapping):
+            raise self.fail(field, f"expected a mapping, got {type(value).__name__}")
+        return value
+
+    def text(self, value: Any, field: str, *, optional: bool = False) -> str:
+        if value is None and optional:
+            return ""
+        if not isinstance(value, str) or (not value.strip() and not optional):
+            raise self.fail(field, f"expected a non-empty string, got {value!r:.80}")
+        return value
+
+    def number(self, value: Any, field: str, *, optional: bool = False) -> float | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(field, f"expected a finite number, got {value!r:.80}")
+        return float(value)
+
+    def language(self, value: Any, field: str) -> str:
+        code = self.text(value, field).strip()
+        if code in AGGREGATE_LANGUAGES:
+            return code
+        try:
+            return normalize_language(code)
+        except UnknownLanguageError:
+            # Languages added with the crowd tools are not in the built-in registry.
+            if _CODE.match(code):
+                return code
+            raise self.fail(field, f"not a language code: {code!r:.40}") from None
