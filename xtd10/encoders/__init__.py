@@ -1,18 +1,26 @@
-"""Encoders: the protocol, the adapter registry and spec strings (``get("muse")``)."""
+"""Encoders: the protocol, the adapter registry and spec strings (``get("muse")``).
 
+Importing this package registers every built-in adapter without importing torch,
+transformers or any model package: those are imported when an encoder is built.
+"""
+
+from xtd10.encoders import e5, muse, offline_labels, random_encoder  # noqa: F401  (register adapters)
 from xtd10.encoders.base import (
     ADAPTERS,
+    AdapterInfo,
     Encoder,
     EncoderError,
     EncoderMeta,
     UnknownEncoderError,
     build,
+    describe_adapters,
     parse_spec,
     register,
     supports_images,
+    validate_embeddings,
 )
 
 get = build
 
-__all__ = ["ADAPTERS", "Encoder", "EncoderError", "EncoderMeta", "UnknownEncoderError", "build", "get",
-           "parse_spec", "register", "supports_images"]
+__all__ = ["ADAPTERS", "AdapterInfo", "Encoder", "EncoderError", "EncoderMeta", "UnknownEncoderError", "build",
+           "describe_adapters", "get", "parse_spec", "register", "supports_images", "validate_embeddings"]

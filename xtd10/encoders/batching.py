@@ -1,0 +1,62 @@
+"""Splitting encoder inputs into batches, with an optional progress bar.
+
+Every adapter batches the same way so that memory use is bounded by ``batch_size`` and a
+long encode shows progress only when the caller asked for it (library code stays quiet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+from xtd10.encoders.base import EncoderError
+
+T = TypeVar("T")
+
+
+def check_batch_size(batch_size: int, encoder_name: str) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise EncoderError(f"encoder {encoder_name!r}: batch_size must be a positive integer, got {batch_size!r}")
+    return batch_size
+
+
+def check_texts(texts: Sequence[str], encoder_name: str) -> list[str]:
+    """A list of str, or an error naming the encoder and the offending position."""
+    if isinstance(texts, str):
+        raise EncoderError(f"encoder {encoder_name!r}: encode_text takes a list of strings, not one string")
+    texts = list(texts)
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise EncoderError(f"encoder {encoder_name!r}: text {position} is a {type(text).__name__}, expected str")
+    return texts
+
+
+def batches(items: Sequence[T], batch_size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), batch_size):
+        yield items[start : start + batch_size]
+
+
+def encode_in_batches(
+    items: Sequence[T],
+    encode_batch: Callable[[Sequence[T]], np.ndarray],
+    *,
+    batch_size: int,
+    dim: int,
+    progress: bool = False,
+    description: str = "encoding",
+) -> np.ndarray:
+    """Run ``encode_batch`` over ``items`` in chunks and stack the float32 results.
+
+    ``dim`` is needed so an empty input still yields a well-formed (0, dim) array.
+    """
+    items = list(items)
+    if not items:
+        return np.zeros((0, dim), dtype=np.float32)
+    chunks = batches(items, batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        chunks = tqdm(chunks, total=-(-len(items) // batch_size), desc=description, unit="batch")
+    return np.concatenate([np.asarray(encode_batch(chunk), dtype=np.float32) for chunk in chunks], axis=0)

