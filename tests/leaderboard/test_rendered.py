@@ -1,0 +1,117 @@
+"""Full builds with figures: byte-identical rebuilds, and the page in headless Chromium.
+
+One small input set (two models, image track, all languages) is built twice per session
+and shared by the tests below, because drawing figures is the slow part of a build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import reported_dict, result_dict, write_json, write_yaml
+
+from xtd10.leaderboard import build_leaderboard
+
+CHROMIUM = os.environ.get("XTD10_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """(inputs dir, first build, second build over a copy of the first holding a stale figure)."""
+    root = tmp_path_factory.mktemp("leaderboard")
+    results, reported = root / "results", root / "reported"
+    write_json(results / "muse.json", result_dict("muse", "mUSE v3", seed=1, tracks=("image",), subsets=("all",)))
+    write_json(results / "e5.json", result_dict("e5-small", "e5 <b>small</b>", seed=2, tracks=("image",),
+                                                subsets=("all",)))
+    write_yaml(reported / "paper.yaml", reported_dict())
+    first, second = root / "first", root / "second"
+    build_leaderboard(first, results, reported)
+    shutil.copytree(first, second)
+    (second / "plots" / "model-that-is-gone-bars.png").write_bytes(b"stale")
+    build_leaderboard(second, results, reported)
+    return root, first, second
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_rebuilds_are_byte_identical_and_drop_stale_figures(built):
+    _, first, second = built
+    a, b = _tree(first), _tree(second)
+    assert sorted(a) == sorted(b)
+    assert {"README.md", "leaderboard.csv", "index.html"} <= set(a)
+    pngs = [name for name in a if name.endswith(".png")]
+    svgs = [name for name in a if name.endswith(".svg")]
+    # bars + heatmap per direction, the zero-shot gap, and the reported heatmap
+    assert len(pngs) == len(svgs) == 6
+    for name in a:
+        assert a[name] == b[name], f"{name} differs between two builds of the same inputs"
+    for name in svgs:
+        assert b"<dc:date>" not in a[name]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_page_in_headless_chromium(built, tmp_path):
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian chromium, or set XTD10_CHROMIUM)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+    _, first, _ = built
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            requests: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.on("request", lambda req: requests.append(req.url))
+            page.goto((first / "index.html").as_uri())
+            page.wait_for_load_state("load")
+            assert errors == []
+            assert all(url.startswith("file://") for url in requests), requests  # nothing from the network
+
+            # the table renders; the default filters show R@10 on all images: 2 models x 2 directions
+            visible = "#measured tbody tr:not([hidden])"
+            assert page.locator(visible).count() == 4
+            assert page.locator("#reported tbody tr:not([hidden])").count() == 1
+            assert page.get_by_text("e5 <b>small</b>").count() >= 1  # escaped name shown literally
+
+            # sorting: click the "en" header twice and compare with the numbers in the cells
+            headers = page.locator("#measured thead th")
+            en_index = [headers.nth(i).inner_text().strip() for i in range(headers.count())].index("en")
+
+            def column() -> list[float]:
+                cells = page.locator(f"{visible} td:nth-child({en_index + 1})")
+                return [float(cells.nth(i).get_attribute("data-sort")) for i in range(cells.count())]
+
+            headers.nth(en_index).click()
+            ascending = column()
+            assert ascending == sorted(ascending)
+            headers.nth(en_index).click()
+            descending = column()
+            assert descending == sorted(ascending, reverse=True)
+
+            # filtering: by direction, then by model text
+            page.select_option("#filter-direction", "i2t")
+            assert page.locator(visible).count() == 2
+            page.fill("#filter-text", "muse")
+            assert page.locator(visible).count() == 1
+            assert "mUSE v3" in page.locator(visible).inner_text()
+            page.fill("#filter-text", "")
+            page.select_option("#filter-metric", "")
+            assert page.locator(visible).count() == 2 * 3  # i2t, R@1/5/10
+
+            # the figures load
+            widths = page.evaluate("Array.from(document.images).map(img => img.complete ? img.naturalWidth : 0)")
+            assert len(widths) == 6 and all(w > 0 for w in widths)
+            page.screenshot(path=str(tmp_path / "leaderboard.png"), full_page=True)
+            assert (tmp_path / "leaderboard.png").stat().st_size > 10_000
+        finally:
+            browser.close()
