@@ -1,0 +1,98 @@
+"""Reading COCO-format and JSONL/CSV pairs, the XTD10 exclusion, and config validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from xtd10.baseline.config import load_config, parse_config
+from xtd10.baseline.errors import ConfigError, TrainingDataError
+from xtd10.baseline.pairs import read_coco_captions, read_pair_file, xtd10_coco_ids
+
+
+def make_coco(root, ids=(1, 2, 3), captions_per_image=2):
+    images = root / "train2014"
+    images.mkdir(parents=True)
+    data = {"images": [], "annotations": []}
+    for k, image_id in enumerate(ids):
+        name = f"COCO_train2014_{image_id:012d}.jpg"
+        Image.new("RGB", (20, 20), (40 * k, 0, 0)).save(images / name)
+        data["images"].append({"id": image_id, "file_name": name})
+        for c in range(captions_per_image):
+            data["annotations"].append({"id": 100 * image_id + c, "image_id": image_id,
+                                        "caption": f"image {image_id} caption {c} "})
+    path = root / "captions_train2014.json"
+    path.write_text(json.dumps(data))
+    return path, images
+
+
+def test_coco_pairs_and_exclusion(tmp_path):
+    annotations, images = make_coco(tmp_path)
+    pairs = read_coco_captions(annotations, images)
+    assert len(pairs) == 6 and pairs[0].caption == "image 1 caption 0"
+    assert pairs[0].image_path == images / "COCO_train2014_000000000001.jpg"
+    kept = read_coco_captions(annotations, images, exclude_ids={2})
+    assert {p.image_key for p in kept} == {"1", "3"}
+
+
+def test_coco_errors_name_the_problem(tmp_path):
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}],
+                               "annotations": [{"image_id": 9, "caption": "x"}]}))
+    with pytest.raises(TrainingDataError, match=r"annotations\[0\] refers to unknown image_id 9"):
+        read_coco_captions(bad, tmp_path)
+    bad.write_text("{")
+    with pytest.raises(TrainingDataError, match="invalid JSON"):
+        read_coco_captions(bad, tmp_path)
+
+
+def test_xtd10_ids_from_the_real_image_list(real_source):
+    ids = xtd10_coco_ids(real_source)
+    assert len(ids) == 1000
+
+
+def test_jsonl_and_csv_pairs(tmp_path):
+    (tmp_path / "p.jsonl").write_text('{"image": "a.jpg", "caption": "a dog"}\n\n{"image": "/x/b.jpg", "caption": "b"}\n')
+    pairs = read_pair_file(tmp_path / "p.jsonl")
+    assert pairs[0].image_path == tmp_path / "a.jpg" and str(pairs[1].image_path) == "/x/b.jpg"
+    (tmp_path / "p.csv").write_text('image,caption\na.jpg,"a cat, sitting"\n')
+    assert read_pair_file(tmp_path / "p.csv")[0].caption == "a cat, sitting"
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("p.jsonl", '{"image": "a.jpg", "caption": "ok"}\n{"image": "b.jpg"}\n', r"p.jsonl:2: field 'caption'"),
+    ("p.jsonl", '{"image": "a.jpg", "caption": "ok"}\nnot json\n', r"p.jsonl:2: invalid JSON"),
+    ("p.csv", "path,caption\na,b\n", "lacks column"),
+    ("p.csv", "image,caption\na.jpg,\n", r"p.csv:2: field 'caption'"),
+])
+def test_pair_file_errors(tmp_path, name, text, message):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(TrainingDataError, match=message):
+        read_pair_file(tmp_path / name)
+
+
+def test_config_validation_and_overrides(tmp_path):
+    raw = {"data": {"kind": "pairs", "file": "pairs.jsonl"}, "train": {"epochs": 3, "loss": {"name": "patr"}}}
+    config = parse_config(raw, overrides={"train.loss.name": "infonce", "train.device": "cpu", "out": None})
+    assert config.train.loss.name == "infonce" and config.train.epochs == 3 and config.train.device == "cpu"
+    with pytest.raises(ConfigError, match="train: unknown field"):
+        parse_config({**raw, "train": {"epoch": 3}})
+    with pytest.raises(ConfigError, match=r"train.loss: unknown field\(s\) alpha"):
+        parse_config({**raw, "train": {"loss": {"alpha": 1}}})
+    with pytest.raises(ConfigError, match="needs data.annotations"):
+        parse_config({"data": {"kind": "coco"}})
+    path = tmp_path / "sub" / "c.yaml"
+    path.parent.mkdir()
+    path.write_text("data: {kind: pairs, file: pairs.jsonl}\n")
+    assert load_config(path).data.file == str(tmp_path / "sub" / "pairs.jsonl")
+
+
+def test_shipped_configs_parse():
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "benchmark").glob("baseline*.yaml"))
+    assert configs
+    for path in configs:
+        load_config(path)

@@ -1,0 +1,120 @@
+"""The YAML training config (``benchmark/baseline.yaml``), validated field by field.
+
+Sections: ``data`` (where the English pairs come from), ``encoders`` (frozen text encoder
+spec and image backbone), ``train`` (optimisation, with nested ``head`` and ``loss``),
+plus ``out`` and ``cache_dir``. Unknown keys are errors: a typo must not silently fall
+back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xtd10.baseline.errors import ConfigError
+from xtd10.baseline.losses import LossConfig
+from xtd10.baseline.model import HeadConfig
+from xtd10.baseline.trainer import TrainConfig
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    kind: str = "coco"  # coco | pairs
+    annotations: str | None = None  # coco: captions_train2014.json
+    images: str | None = None  # coco: folder with the train2014 images
+    file: str | None = None  # pairs: JSONL or CSV
+    exclude_xtd10: bool = True
+    xtd10_source: str | None = None  # where to read the XTD10 image list (default: pinned upstream)
+    holdout_images: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("coco", "pairs"):
+            raise ConfigError(f"data.kind must be 'coco' or 'pairs', got {self.kind!r}")
+        if self.kind == "coco" and not (self.annotations and self.images):
+            raise ConfigError("data.kind 'coco' needs data.annotations and data.images")
+        if self.kind == "pairs" and not self.file:
+            raise ConfigError("data.kind 'pairs' needs data.file")
+
+
+@dataclass(frozen=True)
+class EncodersConfig:
+    text: str = "muse"
+    image: str = "efficientnet-lite0"
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    data: DataConfig
+    encoders: EncodersConfig = field(default_factory=EncodersConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out: str = "runs/baseline"
+    cache_dir: str = "runs/feature-cache"
+
+
+def _build(cls: type, values: Any, where: str):
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(values).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    try:
+        return cls(**values)
+    except TypeError as err:
+        raise ConfigError(f"{where}: {err}") from None
+
+
+def parse_config(raw: Any, where: str = "config", overrides: dict[str, Any] | None = None) -> BaselineConfig:
+    """Build a validated config from a parsed YAML mapping; ``overrides`` are dotted keys
+    (``train.loss.name``, ``train.device``, ``out``) applied before validation."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping at the top level")
+    raw = {key: (dict(value) if isinstance(value, dict) else value) for key, value in raw.items()}
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node[part] = dict(node.get(part) or {})
+            node = node[part]
+        node[leaf] = value
+    unknown = sorted(set(raw) - {"data", "encoders", "train", "out", "cache_dir"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}")
+    train_raw = dict(raw.get("train") or {})
+    head = _build(HeadConfig, train_raw.pop("head", None), f"{where}: train.head")
+    loss = _build(LossConfig, train_raw.pop("loss", None), f"{where}: train.loss")
+    train = _build(TrainConfig, {**train_raw, "head": head, "loss": loss}, f"{where}: train")
+    if "data" not in raw:
+        raise ConfigError(f"{where}: missing section 'data'")
+    return BaselineConfig(
+        data=_build(DataConfig, raw["data"], f"{where}: data"),
+        encoders=_build(EncodersConfig, raw.get("encoders"), f"{where}: encoders"),
+        train=train,
+        out=str(raw.get("out", "runs/baseline")),
+        cache_dir=str(raw.get("cache_dir", "runs/feature-cache")),
+    )
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BaselineConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML ({err})") from None
+    config = parse_config(raw, str(path), overrides)
+    # relative data paths are relative to the config file
+    data = config.data
+    fixed = {name: str(path.parent / value) for name in ("annotations", "images", "file")
+             if (value := getattr(data, name)) and not Path(value).is_absolute()}
+    return dataclasses.replace(config, data=dataclasses.replace(data, **fixed))

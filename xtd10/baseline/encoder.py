@@ -1,0 +1,75 @@
+"""A trained checkpoint as an xtd10 encoder: ``baseline:PATH``.
+
+Text goes through the frozen text encoder named in the checkpoint, then the text head;
+images through the frozen backbone, then the image head. Importing this module registers
+the ``baseline`` prefix with the encoder registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from xtd10.baseline.backbones import image_backbone, text_encoder
+from xtd10.baseline.errors import CheckpointError
+from xtd10.baseline.model import WEIGHTS_FILE, load_checkpoint
+from xtd10.encoders import EncoderMeta, register
+from xtd10.files import sha256_file
+
+
+class BaselineEncoder:
+    """Frozen encoders + trained heads; ``text``/``image`` override the frozen encoders
+    named in the checkpoint (an object or a spec), e.g. to reuse one already loaded."""
+
+    def __init__(self, path: str | Path, *, text: Any = None, image: Any = None, device: str = "cpu"):
+        self.path = Path(path)
+        if (self.path / "checkpoint").is_dir() and not (self.path / WEIGHTS_FILE).is_file():
+            self.path = self.path / "checkpoint"  # a training run's out dir
+        self.model, self.config = load_checkpoint(self.path)
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        self._text_spec = text if text is not None else self._frozen_spec("text_encoder")
+        self._image_spec = image if image is not None else self._frozen_spec("image_backbone")
+        self._text = None
+        self._image = None
+        self.meta = EncoderMeta(
+            name=f"xtd10-baseline ({self.config.get('train', {}).get('loss', {}).get('name', '?')})",
+            spec=f"baseline:{path}",
+            revision=sha256_file(self.path / WEIGHTS_FILE)[:16],
+            embedding_dim=self.model.embed_dim,
+            parameters=sum(p.numel() for p in self.model.parameters()),
+            license=None,
+            modalities=("text", "image"),
+            extra={"text_encoder": self.config.get("text_encoder"), "image_backbone": self.config.get("image_backbone"),
+                   "epoch": self.config.get("epoch")},
+        )
+
+    def _frozen_spec(self, key: str) -> str:
+        spec = (self.config.get(key) or {}).get("spec")
+        if not spec:
+            raise CheckpointError(f"{self.path}/config.json: no {key}.spec; pass the frozen encoder explicitly")
+        return spec
+
+    def _project(self, head, features: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            tensor = torch.as_tensor(np.asarray(features, dtype=np.float32), device=self.device)
+            return head(tensor).cpu().numpy()
+
+    def encode_text(self, texts: Sequence[str], *, language: str) -> np.ndarray:
+        if self._text is None:
+            self._text = text_encoder(self._text_spec)
+        return self._project(self.model.embed_text, self._text.encode_text(list(texts), language=language))
+
+    def encode_image(self, images) -> np.ndarray:
+        if self._image is None:
+            self._image = image_backbone(self._image_spec)
+        return self._project(self.model.embed_image, self._image.encode_image(list(images)))
+
+
+@register("baseline", "the project's trained baseline: baseline:PATH (checkpoint or training out dir)")
+def _baseline(argument: str, **options: Any) -> BaselineEncoder:
+    return BaselineEncoder(argument, **options)

@@ -1,0 +1,121 @@
+"""The trainable part of the baseline: two projection heads into one normalised space.
+
+The frozen encoders stay outside the model (their outputs are cached once), so a
+checkpoint holds only the heads: small, fast to train, and independent of where the
+frozen features came from. ``config.json`` beside the weights names the frozen encoders,
+which is what makes a checkpoint usable as an encoder later.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from xtd10.baseline.errors import CheckpointError, ConfigError
+from xtd10.files import atomic_write_bytes, atomic_write_text
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+CHECKPOINT_FORMAT = "xtd10.baseline.checkpoint"
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """Shape of one head: ``layers`` linear layers, GELU + dropout between them."""
+
+    hidden_dim: int = 1024
+    layers: int = 2
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.layers < 1:
+            raise ConfigError(f"head.layers must be >= 1, got {self.layers}")
+        if self.hidden_dim < 1:
+            raise ConfigError(f"head.hidden_dim must be >= 1, got {self.hidden_dim}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"head.dropout must be in [0, 1), got {self.dropout}")
+
+
+def make_head(in_dim: int, out_dim: int, config: HeadConfig) -> nn.Sequential:
+    modules: list[nn.Module] = []
+    width = in_dim
+    for _ in range(config.layers - 1):
+        modules += [nn.Linear(width, config.hidden_dim), nn.GELU(), nn.Dropout(config.dropout)]
+        width = config.hidden_dim
+    modules.append(nn.Linear(width, out_dim))
+    return nn.Sequential(*modules)
+
+
+class DualHead(nn.Module):
+    """Maps frozen text features and frozen image features into one L2-normalised space."""
+
+    def __init__(self, text_dim: int, image_dim: int, embed_dim: int = 512, head: HeadConfig | None = None):
+        super().__init__()
+        head = head or HeadConfig()
+        self.text_dim, self.image_dim, self.embed_dim, self.head_config = text_dim, image_dim, embed_dim, head
+        self.text_head = make_head(text_dim, embed_dim, head)
+        self.image_head = make_head(image_dim, embed_dim, head)
+
+    def embed_text(self, features: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.text_head(features), dim=-1)
+
+    def embed_image(self, features: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.image_head(features), dim=-1)
+
+    def forward(self, text_features: torch.Tensor, image_features: torch.Tensor):
+        return self.embed_text(text_features), self.embed_image(image_features)
+
+    def shape_config(self) -> dict[str, Any]:
+        return {"text_dim": self.text_dim, "image_dim": self.image_dim, "embed_dim": self.embed_dim,
+                "head": asdict(self.head_config)}
+
+
+def save_checkpoint(model: DualHead, directory: str | Path, metadata: dict[str, Any]) -> Path:
+    """Write ``model.safetensors`` and ``config.json`` (shapes + ``metadata``) atomically."""
+    from safetensors.torch import save
+
+    directory = Path(directory)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    atomic_write_bytes(directory / WEIGHTS_FILE, save(state))
+    config = {"format": CHECKPOINT_FORMAT, "version": 1, "model": model.shape_config(), **metadata}
+    atomic_write_text(directory / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return directory
+
+
+def read_checkpoint_config(directory: str | Path) -> dict[str, Any]:
+    path = Path(directory) / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{directory}: not a baseline checkpoint (no {CONFIG_FILE})")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path}: invalid JSON ({err})") from None
+    if config.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: 'format' is {config.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
+    return config
+
+
+def load_checkpoint(directory: str | Path) -> tuple[DualHead, dict[str, Any]]:
+    """The heads (in eval mode) and the full config of a checkpoint directory."""
+    from safetensors.torch import load_file
+
+    config = read_checkpoint_config(directory)
+    shape = config.get("model") or {}
+    try:
+        model = DualHead(shape["text_dim"], shape["image_dim"], shape["embed_dim"], HeadConfig(**shape["head"]))
+    except (KeyError, TypeError) as err:
+        raise CheckpointError(f"{Path(directory) / CONFIG_FILE}: bad 'model' field ({err})") from None
+    weights = Path(directory) / WEIGHTS_FILE
+    if not weights.is_file():
+        raise CheckpointError(f"{directory}: missing {WEIGHTS_FILE}")
+    try:
+        model.load_state_dict(load_file(str(weights)))
+    except RuntimeError as err:
+        raise CheckpointError(f"{weights}: weights do not match config.json ({err})") from None
+    return model.eval(), config

@@ -1,0 +1,104 @@
+"""English caption/image pairs for training: COCO captions 2014 or a JSONL/CSV file.
+
+By default the 1000 XTD10 test images are dropped from COCO (800 of them are in
+train2014), so a model trained here is scored leak-free on XTD10.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xtd10.baseline.errors import TrainingDataError
+
+
+@dataclass(frozen=True)
+class CaptionPair:
+    image_path: Path
+    caption: str
+    image_key: str  # groups captions of the same image (COCO id or the path)
+
+
+def xtd10_coco_ids(source=None) -> set[int]:
+    """COCO image ids of the 1000 XTD10 test images (from the pinned image list)."""
+    from xtd10.data import read_images, resolve_source
+
+    return {entry.image_id for entry in read_images(resolve_source(source))}
+
+
+def read_coco_captions(annotations: str | Path, images_dir: str | Path,
+                       exclude_ids: Iterable[int] = ()) -> list[CaptionPair]:
+    """Pairs from a COCO ``captions_*.json``; ``images_dir`` holds its ``file_name``s."""
+    annotations, images_dir = Path(annotations), Path(images_dir)
+    try:
+        data = json.loads(annotations.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TrainingDataError(f"{annotations}: COCO annotation file not found") from None
+    except json.JSONDecodeError as err:
+        raise TrainingDataError(f"{annotations}: invalid JSON ({err})") from None
+    if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
+        raise TrainingDataError(f"{annotations}: not a COCO captions file (needs 'images' and 'annotations')")
+    files: dict[int, str] = {}
+    for k, image in enumerate(data["images"]):
+        try:
+            files[int(image["id"])] = str(image["file_name"])
+        except (KeyError, TypeError, ValueError):
+            raise TrainingDataError(f"{annotations}: images[{k}] needs 'id' and 'file_name'") from None
+    excluded = set(exclude_ids)
+    pairs = []
+    for k, note in enumerate(data["annotations"]):
+        try:
+            image_id, caption = int(note["image_id"]), str(note["caption"]).strip()
+        except (KeyError, TypeError, ValueError):
+            raise TrainingDataError(f"{annotations}: annotations[{k}] needs 'image_id' and 'caption'") from None
+        if image_id not in files:
+            raise TrainingDataError(f"{annotations}: annotations[{k}] refers to unknown image_id {image_id}")
+        if image_id in excluded or not caption:
+            continue
+        pairs.append(CaptionPair(images_dir / files[image_id], caption, str(image_id)))
+    if not pairs:
+        raise TrainingDataError(f"{annotations}: no caption pairs left after exclusions")
+    return pairs
+
+
+def read_pair_file(path: str | Path) -> list[CaptionPair]:
+    """Pairs from JSONL (``{"image": ..., "caption": ...}`` per line) or CSV (columns
+    ``image,caption``); relative image paths are relative to the file's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingDataError(f"{path}: pair file not found")
+    rows: list[tuple[int, dict]] = []
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"image", "caption"} - set(reader.fieldnames or [])
+            if missing:
+                raise TrainingDataError(f"{path}: CSV header lacks column(s) {', '.join(sorted(missing))}")
+            rows = [(line, row) for line, row in enumerate(reader, start=2)]
+    else:
+        for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise TrainingDataError(f"{path}:{line}: invalid JSON ({err.msg})") from None
+            if not isinstance(row, dict):
+                raise TrainingDataError(f"{path}:{line}: expected an object with 'image' and 'caption'")
+            rows.append((line, row))
+    pairs = []
+    for line, row in rows:
+        image, caption = row.get("image"), row.get("caption")
+        for name, value in (("image", image), ("caption", caption)):
+            if not isinstance(value, str) or not value.strip():
+                raise TrainingDataError(f"{path}:{line}: field {name!r} is missing or empty")
+        image_path = Path(image)
+        if not image_path.is_absolute():
+            image_path = path.parent / image_path
+        pairs.append(CaptionPair(image_path, caption.strip(), str(image_path)))
+    if not pairs:
+        raise TrainingDataError(f"{path}: no pairs")
+    return pairs

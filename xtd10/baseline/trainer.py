@@ -1,0 +1,269 @@
+"""Training the projection heads over cached frozen features.
+
+One loop serves every entry point (COCO, JSONL/CSV pairs, the generated-scenes ablation,
+the speed benchmark): it takes feature matrices plus (caption row, image row) pairs, so
+it never touches images or text. Single process on CPU or GPU, or several processes
+under ``torchrun`` (DDP: each rank takes a disjoint shard of every epoch's permutation;
+in-batch negatives are the rank's own batch, so the effective negatives per step equal
+the per-rank batch size).
+
+Files written in ``out_dir``: ``checkpoint/`` (latest heads, usable as ``baseline:PATH``),
+``best/`` (best held-out t2i R@10), ``trainer_state.pt`` (optimizer, epoch, RNG: resume),
+``log.jsonl`` (one record per epoch).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from xtd10.baseline.errors import ConfigError
+from xtd10.baseline.losses import LossConfig, compute_loss
+from xtd10.baseline.model import DualHead, HeadConfig, load_checkpoint, save_checkpoint
+from xtd10.files import atomic_open, atomic_write_text
+
+log = logging.getLogger(__name__)
+STATE_FILE = "trainer_state.pt"
+LOG_FILE = "log.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; ``device`` 'auto' picks cuda when present."""
+
+    epochs: int = 10
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    embed_dim: int = 512
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    head: HeadConfig = field(default_factory=HeadConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 2:
+            raise ConfigError("train.epochs must be >= 1 and train.batch_size >= 2")
+        if self.lr <= 0:
+            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PairSet:
+    """Frozen features and the pairs that link them (row k: caption text_rows[k] shows
+    image image_rows[k]). Features may be float16 memmaps."""
+
+    text_features: np.ndarray
+    image_features: np.ndarray
+    text_rows: np.ndarray
+    image_rows: np.ndarray
+    groups: np.ndarray | None = None  # pairs with equal group never serve as each other's negatives
+
+    def __post_init__(self) -> None:
+        self.text_rows = np.asarray(self.text_rows, dtype=np.int64)
+        self.image_rows = np.asarray(self.image_rows, dtype=np.int64)
+        if self.text_rows.shape != self.image_rows.shape or self.text_rows.ndim != 1:
+            raise ConfigError("text_rows and image_rows must be 1-D arrays of equal length")
+        self.groups = self.image_rows if self.groups is None else np.asarray(self.groups, dtype=np.int64)
+        if self.groups.shape != self.image_rows.shape:
+            raise ConfigError("groups must have one entry per pair")
+
+    def subset(self, mask: np.ndarray) -> PairSet:
+        return PairSet(self.text_features, self.image_features, self.text_rows[mask], self.image_rows[mask],
+                       self.groups[mask])
+
+    def __len__(self) -> int:
+        return int(self.text_rows.shape[0])
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    epochs_run: int
+    history: list[dict[str, Any]]
+    best_metric: float | None
+    model: DualHead | None = None
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} requested but CUDA is not available")
+    return torch.device(name)
+
+
+def _distributed() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def holdout_metrics(model: DualHead, holdout: PairSet, device: torch.device) -> dict[str, float]:
+    """Benchmark metrics on held-out pairs, both directions (gallery = their distinct images;
+    every image of a caption's group counts as relevant, and vice versa)."""
+    from xtd10.benchmark.metrics import compute_metrics
+
+    images, first = np.unique(holdout.image_rows, return_index=True)
+    image_groups = holdout.groups[first]
+    text_emb, image_emb = embed_rows(model, holdout.text_features, holdout.text_rows, holdout.image_features,
+                                     images, device)
+    scores = text_emb @ image_emb.T
+    images_of = [np.flatnonzero(image_groups == g) for g in holdout.groups]
+    out = {f"t2i_{k}": v for k, v in compute_metrics(scores, images_of).items()}
+    captions_of = [np.flatnonzero(holdout.groups == g) for g in image_groups]
+    out.update({f"i2t_{k}": v for k, v in compute_metrics(scores.T, captions_of).items()})
+    return out
+
+
+@torch.no_grad()
+def embed_rows(model: DualHead, text_features: np.ndarray, text_rows: np.ndarray, image_features: np.ndarray,
+               image_rows: np.ndarray, device: torch.device, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    was_training = model.training
+    model.eval()
+
+    def run(head: Callable, feats: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        parts = [head(torch.as_tensor(np.asarray(feats[rows[s:s + batch]], dtype=np.float32), device=device))
+                 for s in range(0, len(rows), batch)]
+        return torch.cat(parts).float().cpu().numpy()
+
+    text = run(model.embed_text, text_features, text_rows)
+    image = run(model.embed_image, image_features, image_rows)
+    model.train(was_training)
+    return text, image
+
+
+def _lr_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _append_log(path: Path, record: dict[str, Any]) -> None:
+    previous = path.read_text(encoding="utf-8") if path.is_file() else ""
+    atomic_write_text(path, previous + json.dumps(record, sort_keys=True) + "\n")
+
+
+def train_heads(
+    train: PairSet,
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    holdout: PairSet | None = None,
+    metadata: dict[str, Any] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    save: bool = True,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train both heads on ``train``; evaluate on ``holdout`` after every epoch.
+
+    Under an initialised torch.distributed process group the model is wrapped in DDP
+    and only rank 0 writes files. Returns the per-epoch history (also in ``log.jsonl``).
+    ``stop_after`` ends this call after that many epochs (as an interruption would), so a
+    later ``resume=True`` call continues the same schedule.
+    """
+    rank, world = _distributed()
+    device = resolve_device(config.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+        torch.cuda.set_device(device)
+    out_dir = Path(out_dir)
+    torch.manual_seed(config.seed)
+    model = DualHead(train.text_features.shape[1], train.image_features.shape[1], config.embed_dim,
+                     config.head).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    start_epoch, history, best = 0, [], None
+    state_path = out_dir / STATE_FILE
+    if resume and state_path.is_file():
+        heads, _ = load_checkpoint(out_dir / "checkpoint")
+        model.load_state_dict(heads.state_dict())
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        start_epoch, history, best = state["epoch"], state["history"], state["best"]
+        log.info("resuming from epoch %d", start_epoch)
+    ddp_model = model
+    if world > 1:
+        ddp_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    # Frozen features go to the device once, as float16: COCO-scale fits easily on a GPU.
+    text_all = torch.as_tensor(np.array(train.text_features, dtype=np.float16), device=device)
+    image_all = torch.as_tensor(np.array(train.image_features, dtype=np.float16), device=device)
+    text_rows = torch.as_tensor(train.text_rows, device=device)
+    image_rows = torch.as_tensor(train.image_rows, device=device)
+    groups = torch.as_tensor(train.groups, device=device)
+    per_rank = len(train) // world
+    steps_per_epoch = max(1, per_rank // config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    use_amp = config.amp and device.type == "cuda"
+    meta = {"train": config.to_dict(), **(metadata or {})}
+
+    last_epoch = config.epochs if stop_after is None else min(config.epochs, start_epoch + stop_after)
+    for epoch in range(start_epoch, last_epoch):
+        model.train()
+        generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+        order = torch.randperm(len(train), generator=generator)[rank * per_rank:(rank + 1) * per_rank].to(device)
+        started, loss_sum, pairs_seen = time.perf_counter(), 0.0, 0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
+                   disable=not progress or rank != 0, leave=False)
+        for step in bar:
+            batch = order[step * config.batch_size:(step + 1) * config.batch_size]
+            global_step = epoch * steps_per_epoch + step
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr * _lr_factor(global_step, total_steps, config.warmup_steps)
+            t_feat = text_all[text_rows[batch]].float()
+            v_feat = image_all[image_rows[batch]].float()
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
+                t_emb, v_emb = ddp_model(t_feat, v_feat)
+            loss = compute_loss(config.loss, t_emb, v_emb, groups[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += float(loss.detach())
+            pairs_seen += len(batch)
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}")
+        elapsed = time.perf_counter() - started
+        record: dict[str, Any] = {"epoch": epoch + 1, "loss": loss_sum / steps_per_epoch, "seconds": elapsed,
+                                  "pairs_per_second": pairs_seen * world / max(elapsed, 1e-9),
+                                  "lr": optimizer.param_groups[0]["lr"]}
+        if holdout is not None and rank == 0:
+            record["holdout"] = holdout_metrics(model, holdout, device)
+        history.append(record)
+        log.info("epoch %d: %s", epoch + 1, record)
+        if rank == 0 and save:
+            save_checkpoint(model, out_dir / "checkpoint", {**meta, "epoch": epoch + 1, "metrics": record})
+            _append_log(out_dir / LOG_FILE, record)
+            metric = record.get("holdout", {}).get("t2i_R@10")
+            if metric is not None and (best is None or metric > best):
+                best = metric
+                save_checkpoint(model, out_dir / "best", {**meta, "epoch": epoch + 1, "metrics": record})
+            _write_state(optimizer, state_path, epoch + 1, history, best)
+        if world > 1:
+            torch.distributed.barrier()
+    return TrainResult(out_dir, len(history), history, best, model)
+
+
+def _write_state(optimizer, path: Path, epoch: int, history: list, best: float | None) -> None:
+    with atomic_open(path, "wb") as handle:
+        torch.save({"optimizer": optimizer.state_dict(), "epoch": epoch, "history": history, "best": best,
+                    "torch_rng": torch.get_rng_state()}, handle)
