@@ -11,11 +11,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from xtd10.benchmark.compare import compare
+    from xtd10.benchmark.comparison import compare
     from xtd10.benchmark.result import Result
     from xtd10.benchmark.runner import evaluate
 
-_LAZY = {"evaluate": "xtd10.benchmark.runner", "compare": "xtd10.benchmark.compare",
+_LAZY = {"evaluate": "xtd10.benchmark.runner", "compare": "xtd10.benchmark.comparison",
          "Result": "xtd10.benchmark.result"}
 
 __all__ = ["Result", "compare", "evaluate"]

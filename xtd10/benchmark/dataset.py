@@ -36,6 +36,7 @@ class BenchData:
     revision: str
     file_sha256: dict[str, str]
     _image_paths: Callable[[], dict[str, Path]] = field(repr=False, default=dict)
+    _by_language: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
 
     @property
     def languages(self) -> list[str]:
@@ -59,11 +60,15 @@ class BenchData:
         return chosen
 
     def captions(self, language: str) -> pd.DataFrame:
-        rows = self.frame[self.frame["language"] == language]
-        if rows.empty:
-            raise BenchmarkError(f"dataset {self.name!r} has no captions in language {language!r}")
-        # image order, so that with one caption per image query i is image i in every language
-        return rows.sort_values(["index", "caption_index"], kind="stable").reset_index(drop=True)
+        """Captions of ``language`` in image order, so that with one caption per image,
+        query i is image i in every language (what paired resampling relies on)."""
+        if language not in self._by_language:
+            rows = self.frame[self.frame["language"] == language]
+            if rows.empty:
+                raise BenchmarkError(f"dataset {self.name!r} has no captions in language {language!r}")
+            self._by_language[language] = rows.sort_values(["index", "caption_index"], kind="stable").reset_index(
+                drop=True)
+        return self._by_language[language]
 
 
 def load_xtd10(languages: str | Iterable[str] | None, source: object | None, images: object) -> BenchData:

@@ -41,9 +41,22 @@ def command_line() -> str:
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return "xtd10"
-    given = [f"--{k.replace('_', '-')}={v}" for k, v in ctx.params.items()
-             if v not in (None, False, ()) and ctx.get_parameter_source(k).name != "DEFAULT"]
-    return shlex.join([*ctx.command_path.split(), *given])
+    words = ["xtd10", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        source = ctx.get_parameter_source(param.name)
+        if source is None or source.name == "DEFAULT" or value in (None, False, ()):
+            continue
+        flag = max(param.opts, key=len) if isinstance(param, click.Option) else None
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if flag is None:
+                words.append(str(item))
+            elif item is True:
+                words.append(flag)
+            else:
+                words.extend([flag, str(item)])
+    return shlex.join(words)
 
 
 def echo_result_summary(result, path) -> None:
@@ -139,7 +152,7 @@ def models() -> None:
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Also write every row to this CSV file.")
 def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
     """Paired comparison of two result files: B - A per language and metric, with p-values."""
-    from xtd10.benchmark.compare import compare as compare_results
+    from xtd10.benchmark.comparison import compare as compare_results
     from xtd10.files import atomic_write_text
 
     table = compare_results(a, b, n_permutations=permutations, seed=seed,

@@ -1,0 +1,80 @@
+"""``xtd10 bench`` and ``xtd10 demo`` through click's CliRunner (seeded random encoder:
+fast, and a real registered adapter, so the spec-string path is exercised end to end)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from xtd10.benchmark import Result
+from xtd10.cli import cli
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_bench_run_writes_result_and_prints_table(tmp_path):
+    out = tmp_path / "r.json"
+    res = invoke("bench", "run", "--model", "random", "--dataset", "demo", "--bootstrap", "20", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "t2i R@1" in res.output and "avg_non_en" in res.output and f"wrote {out}" in res.output
+    result = Result.load(out)
+    assert result.encoder["spec"] == "random"
+    assert result.config["bootstrap"] == 20
+    assert result.command.startswith("xtd10 bench run") and "--model random" in result.command
+
+
+def test_bench_run_default_path_and_compare(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("bench", "run", "-m", "random", "--dataset", "demo", "--track", "text",
+                  "--bootstrap", "0").exit_code == 0
+    path = tmp_path / "leaderboards" / "results" / "random.xtd10-demo.json"
+    assert path.is_file()
+    res = invoke("bench", "compare", str(path), str(path), "--csv", str(tmp_path / "c.csv"))
+    assert res.exit_code == 0, res.output
+    assert "x2en" in res.output and "1.0000" in res.output
+    assert (tmp_path / "c.csv").read_text().startswith("track,direction,language")
+
+
+def test_bench_models_lists_adapters():
+    res = invoke("bench", "models")
+    assert res.exit_code == 0
+    assert "random" in res.output and "muse" in res.output and "py:" in res.output
+
+
+def test_unknown_model_is_one_clear_line(capsys):
+    from xtd10.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "run", "--model", "nosuch:thing", "--dataset", "demo"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "available adapters" in err and "random" in err
+
+
+def test_demo_without_source_says_how_to_get_one(tmp_path):
+    res = invoke("demo", "--out", str(tmp_path), "--image-model", "random", "--bootstrap", "10")
+    assert res.exit_code == 0, res.output
+    assert "demo set: 12 photos" in res.output and "Japanese" in res.output
+    assert "skipped: muse on the XTD10 text track" in res.output and "XTD10_SOURCE" in res.output
+    data = json.loads((tmp_path / "random.xtd10-demo.json").read_text())
+    assert data["dataset"]["name"] == "xtd10-demo"
+
+
+@pytest.mark.integration
+def test_demo_with_the_real_source_scores_the_xtd10_text_track(tmp_path, real_source):
+    res = invoke("demo", "--out", str(tmp_path), "--source", str(real_source), "--image-model", "random",
+                 "--text-model", "random", "--bootstrap", "10")
+    assert res.exit_code == 0, res.output
+    result = Result.load(tmp_path / "random.json")
+    assert result.dataset["name"] == "xtd10"
+    assert result.config["tracks"] == ["text"]
+    n = {(r["subset"], r["language"]): r["n_queries"] for r in result.metrics if r["metric"] == "R@1"
+         and r["direction"] == "x2en"}
+    assert n[("all", "de")] == 1000 and n[("val2014", "de")] == 200
+    # chance level for a 1000-item gallery: R@10 around 1%
+    assert result.value("text", "x2en", "avg", "all", "R@10") < 0.05

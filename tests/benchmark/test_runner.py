@@ -1,0 +1,199 @@
+"""The runner on the embedded demo set with instrumented fake encoders: encode counts,
+caching and resume, numbers against an independent computation, error messages."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import CountingEncoder
+
+from xtd10.benchmark import evaluate
+from xtd10.benchmark.dataset import BenchmarkError
+from xtd10.data import demo
+from xtd10.encoders.base import EncoderError, EncoderMeta
+
+N_IMAGES = len(demo.demo_images())
+N_LANGS = len(demo.demo_languages())
+
+
+def run(encoder, **kw):
+    kw.setdefault("dataset", "demo")
+    kw.setdefault("bootstrap", 50)
+    kw.setdefault("progress", False)
+    return evaluate(encoder, **kw)
+
+
+def test_each_image_and_caption_is_encoded_once(counting_encoder):
+    result = run(counting_encoder)
+    assert counting_encoder.images_seen == N_IMAGES  # not images x languages x tracks
+    assert counting_encoder.texts_seen == N_IMAGES * N_LANGS
+    assert result.extra["encoding"]["images_encoded"] == N_IMAGES
+    cells = {(r["track"], r["direction"], r["language"]) for r in result.metrics}
+    assert ("image", "t2i", "ja") in cells and ("text", "x2en", "de") in cells
+    assert ("text", "x2en", "en") not in cells  # English is the pivot, not scored on the text track
+
+
+def test_second_run_encodes_nothing_and_gives_identical_numbers(counting_encoder, demo_truth):
+    first = run(counting_encoder)
+    again = CountingEncoder(*demo_truth)
+    second = run(again)
+    assert (again.text_calls, again.image_calls) == (0, 0)
+    assert second.extra["encoding"]["chunks_computed"] == 0
+    assert first.metrics == second.metrics  # same seed -> same bootstrap intervals too
+    # a new model revision must not reuse the old vectors
+    changed = CountingEncoder(*demo_truth, revision="v2")
+    run(changed)
+    assert changed.images_seen == N_IMAGES
+
+
+def test_no_cache_option_always_encodes(counting_encoder, isolated_cache):
+    run(counting_encoder, cache=False)
+    run(counting_encoder, cache=False)
+    assert counting_encoder.images_seen == 2 * N_IMAGES
+    assert not (isolated_cache / "embeddings").exists()
+
+
+def test_interrupted_run_resumes_where_it_stopped(counting_encoder, demo_truth):
+    counting_encoder.fail_after = 4  # images + 3 languages done, then "Ctrl-C"
+    with pytest.raises(KeyboardInterrupt):
+        run(counting_encoder)
+    resumed = CountingEncoder(*demo_truth)
+    run(resumed)
+    assert resumed.image_calls == 0
+    assert resumed.texts_seen == N_IMAGES * (N_LANGS - 3)
+
+
+def _reference_t2i(encoder: CountingEncoder, language: str) -> tuple[list[int], float]:
+    """Ranks by brute force: loops over normalised vectors, ties against the correct image."""
+    from PIL import Image
+
+    frame = demo.demo_frame([language])
+    paths = demo.demo_image_paths()
+    pictures = []
+    for image in demo.demo_images():
+        with Image.open(paths[image.file_name]) as img:
+            pictures.append(img.convert("RGB"))
+    image_vecs = [v / np.linalg.norm(v) for v in encoder.encode_image(pictures)]
+    ranks = []
+    for row in frame.itertuples():
+        t = encoder.encode_text([row.caption], language=language)[0]
+        t = t / np.linalg.norm(t)
+        scores = [float(np.float32(np.dot(t, v))) for v in image_vecs]
+        correct = scores[row.index]
+        ranks.append(1 + sum(1 for j, s in enumerate(scores) if j != row.index and s >= correct - 1e-6))
+    return ranks, sum(r <= 1 for r in ranks) / len(ranks)
+
+
+def test_numbers_match_an_independent_computation(counting_encoder, demo_truth):
+    result = run(counting_encoder)
+    reference = CountingEncoder(*demo_truth)
+    per_query = result.query_stats()
+    for language in ("en", "ja"):
+        ranks, r1 = _reference_t2i(reference, language)
+        assert per_query[("image", "t2i", language, "all")].ranks.tolist() == ranks
+        assert result.value("image", "t2i", language, "all", "R@1") == pytest.approx(r1, abs=1e-6)
+    # averages and consistency from the stored per-query ranks
+    langs = demo.demo_languages()
+    r1s = [result.value("image", "t2i", code, "all", "R@1") for code in langs]
+    assert result.value("image", "t2i", "avg", "all", "R@1") == pytest.approx(np.mean(r1s), abs=1e-6)
+    assert result.value("image", "t2i", "avg_non_en", "all", "R@1") == pytest.approx(np.mean(r1s[1:]), abs=1e-6)
+    stacked = np.stack([per_query[("image", "t2i", code, "all")].ranks for code in langs]).astype(float)
+    expected = float(np.mean(np.var(stacked, axis=0)))
+    assert result.value("image", "t2i", "all", "all", "consistency") == pytest.approx(expected, abs=1e-6)
+
+
+def test_confidence_intervals_bracket_values_and_depend_on_seed(counting_encoder):
+    a = run(counting_encoder, bootstrap=200, seed=1, tracks="text")
+    b = run(counting_encoder, bootstrap=200, seed=2, tracks="text")
+    for row in a.metrics:
+        if row["ci_low"] is not None:
+            assert row["ci_low"] - 1e-9 <= row["value"] <= row["ci_high"] + 1e-9 or row["metric"] == "MedR"
+    assert [r["ci_low"] for r in a.metrics] != [r["ci_low"] for r in b.metrics]
+
+
+def test_text_only_encoder_runs_the_text_track_only(demo_truth):
+    class TextOnly:
+        def __init__(self):
+            self.inner = CountingEncoder(*demo_truth, spec="fake:text-only")
+            self.meta = EncoderMeta(name="text only", spec="fake:text-only", embedding_dim=16)
+
+        def encode_text(self, texts, *, language):
+            return self.inner.encode_text(texts, language=language)
+
+    result = run(TextOnly())
+    assert {r["track"] for r in result.metrics} == {"text"}
+    assert result.config["tracks"] == ["text"]
+    with pytest.raises(BenchmarkError, match="text only"):
+        run(TextOnly(), tracks="image")
+
+
+def test_language_selection_keeps_english_as_pivot(counting_encoder):
+    result = run(counting_encoder, languages="de,jp", tracks="text")
+    assert result.dataset["languages"] == ["de", "ja"]
+    assert {r["language"] for r in result.metrics} == {"de", "ja", "avg", "avg_non_en", "all"}
+
+
+class BrokenEncoder(CountingEncoder):
+    def __init__(self, demo_truth, mode):
+        super().__init__(*demo_truth, spec=f"fake:broken-{mode}")
+        self.mode = mode
+
+    def encode_text(self, texts, *, language):
+        out = super().encode_text(texts, language=language)
+        if self.mode == "nan":
+            out[0, 0] = np.nan
+        elif self.mode == "rows":
+            out = out[:-1]
+        return out
+
+    def encode_image(self, images):
+        out = super().encode_image(images)
+        return np.hstack([out, out]) if self.mode == "dims" else out
+
+
+@pytest.mark.parametrize(("mode", "message"), [("nan", "NaN"), ("rows", "embeddings for"), ("dims", "-d")])
+def test_bad_encoder_output_is_a_clear_error_naming_the_encoder(demo_truth, mode, message):
+    encoder = BrokenEncoder(demo_truth, mode)
+    encoder.meta.embedding_dim = None
+    with pytest.raises(EncoderError, match=message) as info:
+        run(encoder)
+    assert f"fake:broken-{mode}" in str(info.value)
+
+
+def test_bad_requests_are_clear_errors(counting_encoder):
+    with pytest.raises(BenchmarkError, match="val2014"):
+        run(counting_encoder, subsets=["val2014"])
+    with pytest.raises(BenchmarkError, match="track"):
+        run(counting_encoder, tracks="audio")
+    with pytest.raises(BenchmarkError, match="dataset"):
+        run(counting_encoder, dataset="coco")
+
+
+def test_result_file_round_trip_and_schema(counting_encoder, tmp_path):
+    from xtd10.benchmark import Result
+    from xtd10.benchmark.result import ResultFileError
+
+    result = run(counting_encoder)
+    path = result.save(tmp_path / "r.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["schema"] == "xtd10.result" and data["schema_version"] == 1
+    for key in ("toolkit_version", "created", "command", "dataset", "encoder", "config", "metrics", "timings",
+                "hardware"):
+        assert key in data
+    assert set(data["dataset"]) >= {"name", "source", "revision", "file_sha256", "languages"}
+    assert data["dataset"]["name"] == "xtd10-demo"
+    assert set(data["timings"]) >= {"encode_text_s", "encode_image_s", "scoring_s", "total_s"}
+    row = data["metrics"][0]
+    assert set(row) == {"track", "direction", "language", "subset", "metric", "value", "ci_low", "ci_high",
+                        "n_queries"}
+    loaded = Result.load(path)
+    assert loaded.to_dict() == json.loads(json.dumps(result.to_dict()))
+    data["schema_version"] = 2
+    (tmp_path / "new.json").write_text(json.dumps(data))
+    with pytest.raises(ResultFileError, match="new.json.*schema_version"):
+        Result.load(tmp_path / "new.json")
+    (tmp_path / "bad.json").write_text("{\n  oops")
+    with pytest.raises(ResultFileError, match="bad.json:2"):
+        Result.load(tmp_path / "bad.json")
