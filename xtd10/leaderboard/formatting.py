@@ -30,9 +30,9 @@ def with_ci(score: Score | None) -> str:
     return text
 
 
-def view_title(track: str, direction: str, subset: str) -> str:
-    return (f"{TRACK_LABELS.get(track, track)}, {DIRECTION_LABELS.get(direction, direction)}, "
-            f"{SUBSET_LABELS.get(subset, subset)}")
+def view_title(track: str, direction: str, subset: str, dataset: str = "xtd10") -> str:
+    subset_label = SUBSET_LABELS.get(subset, subset) if dataset == "xtd10" else {"all": "all images"}.get(subset, subset)
+    return f"{TRACK_LABELS.get(track, track)}, {DIRECTION_LABELS.get(direction, direction)}, {subset_label}"
 
 
 def dataset_title(dataset: str, revision: str) -> str:

@@ -75,7 +75,7 @@ def render_markdown(board: Leaderboard, plots: Iterable[tuple[str, str]] = ()) -
 
 
 def _heading(view: View) -> str:
-    return f"#### {md(view.metric)}: {md(view_title(view.track, view.direction, view.subset))}\n"
+    return f"#### {md(view.metric)}: {md(view_title(view.track, view.direction, view.subset, view.dataset))}\n"
 
 
 def _row(cells: list[str]) -> str:

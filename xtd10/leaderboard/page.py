@@ -163,7 +163,7 @@ def _controls(tables: list[Table]) -> str:
         ("dataset", "dataset", DATASET_LABELS),
         ("track", "track", TRACK_LABELS),
         ("direction", "direction", DIRECTION_LABELS),
-        ("subset", "subset", SUBSET_LABELS),
+        ("subset", "subset", {**SUBSET_LABELS, "all": "all images"}),
         ("metric", "metric", {}),
     ]
     html_parts = ['<div class="controls" id="controls">',

@@ -76,7 +76,7 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
                 continue
             base = _unique(f"{_slug(dataset)}-{view.track}-{view.direction}", used)
             where = dataset_title(dataset, revision)
-            heading = f"{PLOT_METRIC}, {view_title(view.track, view.direction, view.subset)}"
+            heading = f"{PLOT_METRIC}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
             plots.append(_save(_bars(table, heading, where, palette), out_dir, f"{base}-bars",
                                f"{heading}: per language, 95% CI ({where})"))
             plots.append(_save(_heatmap(table, heading, where), out_dir, f"{base}-heatmap",
@@ -94,7 +94,7 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
         table = build_table(board, view)
         if table is not None and table.rows:
             base = _unique(f"reported-{_slug(view.dataset)}-image-t2i", used)
-            heading = f"Reported {PLOT_METRIC}, {view_title(view.track, view.direction, view.subset)}"
+            heading = f"Reported {PLOT_METRIC}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
             plots.append(_save(_heatmap(table, heading, "numbers published elsewhere, not measured here"),
                                out_dir, f"{base}-heatmap", f"{heading} (published elsewhere, not measured here)"))
     return plots

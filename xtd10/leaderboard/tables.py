@@ -104,6 +104,8 @@ def build_table(board: Leaderboard, view: View) -> Table | None:
         return None
     languages = language_order({lang for row in cells.values() for lang in row})
     aggregates = [a for a in AGGREGATES if any(a in row for row in cells.values())]
+    if "en" not in languages and "avg" in aggregates:
+        aggregates = [a for a in aggregates if a != "avg_non_en"]  # the text track: both are the same mean
     rows = []
     for entry in entries:
         if entry.key not in cells:
