@@ -122,3 +122,22 @@ def test_bad_input_is_a_clear_error():
         compute_metrics(np.full((2, 2), np.nan), np.array([0, 1]))
     with pytest.raises(MetricsError, match="2 entries"):
         compute_metrics(np.zeros((3, 3)), np.array([0, 1]))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 50])
+def test_bootstrap_distributions_equal_direct_resampling(n):
+    """The count-based fast path must equal indexing the resampled queries directly."""
+    from xtd10.benchmark.metrics import bootstrap_distributions
+
+    rng = np.random.default_rng(n)
+    ranks = rng.integers(1, 20, size=n)
+    stats = QueryStats(ranks, rng.random(n))
+    fast = bootstrap_distributions(stats, 200, seed=5)
+    idx = np.random.default_rng(5).integers(0, n, size=(200, n))
+    r = ranks[idx]
+    direct = {"R@1": (r <= 1).mean(1), "R@5": (r <= 5).mean(1), "R@10": (r <= 10).mean(1),
+              "MedR": np.median(r, axis=1), "MeanR": r.mean(1), "MRR": (1 / r).mean(1),
+              "nDCG@10": stats.ndcg[idx].mean(1)}
+    assert list(fast) == list(direct)
+    for name, values in direct.items():
+        np.testing.assert_allclose(fast[name], values, rtol=1e-12, atol=1e-12, err_msg=name)

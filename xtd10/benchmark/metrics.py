@@ -207,13 +207,32 @@ def bootstrap_distributions(
     n = len(stats)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
-    ranks = stats.ranks[idx]
-    values: dict[str, np.ndarray] = {f"R@{k}": (ranks <= k).mean(axis=1) for k in ks}
-    values["MedR"] = np.median(ranks, axis=1)
-    values["MeanR"] = ranks.mean(axis=1)
-    values["MRR"] = (1.0 / ranks).mean(axis=1)
-    values["nDCG@10"] = stats.ndcg[idx].mean(axis=1)
-    return values
+    # Each resample as a count of how often every query was drawn: the means then become
+    # one matrix product and the median a search in cumulative counts, instead of
+    # gathering n_resamples x n values once per metric.
+    counts = np.bincount((idx + (np.arange(n_resamples) * n)[:, None]).ravel(), minlength=n_resamples * n)
+    counts = counts.reshape(n_resamples, n).astype(np.float64)
+    ranks = stats.ranks.astype(np.float64)
+    columns = [(ranks <= k) for k in ks] + [ranks, 1.0 / ranks, stats.ndcg]
+    means = counts @ np.stack(columns, axis=1).astype(np.float64) / n
+    names = [f"R@{k}" for k in ks] + ["MeanR", "MRR", "nDCG@10"]
+    values: dict[str, np.ndarray] = {name: means[:, i] for i, name in enumerate(names)}
+    values["MedR"] = _resampled_median(ranks, counts)
+    return {name: values[name] for name in [f"R@{k}" for k in ks] + ["MedR", "MeanR", "MRR", "nDCG@10"]}
+
+
+def _resampled_median(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Median of each resample given as per-item counts (same as ``np.median`` on the
+    resampled values: the mean of the two middle order statistics when n is even)."""
+    n = values.shape[0]
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    cumulative = np.cumsum(counts[:, order], axis=1)
+    low_pos = (n - 1) // 2 + 1  # 1-based positions of the middle order statistics
+    high_pos = n // 2 + 1
+    low = sorted_values[(cumulative < low_pos).sum(axis=1)]
+    high = sorted_values[(cumulative < high_pos).sum(axis=1)]
+    return (low + high) / 2.0
 
 
 def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
