@@ -26,6 +26,8 @@ from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED
 from xtd10.leaderboard.tables import Row, Table, build_table, views
 
 PLOT_METRIC = "R@10"
+# Small sets (the 12-image demo) saturate at R@10, so their figures show R@1 instead.
+SMALL_SET_METRIC = "R@1"
 RC = {
     "svg.hashsalt": "xtd10-leaderboard",
     "svg.fonttype": "path",
@@ -37,7 +39,7 @@ RC = {
 }
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 PNG_METADATA = {"Software": None}
-MAX_LABEL = 42
+MAX_LABEL = 56
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
             continue
         gap_tables = []
         palette = _palette([e.key for e in board.measured() if (e.dataset, e.revision) == (dataset, revision)])
-        for view in views(board, MEASURED, dataset, revision, metrics=(PLOT_METRIC,)):
+        metric = PLOT_METRIC if dataset == "xtd10" else SMALL_SET_METRIC
+        for view in views(board, MEASURED, dataset, revision, metrics=(metric,)):
             if view.subset != "all":
                 continue
             table = build_table(board, view)
@@ -76,7 +79,7 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
                 continue
             base = _unique(f"{_slug(dataset)}-{view.track}-{view.direction}", used)
             where = dataset_title(dataset, revision)
-            heading = f"{PLOT_METRIC}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
+            heading = f"{metric}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
             plots.append(_save(_bars(table, heading, where, palette), out_dir, f"{base}-bars",
                                f"{heading}: per language, 95% CI ({where})"))
             plots.append(_save(_heatmap(table, heading, where), out_dir, f"{base}-heatmap",
@@ -87,7 +90,7 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
             base = _unique(f"{_slug(dataset)}-image-gap", used)
             where = dataset_title(dataset, revision)
             plots.append(_save(_gap(gap_tables, where), out_dir, base,
-                               f"Zero-shot gap: English vs mean of the other languages, {PLOT_METRIC} ({where})"))
+                               f"Zero-shot gap: English vs mean of the other languages, {metric} ({where})"))
     for view in views(board, REPORTED, metrics=(PLOT_METRIC,)):
         if (view.track, view.direction, view.subset) != ("image", "t2i", "all"):
             continue
@@ -137,7 +140,7 @@ def _bars(table: Table, heading: str, where: str, palette: dict[str, tuple]) -> 
         ax.bar(xs, ys, width=width, color=palette[row.entry.key], label=label,
                yerr=[lo, hi], capsize=2, error_kw={"elinewidth": 0.8, "capthick": 0.8})
     ax.set_xticks(range(len(columns)), [{"avg_non_en": "avg\nnon-en"}.get(c, c) for c in columns])
-    ax.set_ylabel(f"{PLOT_METRIC} (%)")
+    ax.set_ylabel(f"{table.view.metric} (%)")
     ax.set_ylim(0, 100)
     ax.set_title(_wrap(f"{heading}\n{where}"), fontsize=9)
     ax.grid(axis="y", alpha=0.3)
@@ -162,7 +165,7 @@ def _heatmap(table: Table, heading: str, where: str) -> Figure:
                 ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
                         color="black" if value > 60 else "white")
     ax.spines[:].set_visible(False)
-    fig.colorbar(image, ax=ax, label=f"{PLOT_METRIC} (%)", fraction=0.04)
+    fig.colorbar(image, ax=ax, label=f"{table.view.metric} (%)", fraction=0.04)
     ax.set_title(_wrap(f"{heading}\n{where}"), fontsize=9)
     fig.tight_layout()
     return fig
@@ -170,7 +173,8 @@ def _heatmap(table: Table, heading: str, where: str) -> Figure:
 
 def _gap(tables: list[Table], where: str) -> Figure:
     """English score next to the mean over the other languages, one pair of bars per model."""
-    fig = Figure(figsize=(8.0, 1.6 + 2.6 * len(tables)), dpi=100)
+    n_models = max(len(t.rows) for t in tables)
+    fig = Figure(figsize=(9.0, 1.0 + (1.3 + 0.45 * n_models) * len(tables)), dpi=100)
     for k, table in enumerate(tables, start=1):
         ax = fig.add_subplot(len(tables), 1, k)
         others = [c for c in table.languages if c != "en"]
@@ -192,9 +196,9 @@ def _gap(tables: list[Table], where: str) -> Figure:
         ax.set_yticks(list(ys), labels, fontsize=7)
         ax.invert_yaxis()
         ax.set_xlim(0, 110)
-        ax.set_xlabel(f"{PLOT_METRIC} (%)")
+        ax.set_xlabel(f"{table.view.metric} (%)")
         ax.set_title(DIRECTION_LABELS.get(table.view.direction, table.view.direction), fontsize=9)
-        ax.legend(fontsize=7, loc="lower right", frameon=False)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.suptitle(_wrap(f"Zero-shot gap: English vs the other languages\n{where}"), fontsize=9)
     fig.tight_layout()
     return fig
