@@ -186,3 +186,23 @@ def test_hostile_strings_are_escaped_in_markdown(tmp_path):
             counts = {line.count("|") for line in lines}
             assert len(counts) == 1, block
     assert "&lt;script&gt;alert" in rendered  # the text survives, escaped
+
+
+def test_same_spec_on_demo_and_xtd10_is_not_a_duplicate(tmp_path):
+    write_json(tmp_path / "r" / "a.json", result_dict("muse", tracks=("text",), subsets=("all",)))
+    write_json(tmp_path / "r" / "b.json", result_dict("muse", tracks=("text",), subsets=("all",), dataset="xtd10-demo",
+                                                      revision="demo-0123456789abcdef"))
+    board = collect(tmp_path / "r", None)
+    assert board.groups() == [("xtd10", REVISION), ("xtd10-demo", "demo-0123456789abcdef")]
+    assert board.warnings == []
+
+
+def test_reported_rows_stay_out_of_the_measured_html_table(inputs, tmp_path):
+    results, reported = inputs
+    build_leaderboard(tmp_path / "out", results, reported, plots=False)
+    html = (tmp_path / "out" / "index.html").read_text()
+    measured_table = html.split('id="measured"')[1].split("</table>")[0]
+    reported_table = html.split('id="reported"')[1].split("</table>")[0]
+    assert "Paper model" not in measured_table and "mUSE v3" in measured_table
+    assert "Paper model" in reported_table and "mUSE v3" not in reported_table
+    assert reported_table.count('class="badge reported"') == reported_table.count("<tr ")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -104,9 +105,7 @@ def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[En
                 details={"license": str(merged.get("license") or "")},
             )
         elif notes and notes not in entries[key].notes:
-            old = entries[key]
-            joined = f"{old.notes} {notes}".strip()
-            entries[key] = Entry(**{**old.__dict__, "notes": joined})
+            entries[key] = replace(entries[key], notes=f"{entries[key].notes} {notes}".strip())
 
         for metric, values in _metric_tables(check, raw, field).items():
             for language_raw, value_raw in check.mapping(values, f"{field}.{metric}").items():
