@@ -18,6 +18,7 @@ against the gallery and never holds the full score matrix.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -54,9 +55,14 @@ class QueryStats:
 def _positive_matrix(positives: Positives, n_queries: int, n_gallery: int) -> tuple[np.ndarray, np.ndarray]:
     """(index matrix padded with 0, validity mask), shape (n_queries, max positives)."""
     if isinstance(positives, np.ndarray) and positives.ndim == 1 and positives.dtype.kind in "iu":
-        lists = [np.asarray([p]) for p in positives]
-    else:
-        lists = [np.unique(np.asarray(p, dtype=np.int64).reshape(-1)) for p in positives]
+        # one relevant item per query: no per-query Python work
+        if len(positives) != n_queries:
+            raise MetricsError(f"positives has {len(positives)} entries but there are {n_queries} queries")
+        bad = np.flatnonzero((positives < 0) | (positives >= n_gallery))
+        if len(bad):
+            raise MetricsError(f"query {int(bad[0])}: relevant index out of range for a gallery of {n_gallery}")
+        return positives.astype(np.int64).reshape(-1, 1), np.ones((n_queries, 1), dtype=bool)
+    lists = [np.unique(np.asarray(p, dtype=np.int64).reshape(-1)) for p in positives]
     if len(lists) != n_queries:
         raise MetricsError(f"positives has {len(lists)} entries but there are {n_queries} queries")
     width = max((len(p) for p in lists), default=1)
@@ -86,8 +92,8 @@ def _block_stats(scores: np.ndarray, index: np.ndarray, mask: np.ndarray) -> Que
     # For each relevant item r: how many gallery items score >= s_r, and how many of
     # those are themselves relevant. The difference is the irrelevant items placed
     # before r (pessimistic ties).
-    at_least = (scores[:, None, :] >= pos_scores[:, :, None]).sum(axis=2)
-    relevant_at_least = (pos_scores[:, None, :] >= pos_scores[:, :, None]).sum(axis=2)
+    at_least = np.count_nonzero(scores[:, None, :] >= pos_scores[:, :, None], axis=2)
+    relevant_at_least = np.count_nonzero(pos_scores[:, None, :] >= pos_scores[:, :, None], axis=2)
     irrelevant_before = np.where(mask, at_least - relevant_at_least, 0)
     # Order the relevant items by score (descending); the k-th of them sits at rank
     # k + (irrelevant items scoring at least as high).
@@ -110,7 +116,7 @@ def query_stats(scores: np.ndarray, positives: Positives) -> QueryStats:
     if np.isnan(scores).any():
         raise MetricsError("scores contain NaN")
     index, mask = _positive_matrix(positives, scores.shape[0], scores.shape[1])
-    return chunked_query_stats(lambda start, stop: scores[start:stop], scores.shape[0], index, mask)
+    return chunked_query_stats(lambda start, stop: scores[start:stop], scores.shape[0], scores.shape[1], index, mask)
 
 
 def query_ranks(scores: np.ndarray, positives: Positives) -> np.ndarray:
@@ -121,31 +127,23 @@ def query_ranks(scores: np.ndarray, positives: Positives) -> np.ndarray:
 def chunked_query_stats(
     score_block: Callable[[int, int], np.ndarray],
     n_queries: int,
+    n_gallery: int,
     index: np.ndarray,
     mask: np.ndarray,
     *,
     max_block_elements: int = 1 << 24,
 ) -> QueryStats:
     """Per-query stats, scoring ``score_block(start, stop)`` (rows start..stop) one block
-    at a time so memory stays bounded whatever the number of queries."""
-    if n_queries == 0:
-        return QueryStats(np.zeros(0, dtype=np.int64), np.zeros(0))
+    at a time so memory stays bounded whatever the number of queries: a block holds at
+    most ``max_block_elements`` scores (times the number of positives per query)."""
     ranks = np.empty(n_queries, dtype=np.int64)
     ndcg = np.empty(n_queries, dtype=np.float64)
-    start = 0
-    rows = None
-    while start < n_queries:
-        block = score_block(start, min(n_queries, start + (rows or 1)))
-        if rows is None:
-            # size blocks from the gallery width and the number of positives per query
-            width = block.shape[1] * max(1, index.shape[1])
-            rows = max(1, max_block_elements // max(1, width))
-            block = score_block(start, min(n_queries, start + rows))
-        stop = start + block.shape[0]
-        stats = _block_stats(block, index[start:stop], mask[start:stop])
+    rows = max(1, max_block_elements // max(1, n_gallery * max(1, index.shape[1])))
+    for start in range(0, n_queries, rows):
+        stop = min(n_queries, start + rows)
+        stats = _block_stats(score_block(start, stop), index[start:stop], mask[start:stop])
         ranks[start:stop] = stats.ranks
         ndcg[start:stop] = stats.ndcg
-        start = stop
     return QueryStats(ranks, ndcg)
 
 
@@ -165,6 +163,7 @@ def embedding_query_stats(
     return chunked_query_stats(
         lambda start, stop: queries[start:stop] @ gallery_t,
         queries.shape[0],
+        gallery.shape[0],
         index,
         mask,
         max_block_elements=max_block_elements,
@@ -205,13 +204,7 @@ def bootstrap_distributions(
     their distributions gives a paired interval for the mean.
     """
     n = len(stats)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_resamples, n))
-    # Each resample as a count of how often every query was drawn: the means then become
-    # one matrix product and the median a search in cumulative counts, instead of
-    # gathering n_resamples x n values once per metric.
-    counts = np.bincount((idx + (np.arange(n_resamples) * n)[:, None]).ravel(), minlength=n_resamples * n)
-    counts = counts.reshape(n_resamples, n).astype(np.float64)
+    counts = _resample_counts(n, n_resamples, seed)
     ranks = stats.ranks.astype(np.float64)
     columns = [(ranks <= k) for k in ks] + [ranks, 1.0 / ranks, stats.ndcg]
     means = counts @ np.stack(columns, axis=1).astype(np.float64) / n
@@ -221,17 +214,43 @@ def bootstrap_distributions(
     return {name: values[name] for name in [f"R@{k}" for k in ks] + ["MedR", "MeanR", "MRR", "nDCG@10"]}
 
 
+@functools.lru_cache(maxsize=4)
+def _resample_counts(n: int, n_resamples: int, seed: int) -> np.ndarray:
+    """Resample r as the number of times each of the n queries was drawn in it.
+
+    With counts, the means become one matrix product and the median a search in
+    cumulative counts, instead of gathering n_resamples x n values per metric; and every
+    cell of a run with the same query count and seed reuses one (read-only) matrix.
+    """
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+    counts = np.bincount((idx + (np.arange(n_resamples) * n)[:, None]).ravel(), minlength=n_resamples * n)
+    counts = counts.reshape(n_resamples, n).astype(np.float64)
+    counts.setflags(write=False)
+    return counts
+
+
 def _resampled_median(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Median of each resample given as per-item counts (same as ``np.median`` on the
-    resampled values: the mean of the two middle order statistics when n is even)."""
+    resampled values: the mean of the two middle order statistics when n is even).
+
+    Items with equal values are pooled first (ranks of a good model take few distinct
+    values), so the cumulative search runs over distinct values, not over items.
+    """
     n = values.shape[0]
-    order = np.argsort(values, kind="stable")
-    sorted_values = values[order]
-    cumulative = np.cumsum(counts[:, order], axis=1)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    if len(distinct) <= 64:
+        onehot = np.zeros((n, len(distinct)))
+        onehot[np.arange(n), inverse] = 1.0
+        pooled = counts @ onehot
+    else:
+        order = np.argsort(inverse, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
+        pooled = np.add.reduceat(counts[:, order], starts, axis=1)
+    cumulative = np.cumsum(pooled, axis=1)
     low_pos = (n - 1) // 2 + 1  # 1-based positions of the middle order statistics
     high_pos = n // 2 + 1
-    low = sorted_values[(cumulative < low_pos).sum(axis=1)]
-    high = sorted_values[(cumulative < high_pos).sum(axis=1)]
+    low = distinct[np.count_nonzero(cumulative < low_pos, axis=1)]
+    high = distinct[np.count_nonzero(cumulative < high_pos, axis=1)]
     return (low + high) / 2.0
 
 

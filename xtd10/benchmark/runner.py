@@ -102,6 +102,13 @@ def _query_positions(gallery_images: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def _positives(query_images: np.ndarray, gallery_images: np.ndarray, what: str) -> list[np.ndarray] | np.ndarray:
+    """Gallery positions relevant to each query: those showing / describing its image."""
+    if len(np.unique(gallery_images)) == len(gallery_images):  # one gallery item per image: vectorised
+        lookup = np.full(int(max(gallery_images.max(initial=0), query_images.max(initial=0))) + 1, -1)
+        lookup[gallery_images] = np.arange(len(gallery_images))
+        found = lookup[query_images]
+        if (found >= 0).all():
+            return found
     by_image = _query_positions(gallery_images)
     missing = sorted({int(i) for i in query_images} - set(by_image))
     if missing:
