@@ -295,6 +295,8 @@ def evaluate(
     scoring_s = time.perf_counter() - scoring_started
 
     stats = store.stats
+    # the device the encoder actually used, when it says (adapters may pick cuda themselves)
+    used_device = str(device or getattr(encoder, "device", None) or meta.extra.get("device") or "cpu")
     encoder_dict = meta.to_dict()
     encoder_dict["spec"] = spec
     return Result(
@@ -305,12 +307,12 @@ def evaluate(
                  "file_sha256": data.file_sha256, "languages": scored},
         encoder=encoder_dict,
         config={"tracks": wanted_tracks, "subsets": subset_list, "bootstrap": int(bootstrap), "seed": int(seed),
-                "batch_size": int(batch_size), "device": device or "cpu", "ks": [int(k) for k in ks]},
+                "batch_size": int(batch_size), "device": used_device, "ks": [int(k) for k in ks]},
         metrics=rows,
         timings={"encode_text_s": round(stats.text_s, 4), "encode_image_s": round(stats.image_s, 4),
                  "scoring_s": round(scoring_s, 4), "total_s": round(time.perf_counter() - started, 4),
                  "load_s": round(load_s, 4), "harness_encode_s": round(stats.harness_s, 4)},
-        hardware=describe_hardware(device),
+        hardware=describe_hardware(used_device),
         per_query=[per_query_entry(cell.key, cell.stats) for cell in cells],
         extra={"encoding": {"text_calls": stats.text_calls, "image_calls": stats.image_calls,
                             "texts_encoded": stats.texts_encoded, "images_encoded": stats.images_encoded,
