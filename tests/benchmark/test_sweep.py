@@ -1,0 +1,57 @@
+"""The leaderboard roster (benchmark/models.yaml): validation and the sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from xtd10.benchmark.sweep import RosterError, load_roster, run_sweep
+from xtd10.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_project_roster_is_valid_and_lists_the_offline_models():
+    entries = load_roster(REPO / "benchmark" / "models.yaml")
+    offline = {e.spec for e in entries if e.offline}
+    assert {"muse", "e5-small", "offline-labels", "random"} <= offline
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("models: [{track: text}]", r"models\[0\]: needs a non-empty 'spec'"),
+    ("models: [{spec: muse, track: audio}]", "track 'audio'"),
+    ("models: [{spec: muse}, {spec: muse}]", "listed twice"),
+    ("models: [{spec: muse, offline: maybe}]", "'offline' must be true or false"),
+    ("models:\n  - spec: [unclosed", r"roster.yaml:\d+: invalid YAML"),
+    ("just a string", "expected a mapping"),
+])
+def test_bad_roster_is_a_clear_error(tmp_path, text, message):
+    path = tmp_path / "roster.yaml"
+    path.write_text(text)
+    with pytest.raises(RosterError, match=message):
+        load_roster(path)
+
+
+def test_sweep_scores_each_entry_and_reports_what_cannot_run(tmp_path):
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("models:\n"
+                      "  - {spec: random, track: both, offline: true}\n"
+                      "  - {spec: 'nosuch:model', track: both, offline: true}\n"
+                      "  - {spec: 'hf:some/model', track: both, offline: false}\n")
+    outcomes = list(run_sweep(load_roster(roster), tmp_path / "out", offline_only=True, dataset="demo",
+                              bootstrap=0, progress=False))
+    assert [o.entry.spec for o in outcomes] == ["random", "nosuch:model", "hf:some/model"]
+    assert outcomes[0].path == tmp_path / "out" / "random.xtd10-demo.json" and outcomes[0].path.is_file()
+    assert "available adapters" in outcomes[1].skipped
+    assert "not offline" in outcomes[2].skipped
+
+
+def test_sweep_cli(tmp_path):
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("models:\n  - {spec: random, track: text, offline: true}\n")
+    res = CliRunner().invoke(cli, ["bench", "sweep", "--config", str(roster), "--dataset", "demo",
+                                   "--bootstrap", "0", "--out", str(tmp_path)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "random: avg R@10 x2en" in res.output and "1 of 1 models scored" in res.output

@@ -1,0 +1,100 @@
+"""Scoring every model listed in ``benchmark/models.yaml`` (the leaderboard's roster).
+
+The roster is data, not code, so adding a model to the leaderboard is a one-line edit;
+this module validates it (errors name the file and entry) and runs each entry through
+:func:`xtd10.benchmark.evaluate`, reporting — never silently skipping — entries that
+cannot run here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from xtd10.benchmark.result import Result, default_result_path
+from xtd10.benchmark.runner import evaluate
+from xtd10.errors import XTD10Error
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROSTER = Path("benchmark") / "models.yaml"
+TRACK_VALUES = {"image": ("image",), "text": ("text",), "both": ("image", "text")}
+
+
+class RosterError(XTD10Error):
+    """``models.yaml`` is malformed."""
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    spec: str
+    track: str
+    offline: bool
+    why: str
+
+
+@dataclass
+class SweepOutcome:
+    entry: RosterEntry
+    result: Result | None
+    path: Path | None
+    skipped: str | None = None
+
+
+def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RosterError(f"{path}: no such model list") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise RosterError(f"{where}: invalid YAML: {getattr(err, 'problem', err)}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        raise RosterError(f"{path}: expected a mapping with a 'models' list")
+    entries, seen = [], set()
+    for number, item in enumerate(data["models"]):
+        where = f"{path}: models[{number}]"
+        if not isinstance(item, dict) or not isinstance(item.get("spec"), str) or not item["spec"].strip():
+            raise RosterError(f"{where}: needs a non-empty 'spec'")
+        track = item.get("track", "both")
+        if track not in TRACK_VALUES:
+            raise RosterError(f"{where}: track {track!r} is not one of {', '.join(TRACK_VALUES)}")
+        offline = item.get("offline", False)
+        if not isinstance(offline, bool):
+            raise RosterError(f"{where}: 'offline' must be true or false")
+        if item["spec"] in seen:
+            raise RosterError(f"{where}: spec {item['spec']!r} is listed twice")
+        seen.add(item["spec"])
+        entries.append(RosterEntry(item["spec"].strip(), track, offline, str(item.get("why", ""))))
+    return entries
+
+
+def run_sweep(
+    entries: list[RosterEntry],
+    out_dir: str | os.PathLike | None = None,
+    *,
+    offline_only: bool = False,
+    **evaluate_options,
+) -> Iterator[SweepOutcome]:
+    """Evaluate each entry in turn and save its result; yields as it goes so a caller can
+    report progress. Entries that cannot run here (unknown adapter, missing package,
+    missing images) are yielded with the reason instead of stopping the sweep."""
+    for entry in entries:
+        if offline_only and not entry.offline:
+            yield SweepOutcome(entry, None, None, "needs weights from the Hub (not offline)")
+            continue
+        try:
+            result = evaluate(entry.spec, tracks=TRACK_VALUES[entry.track], **evaluate_options)
+        except (XTD10Error, ImportError) as err:
+            log.warning("skipping %s: %s", entry.spec, err)
+            yield SweepOutcome(entry, None, None, str(err))
+            continue
+        path = result.save(default_result_path(result, out_dir))
+        yield SweepOutcome(entry, result, path)
