@@ -27,7 +27,7 @@ p.lead{color:#555;margin-top:.2rem}
 .controls{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin:1rem 0;position:sticky;top:0;
 background:#fff;padding:.5rem 0;z-index:2;border-bottom:1px solid #eee}
 .controls label{display:flex;flex-direction:column;font-size:.75rem;color:#555}
-.controls input,.controls select{font-size:.9rem;padding:.2rem .3rem}
+.controls input,.controls select{font-size:.9rem;padding:.2rem .3rem;max-width:15rem}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:.8rem;white-space:nowrap}
 th,td{padding:.25rem .45rem;border-bottom:1px solid #eee;text-align:left}
@@ -38,7 +38,7 @@ tbody tr:hover{background:#f0f6ff}
 .ci{color:#777;font-size:.7rem}
 .badge{font-size:.65rem;padding:.05rem .35rem;border-radius:4px;background:#eee;color:#555}
 .badge.reported{background:#fde7e9;color:#8a1c2b}.badge.other{background:#fff4e5;color:#8a5a00}
-td.notes{white-space:normal;min-width:18rem;max-width:30rem;color:#555}
+td.notes{white-space:normal;min-width:14rem;max-width:26rem;color:#555;font-size:.75rem}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #eee;border-radius:6px;padding:.5rem}
 figure img{max-width:100%;height:auto;display:block}
@@ -198,8 +198,8 @@ def _cell(score: Score | None, with_interval: bool) -> str:
 
 def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
     languages = language_order({lang for t in tables for lang in t.languages})
-    head = ["#", "model", "encoder spec", "dataset", "revision", "track", "direction", "subset", "metric",
-            "avg", "avg non-en", *languages]
+    head = ["#", "model", "track", "direction", "subset", "metric", "avg", "avg non-en", *languages,
+            "encoder spec", "dataset", "revision"]
     out = ['<div class="scroll"><table class="sortable" id="measured"><thead><tr>']
     out.extend(f'<th scope="col">{h(c)}</th>' for c in head)
     out.append("</tr></thead><tbody>")
@@ -210,12 +210,12 @@ def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
             e = row.entry
             out.append(f"<tr {_row_attrs(table, e.model, e.spec)}>")
             out.append(f'<td class="num" data-sort="{row.rank}">{row.rank}</td>')
-            out.append(f"<td>{h(e.model)}</td><td><code>{h(e.spec)}</code></td>")
-            out.append(f"<td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}</td>"
-                       f"<td><code>{h(v.revision[:12])}</code>{other}</td>")
+            out.append(f"<td>{h(e.model)}</td>")
             out.append(f"<td>{h(v.track)}</td><td>{h(v.direction)}</td><td>{h(v.subset)}</td><td>{h(v.metric)}</td>")
             out.append(_cell(row.cells.get("avg"), False) + _cell(row.cells.get("avg_non_en"), False))
             out.extend(_cell(row.cells.get(lang), True) for lang in languages)
+            out.append(f"<td><code>{h(e.spec)}</code></td><td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}</td>"
+                       f'<td><code title="{h(v.revision)}">{h(v.revision[:12])}</code>{other}</td>')
             out.append("</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -223,8 +223,8 @@ def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
 
 def _reported_table(tables: list[Table]) -> str:
     languages = language_order({lang for t in tables for lang in t.languages})
-    head = ["model", "source", "track", "direction", "subset", "metric", "mean of given", "languages given",
-            *languages, "notes"]
+    head = ["model", "track", "direction", "subset", "metric", "mean of given", "languages given",
+            *languages, "source", "notes"]
     out = ['<div class="scroll"><table class="sortable" id="reported"><thead><tr>']
     out.extend(f'<th scope="col">{h(column_label(c))}</th>' for c in head)
     out.append("</tr></thead><tbody>")
@@ -235,12 +235,12 @@ def _reported_table(tables: list[Table]) -> str:
             link = safe_url(e.url) if e.url else None
             source = f'<a href="{h(link)}" rel="noopener noreferrer">{h(e.citation)}</a>' if link else h(e.citation)
             out.append(f"<tr {_row_attrs(table, e.model, '')}>")
-            out.append(f'<td>{h(e.model)} <span class="badge reported">reported</span></td><td>{source}</td>')
+            out.append(f'<td>{h(e.model)} <span class="badge reported">reported</span></td>')
             out.append(f"<td>{h(v.track)}</td><td>{h(v.direction)}</td><td>{h(v.subset)}</td><td>{h(v.metric)}</td>")
             mean = "" if row.avg is None else repr(row.avg)
             out.append(f'<td class="num" data-sort="{mean}">{h(number(v.metric, row.avg))}</td>')
             out.append(f'<td class="num" data-sort="{row.n_languages}">{row.n_languages}</td>')
             out.extend(_cell(row.cells.get(lang), False) for lang in languages)
-            out.append(f'<td class="notes">{h(e.notes)}</td></tr>')
+            out.append(f'<td class="notes">{source}</td><td class="notes">{h(e.notes)}</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
