@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CountingEncoder
 
+from tests.benchmark.fakes import CountingEncoder
 from xtd10.benchmark import compare, evaluate
 from xtd10.benchmark.comparison import CompareError, paired_permutation
 from xtd10.benchmark.metrics import QueryStats

@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import CountingEncoder
 
+from tests.benchmark.fakes import CountingEncoder
 from xtd10.benchmark import evaluate
 from xtd10.benchmark.dataset import BenchmarkError
 from xtd10.data import demo
