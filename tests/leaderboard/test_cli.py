@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from conftest import result_dict, write_json
 
@@ -34,3 +38,19 @@ def test_bad_input_is_one_clear_line_and_exit_status_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "foreign.json" in err and "unknown schema" in err
     assert "\n" not in err
+
+
+def test_builds_in_processes_with_different_hash_seeds_are_identical(inputs, tmp_path):
+    """Set iteration order changes with PYTHONHASHSEED; no output may depend on it."""
+    results, reported = inputs
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out-{seed}"
+        argv = ["leaderboard", "build", "--results", str(results), "--reported", str(reported), "--out", str(out),
+                "--no-plots"]
+        code = f"from xtd10.cli import main; main({argv!r})"
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()})
+    assert outputs[0] == outputs[1]
+    assert set(outputs[0]) == {"README.md", "leaderboard.csv", "index.html"}
