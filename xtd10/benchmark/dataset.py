@@ -7,7 +7,6 @@ provenance (revision, file hashes) for both.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,8 +130,3 @@ def load_bench_data(
         return load_demo(languages)
     raise BenchmarkError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
 
-
-def xtd10_source_available(source: object | None = None) -> bool:
-    """Whether an XTD10 caption source is configured locally (``source`` or ``XTD10_SOURCE``)
-    without reaching for the network."""
-    return bool(source or os.environ.get("XTD10_SOURCE"))
