@@ -29,6 +29,13 @@ Recall@k is in percent. Measured cells show the 95% bootstrap confidence interva
 `avg` is the mean over every scored language, `avg non-en` over the non-English ones.
 Also available: [`leaderboard.csv`](leaderboard.csv) (long format), [`index.html`](index.html)
 (sortable, filterable page) and [`plots/`](plots/).
+
+Reading the numbers: 800 of the 1000 images are COCO train2014 images, so any model trained on
+COCO train2014 has seen them; the val2014 tables use only the other 200. The Japanese captions
+come from STAIR Captions and were written independently of the English ones (the other languages
+are translations), so Japanese scores, above all on the text track, are lower partly because of
+the data. The text track retrieves the English caption of the same image from a caption in
+another language (x2en) and the reverse (en2x).
 """
 
 
