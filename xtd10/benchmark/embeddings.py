@@ -28,29 +28,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from xtd10.data.cache import cache_root
-from xtd10.encoders.base import EncoderError, EncoderMeta
+from xtd10.encoders.base import EncoderMeta, validate_embeddings
 from xtd10.files import atomic_open
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 512
-
-try:  # provided by the encoders package; the fallback keeps this module usable alone
-    from xtd10.encoders.base import validate_embeddings
-except ImportError:  # pragma: no cover - exercised only before the encoders land
-
-    def validate_embeddings(array, n_expected: int, encoder_name: str, dim: int | None = None) -> np.ndarray:
-        values = np.asarray(array)
-        if values.ndim != 2 or values.shape[0] != n_expected or values.dtype.kind not in "fiu":
-            raise EncoderError(
-                f"encoder {encoder_name!r} returned shape {values.shape}; expected ({n_expected}, d)"
-            )
-        if dim is not None and values.shape[1] != dim:
-            raise EncoderError(f"encoder {encoder_name!r} returned {values.shape[1]}-d embeddings; expected {dim}-d")
-        if not np.isfinite(values).all():
-            raise EncoderError(f"encoder {encoder_name!r} returned NaN or infinite values")
-        return np.ascontiguousarray(values, dtype=np.float32)
-
 
 def l2_normalise(values: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(values, axis=1, keepdims=True)
