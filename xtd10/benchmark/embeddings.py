@@ -33,7 +33,7 @@ from xtd10.files import atomic_open
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 256  # inputs per cache file: the most work an interruption can lose
+CHUNK_SIZE = 512  # inputs per cache file: the most work an interruption can lose
 
 def l2_normalise(values: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(values, axis=1, keepdims=True)
