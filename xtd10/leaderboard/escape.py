@@ -16,7 +16,8 @@ import re
 # images, raw HTML and entities, table pipes, strikethrough and math.
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_[]<>!|~&$"}
 _WHITESPACE = re.compile(r"\s+")
-_ORDERED = re.compile(r"^\d+[.)]")
+# Block starts that still matter after "- " or "### ": heading, quote, bullet, ordered item.
+_BLOCK_START = re.compile(r"^(?:#{1,6}(?:\s|$)|>|[-+](?:\s|$)|\d{1,9}[.)](?:\s|$))")
 
 
 def one_line(text: str) -> str:
@@ -29,7 +30,7 @@ def md(text: str) -> str:
     """Safe inside a Markdown paragraph or table cell: one line, nothing interpreted."""
     escaped = "".join(_MD_SPECIAL.get(ch, ch) for ch in one_line(text))
     # A list item or heading text could otherwise open a nested block ("- # x", "- 1. x").
-    if escaped[:1] in ("#", ">", "-", "+", "=") or _ORDERED.match(escaped):
+    if _BLOCK_START.match(escaped):
         escaped = f"&#{ord(escaped[0])};{escaped[1:]}"
     return escaped
 

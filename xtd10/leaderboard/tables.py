@@ -154,6 +154,7 @@ def tidy_frame(board: Leaderboard) -> pd.DataFrame:
                "direction", "subset", "language", "metric", "value", "ci_low", "ci_high", "unit",
                "n_queries", "source", "source_url", "file"]
     frame = pd.DataFrame.from_records(records, columns=columns)
+    frame["n_queries"] = frame["n_queries"].astype("Int64")  # counts, not floats, despite missing values
     if frame.empty:
         return frame
     lang_rank = {code: i for i, code in enumerate([*XTD10_CODES, *AGGREGATES, "all"])}
