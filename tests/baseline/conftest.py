@@ -50,12 +50,26 @@ class ColourStats:
         return np.stack(rows).astype(np.float32)
 
 
-@pytest.fixture
-def fake_encoders(monkeypatch):
-    """Registers ``hash-text`` and ``colour-stats`` adapters for the test's duration."""
-    # a private copy of the registry, so the stand-ins vanish after the test
-    monkeypatch.setattr("xtd10.encoders.base.ADAPTERS", dict(ADAPTERS))
+def _register_fakes(patch: pytest.MonkeyPatch) -> dict:
+    # a private copy of the registry, so the stand-ins vanish afterwards
+    patch.setattr("xtd10.encoders.base.ADAPTERS", dict(ADAPTERS))
     instances = {"text": HashText(), "image": ColourStats()}
     register("hash-text", "test stand-in", takes_argument=False)(lambda **_: instances["text"])
     register("colour-stats", "test stand-in", takes_argument=False)(lambda **_: instances["image"])
     return instances
+
+
+@pytest.fixture
+def fake_encoders(monkeypatch):
+    """Registers ``hash-text`` and ``colour-stats`` adapters for the test's duration."""
+    return _register_fakes(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_fake_encoders():
+    """The same stand-ins for a whole module (for fixtures that train once per module)."""
+    patch = pytest.MonkeyPatch()
+    try:
+        yield _register_fakes(patch)
+    finally:
+        patch.undo()

@@ -39,8 +39,8 @@ REPORT_METRICS = ("R@1", "R@5", "R@10", "MRR")
 
 @dataclass(frozen=True)
 class AblationConfig:
-    n_test: int = 150
-    n_train_scenes: int = 300
+    n_test: int = 100
+    n_train_scenes: int = 200
     renders_per_scene: int = 2
     holdout_images: int = 40
     epochs: int = 30

@@ -68,8 +68,8 @@ def tag(image: str, checkpoint: str, language: str, vocabulary: str, top: int, a
 @group.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Feature cache (default OUT/cache).")
-@click.option("--n-test", default=150, show_default=True, type=int, help="Test scenes per language.")
-@click.option("--n-train", default=300, show_default=True, type=int, help="Training scenes (English).")
+@click.option("--n-test", default=100, show_default=True, type=int, help="Test scenes per language.")
+@click.option("--n-train", default=200, show_default=True, type=int, help="Training scenes (English).")
 @click.option("--epochs", default=30, show_default=True, type=int)
 @click.option("--loss", "losses", multiple=True, type=click.Choice(["m3l", "patr", "infonce"]),
               help="Losses to compare (default: all three).")
