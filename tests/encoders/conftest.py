@@ -16,3 +16,19 @@ def sample_photos():
         "coffee": Image.fromarray(data.coffee()).convert("RGB"),
         "astronaut": Image.fromarray(data.astronaut()).convert("RGB"),
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Directories of tiny random models: {"clip", "clip16", "xlmr", "mclip"} (built once)."""
+    pytest.importorskip("transformers")
+    from tests.encoders import tiny_models
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    xlmr = tiny_models.save_tiny_xlmr(root / "xlmr")
+    return {
+        "clip": tiny_models.save_tiny_clip(root / "clip"),
+        "clip16": tiny_models.save_tiny_clip(root / "clip16", projection_dim=16, seed=5),
+        "xlmr": xlmr,
+        "mclip": tiny_models.save_tiny_mclip(root / "mclip", xlmr),
+    }

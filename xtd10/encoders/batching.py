@@ -33,6 +33,19 @@ def check_texts(texts: Sequence[str], encoder_name: str) -> list[str]:
     return texts
 
 
+def check_images(images: Sequence[object], encoder_name: str) -> list:
+    """A list of PIL images, or an error naming the encoder and the offending position."""
+    from PIL import Image
+
+    images = list(images)
+    for position, image in enumerate(images):
+        if not isinstance(image, Image.Image):
+            raise EncoderError(
+                f"encoder {encoder_name!r}: image {position} is a {type(image).__name__}, expected a PIL.Image.Image"
+            )
+    return images
+
+
 def batches(items: Sequence[T], batch_size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), batch_size):
         yield items[start : start + batch_size]
