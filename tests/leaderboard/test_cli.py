@@ -54,3 +54,15 @@ def test_builds_in_processes_with_different_hash_seeds_are_identical(inputs, tmp
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()})
     assert outputs[0] == outputs[1]
     assert set(outputs[0]) == {"README.md", "leaderboard.csv", "index.html"}
+
+
+def test_validate_checks_without_writing(inputs, tmp_path, capsys):
+    results, reported = inputs
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    main(["leaderboard", "validate", "--results", str(results), "--reported", str(reported)])
+    assert capsys.readouterr().out.startswith("ok: 2 measured and 1 reported entries")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    write_json(results / "again.json", result_dict("muse", "mUSE v3", seed=9))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", "validate", "--results", str(results), "--reported", str(reported)])
+    assert exit_info.value.code == 2 and "again.json" in capsys.readouterr().err

@@ -37,3 +37,19 @@ def build(results_dir: Path | None, reported_dir: Path | None, out_dir: Path, no
         f"{report.n_measured} measured and {report.n_reported} reported entries, {report.n_scores} numbers; "
         f"wrote {len(report.files)} files to {report.out_dir}"
     )
+
+
+@group.command()
+@click.option("--results", "results_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_OUT / "results", show_default=True, help="Folder of measured result files.")
+@click.option("--reported", "reported_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_OUT / "reported", show_default=True, help="Folder of reported-number files.")
+def validate(results_dir: Path, reported_dir: Path) -> None:
+    """Check every input file (schema, fields, duplicates, revisions) without writing anything."""
+    from xtd10.leaderboard import collect
+
+    board = collect(results_dir if results_dir.is_dir() else None, reported_dir if reported_dir.is_dir() else None)
+    for warning in board.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"ok: {len(board.measured())} measured and {len(board.reported())} reported entries, "
+               f"{len(board.scores)} numbers")
