@@ -206,3 +206,20 @@ def test_reported_rows_stay_out_of_the_measured_html_table(inputs, tmp_path):
     assert "Paper model" not in measured_table and "mUSE v3" in measured_table
     assert "Paper model" in reported_table and "mUSE v3" not in reported_table
     assert reported_table.count('class="badge reported"') == reported_table.count("<tr ")
+
+
+def test_a_model_scored_on_fewer_languages_is_listed_unranked(tmp_path):
+    folder = tmp_path / "results"
+    write_json(folder / "full.json", result_dict("full", seed=1, tracks=("text",), subsets=("all",)))
+    # the partial model is perfect on its two languages: its average would otherwise top the table
+    partial = result_dict("partial", seed=2, tracks=("text",), subsets=("all",), languages=("en", "de", "es"))
+    for row in partial["metrics"]:
+        if row["metric"].startswith("R@"):
+            row.update(value=1.0, ci_low=1.0, ci_high=1.0)
+    write_json(folder / "partial.json", partial)
+    board = collect(folder, None)
+    table = build_table(board, View("measured", "xtd10", REVISION, "text", "x2en", "all", "R@1"))
+    assert [(r.entry.spec, r.rank) for r in table.rows] == [("full", 1), ("partial", None)]
+    build_leaderboard(tmp_path / "out", folder, None, plots=False)
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "| – (2 of 10 lang.) | partial |" in readme

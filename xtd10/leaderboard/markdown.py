@@ -94,7 +94,8 @@ def _measured_table(table: Table) -> str:
     head = ["#", "model", "encoder spec", *(column_label(c) for c in columns)]
     lines = [_heading(table.view), _row(head), _row(["---:", "---", "---", *(["---:"] * len(columns))])]
     for row in table.rows:
-        cells = [str(row.rank), md(row.entry.model), md_code(row.entry.spec)]
+        rank = str(row.rank) if row.rank is not None else f"– ({row.n_languages} of {len(table.languages)} lang.)"
+        cells = [rank, md(row.entry.model), md_code(row.entry.spec)]
         cells.extend(with_ci(row.cells.get(c)) for c in columns)
         lines.append(_row(cells))
     return "\n".join(lines) + "\n"

@@ -209,7 +209,11 @@ def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
         for row in table.rows:
             e = row.entry
             out.append(f"<tr {_row_attrs(table, e.model, e.spec)}>")
-            out.append(f'<td class="num" data-sort="{row.rank}">{row.rank}</td>')
+            if row.rank is None:
+                out.append(f'<td class="num" data-sort="" title="scored on {row.n_languages} of '
+                           f'{len(table.languages)} languages: not ranked">–</td>')
+            else:
+                out.append(f'<td class="num" data-sort="{row.rank}">{row.rank}</td>')
             out.append(f"<td>{h(e.model)}</td>")
             out.append(f"<td>{h(v.track)}</td><td>{h(v.direction)}</td><td>{h(v.subset)}</td><td>{h(v.metric)}</td>")
             out.append(_cell(row.cells.get("avg"), False) + _cell(row.cells.get("avg_non_en"), False))

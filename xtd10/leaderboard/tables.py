@@ -117,9 +117,12 @@ def build_table(board: Leaderboard, view: View) -> Table | None:
                         n_languages=sum(1 for lang in languages if lang in row_cells)))
     if view.kind == MEASURED:
         sign = 1.0 if lower_is_better(view.metric) else -1.0
-        rows.sort(key=lambda r: (r.avg is None, sign * (r.avg if r.avg is not None else 0.0),
-                                 r.entry.model, r.entry.key))
-        for position, row in enumerate(rows, start=1):
+        # An average over fewer languages is not comparable: such rows are listed last, unranked.
+        complete = len(languages)
+        rows.sort(key=lambda r: (r.n_languages < complete, r.avg is None,
+                                 sign * (r.avg if r.avg is not None else 0.0), r.entry.model, r.entry.key))
+        ranked = [r for r in rows if r.n_languages == complete and r.avg is not None]
+        for position, row in enumerate(ranked, start=1):
             row.rank = position
     return Table(view=view, languages=languages, aggregates=aggregates, rows=rows)
 
