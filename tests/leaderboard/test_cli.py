@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import result_dict, write_json
+from leaderboard_factories import result_dict, write_json
 
 from xtd10.cli import main
 

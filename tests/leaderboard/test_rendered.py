@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import reported_dict, result_dict, write_json, write_yaml
+from leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
 
 from xtd10.leaderboard import build_leaderboard
 
