@@ -129,3 +129,13 @@ def test_checkpoint_runs_through_the_benchmark_harness(trained):
     assert ("t2i", "es", "R@10") in cells and ("i2t", "en", "R@1") in cells
     assert result.encoder["spec"] == f"baseline:{run}"
     assert result.encoder["modalities"] == ["text", "image"]
+
+
+def test_registering_the_adapter_is_cheap():
+    """The encoder registry may import xtd10.baseline.encoder among its built-ins: no torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys, xtd10.baseline.encoder; from xtd10.encoders import ADAPTERS; "
+            "assert 'baseline' in ADAPTERS; assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

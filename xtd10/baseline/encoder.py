@@ -2,7 +2,9 @@
 
 Text goes through the frozen text encoder named in the checkpoint, then the text head;
 images through the frozen backbone, then the image head. Importing this module registers
-the ``baseline`` prefix with the encoder registry.
+the ``baseline`` prefix with the encoder registry; it imports only the registry at module
+level (torch and the frozen encoders load when an encoder is built), so the registry can
+import it among its built-in adapters without a cycle or a torch import.
 """
 
 from __future__ import annotations
@@ -12,12 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from xtd10.baseline.backbones import image_backbone, text_encoder
 from xtd10.baseline.errors import CheckpointError
-from xtd10.baseline.model import WEIGHTS_FILE, load_checkpoint
-from xtd10.encoders import EncoderMeta, register
+from xtd10.encoders.base import EncoderMeta, register
 from xtd10.files import sha256_file
 
 
@@ -26,6 +25,10 @@ class BaselineEncoder:
     named in the checkpoint (an object or a spec), e.g. to reuse one already loaded."""
 
     def __init__(self, path: str | Path, *, text: Any = None, image: Any = None, device: str | None = None):
+        import torch
+
+        from xtd10.baseline.model import WEIGHTS_FILE, load_checkpoint
+
         self.path = Path(path)
         if (self.path / "checkpoint").is_dir() and not (self.path / WEIGHTS_FILE).is_file():
             self.path = self.path / "checkpoint"  # a training run's out dir
@@ -56,17 +59,23 @@ class BaselineEncoder:
         return spec
 
     def _project(self, head, features: np.ndarray) -> np.ndarray:
+        import torch
+
         with torch.no_grad():
             tensor = torch.as_tensor(np.asarray(features, dtype=np.float32), device=self.device)
             return head(tensor).cpu().numpy()
 
     def encode_text(self, texts: Sequence[str], *, language: str) -> np.ndarray:
         if self._text is None:
+            from xtd10.baseline.backbones import text_encoder
+
             self._text = text_encoder(self._text_spec)
         return self._project(self.model.embed_text, self._text.encode_text(list(texts), language=language))
 
     def encode_image(self, images) -> np.ndarray:
         if self._image is None:
+            from xtd10.baseline.backbones import image_backbone
+
             self._image = image_backbone(self._image_spec)
         return self._project(self.model.embed_image, self._image.encode_image(list(images)))
 
