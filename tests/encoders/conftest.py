@@ -5,6 +5,18 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def hub_offline(monkeypatch):
+    """huggingface_hub reads HF_HUB_OFFLINE once, at import; the root conftest sets the
+    variable per test, which is too late once anything imported the hub. Without this, a
+    Hub id in a test tries the network and waits on retries instead of failing at once."""
+    try:
+        import huggingface_hub.constants as hub_constants
+    except ImportError:
+        return
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
+
+
 @pytest.fixture(scope="session")
 def sample_photos():
     """{"cat": chelsea, "coffee": coffee, "astronaut": astronaut} as PIL RGB images."""
@@ -32,3 +44,12 @@ def tiny_models(tmp_path_factory):
         "xlmr": xlmr,
         "mclip": tiny_models.save_tiny_mclip(root / "mclip", xlmr),
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_st_models(tiny_models, tmp_path_factory):
+    """sentence-transformers folders {"st-clip", "st-text"} built from the tiny models."""
+    pytest.importorskip("sentence_transformers")
+    from tests.encoders import tiny_models as builders
+
+    return builders.save_tiny_st_models(tmp_path_factory.mktemp("tiny-st"), tiny_models["clip"], tiny_models["xlmr"])

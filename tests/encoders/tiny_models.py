@@ -118,3 +118,27 @@ def save_tiny_mclip(directory: Path, base_directory: Path, *, num_dims: int = 24
     (directory / "config.json").write_text(json.dumps(config))
     word_tokenizer().save_pretrained(directory)
     return directory
+
+
+def save_tiny_st_models(root: Path, clip_dir: Path, xlmr_dir: Path) -> dict[str, Path]:
+    """sentence-transformers folders: a CLIP model (text and images) and a multilingual text
+    model (XLM-R, mean pooling, a Dense layer into the CLIP space), as the multilingual CLIP
+    models of sentence-transformers are built."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        from sentence_transformers.sentence_transformer import modules as models
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers import models
+
+    clip = SentenceTransformer(modules=[models.CLIPModel(str(clip_dir))], device="cpu")
+    transformer = models.Transformer(str(xlmr_dir))
+    width = (getattr(transformer, "get_embedding_dimension", None) or transformer.get_word_embedding_dimension)()
+    pooling = models.Pooling(width, "mean")
+    torch.manual_seed(3)
+    dense = models.Dense(width, 24)
+    text = SentenceTransformer(modules=[transformer, pooling, dense], device="cpu")
+    clip.save(str(root / "st-clip"))
+    text.save(str(root / "st-text"))
+    return {"st-clip": root / "st-clip", "st-text": root / "st-text"}

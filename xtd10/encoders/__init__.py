@@ -4,7 +4,7 @@ Importing this package registers every built-in adapter without importing torch,
 transformers or any model package: those are imported when an encoder is built.
 """
 
-from xtd10.encoders import e5, hf, mclip, muse, offline_labels, random_encoder  # noqa: F401  (register adapters)
+from xtd10.encoders import e5, hf, mclip, muse, offline_labels, openclip, random_encoder, sbert  # noqa: F401  (register adapters)
 from xtd10.encoders.base import (
     ADAPTERS,
     AdapterInfo,
