@@ -89,3 +89,21 @@ def test_tiny_ablation_with_the_real_offline_encoders(tmp_path):
     meta = json.loads((tmp_path / "m3l" / "checkpoint" / "config.json").read_text())
     assert meta["text_encoder"]["spec"] == "muse" and meta["image_backbone"]["spec"] == "efficientnet-lite0"
     assert 0.0 <= result.value("m3l", "es", "t2i", "R@10")["value"] <= 1.0
+
+
+def test_paired_comparisons_agree_with_the_table(tmp_path, fake_encoders):
+    config = AblationConfig(n_test=10, n_train_scenes=20, holdout_images=4, epochs=2, batch_size=16,
+                            embed_dim=8, hidden_dim=16, bootstrap=10, languages=("en", "fr", "tr"),
+                            losses=("patr", "m3l"))
+    result = run_ablation(config, tmp_path, text=fake_encoders["text"], image=fake_encoders["image"],
+                          progress=False)
+    for c in result.comparisons:
+        if c["language"] == "non-en (pooled)":
+            expected_b = np.mean([result.value("m3l", lang, c["direction"], c["metric"])["value"]
+                                  for lang in ("fr", "tr")])
+            assert c["value_b"] == pytest.approx(expected_b) and c["n_queries"] == 20
+        else:
+            assert c["value_a"] == pytest.approx(result.value("patr", c["language"], c["direction"], c["metric"])["value"])
+        assert c["diff"] == pytest.approx(c["value_b"] - c["value_a"]) and 0 < c["p_value"] <= 1
+    assert len(result.comparisons) == 2 * 4 * 2  # directions x (3 languages + pooled) x metrics
+    assert "m3l − patr, t2i R@10" in (tmp_path / "ablation.md").read_text()

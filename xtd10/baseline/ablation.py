@@ -63,6 +63,9 @@ class AblationResult:
     config: AblationConfig
     rows: list[dict[str, Any]]  # loss, language, direction, metric, value, ci_low, ci_high, n_queries
     training: dict[str, list[dict[str, Any]]]
+    # m3l against each other loss, paired per query: a, b (= m3l), language, direction, metric,
+    # value_a, value_b, diff (b - a), p_value (two-sided paired permutation test)
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
 
     def value(self, loss: str, language: str, direction: str, metric: str) -> dict[str, Any]:
         for row in self.rows:
@@ -72,7 +75,7 @@ class AblationResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": "xtd10.baseline.ablation", "version": 1, "config": dataclasses.asdict(self.config),
-                "rows": self.rows, "training": self.training}
+                "rows": self.rows, "comparisons": self.comparisons, "training": self.training}
 
 
 def _encode_texts(encoder: Any, texts: Sequence[str], language: str, cache_dir: Path | None) -> np.ndarray:
@@ -130,6 +133,7 @@ def run_ablation(config: AblationConfig, out_dir: str | Path, *, cache_dir: str 
 
     rows: list[dict[str, Any]] = []
     training: dict[str, list[dict[str, Any]]] = {}
+    per_query: dict[tuple[str, str, str], Any] = {}
     for loss_name in config.losses:
         train_config = TrainConfig(
             epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, warmup_steps=config.warmup_steps,
@@ -146,6 +150,7 @@ def run_ablation(config: AblationConfig, out_dir: str | Path, *, cache_dir: str 
             queries = _embed(model.embed_text, test_texts[lang])
             for direction, (q, g) in {"t2i": (queries, gallery), "i2t": (gallery, queries)}.items():
                 stats = embedding_query_stats(q, g, np.arange(len(split.test)))
+                per_query[(loss_name, lang, direction)] = stats
                 point = metrics_from_stats(stats)
                 intervals = bootstrap_metrics(stats, config.bootstrap, config.seed)
                 for metric in REPORT_METRICS:
@@ -153,10 +158,43 @@ def run_ablation(config: AblationConfig, out_dir: str | Path, *, cache_dir: str 
                     rows.append({"loss": loss_name, "language": lang, "direction": direction, "metric": metric,
                                  "value": point[metric], "ci_low": low, "ci_high": high,
                                  "n_queries": len(split.test)})
-    result = AblationResult(config, rows, training)
+    result = AblationResult(config, rows, training, paired_comparisons(per_query, config))
     atomic_write_text(out_dir / "ablation.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(out_dir / "ablation.md", markdown_table(result))
     return result
+
+
+POOLED = "non-en (pooled)"
+
+
+def paired_comparisons(per_query: dict[tuple[str, str, str], Any], config: AblationConfig,
+                       target: str = "m3l", n_permutations: int = 2000) -> list[dict[str, Any]]:
+    """``target`` minus every other loss, per language and pooled over the non-English
+    languages (their queries concatenated), with the harness's paired permutation test:
+    the same test scenes were queried by every loss, so the comparison is paired."""
+    from xtd10.benchmark.comparison import paired_permutation
+    from xtd10.benchmark.metrics import QueryStats
+
+    if target not in config.losses:
+        return []
+    others = [lang for lang in config.languages if lang != "en"]
+    out = []
+    for baseline in (loss for loss in config.losses if loss != target):
+        for direction in ("t2i", "i2t"):
+            cells = {lang: (per_query[(baseline, lang, direction)], per_query[(target, lang, direction)])
+                     for lang in config.languages}
+            if others:
+                cells[POOLED] = tuple(
+                    QueryStats(np.concatenate([per_query[(loss, lang, direction)].ranks for lang in others]),
+                               np.concatenate([per_query[(loss, lang, direction)].ndcg for lang in others]))
+                    for loss in (baseline, target))
+            for language, (a, b) in cells.items():
+                tested = paired_permutation(a, b, ["R@1", "R@10"], n_permutations, config.seed)
+                for metric, (value_a, value_b, diff, p_value) in tested.items():
+                    out.append({"a": baseline, "b": target, "language": language, "direction": direction,
+                                "metric": metric, "value_a": value_a, "value_b": value_b, "diff": diff,
+                                "p_value": p_value, "n_queries": len(a)})
+    return out
 
 
 def _embed(head, features: np.ndarray) -> np.ndarray:
@@ -183,4 +221,17 @@ def markdown_table(result: AblationResult, metrics: Sequence[str] = ("R@1", "R@1
                 mean = f"{100 * np.mean(others):.1f}" if others else "-"
                 lines.append(f"| {loss} | " + " | ".join(cells) + f" | {mean} |")
             lines.append("")
+    if result.comparisons:
+        columns = [*languages, POOLED] if len(languages) > 1 else list(languages)
+        lines += ["**m3l minus each other loss** (percentage points; paired permutation p-value in "
+                  "parentheses; pooled = the non-English queries together)", "",
+                  "| comparison | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+        index = {(c["a"], c["direction"], c["metric"], c["language"]): c for c in result.comparisons}
+        for a in dict.fromkeys(c["a"] for c in result.comparisons):
+            for direction in ("t2i", "i2t"):
+                for metric in metrics:
+                    cells = [index.get((a, direction, metric, lang)) for lang in columns]
+                    text = [f"{100 * c['diff']:+.0f} ({c['p_value']:.2f})" if c else "-" for c in cells]
+                    lines.append(f"| m3l − {a}, {direction} {metric} | " + " | ".join(text) + " |")
+        lines.append("")
     return "\n".join(lines)
