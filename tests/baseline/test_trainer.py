@@ -109,3 +109,47 @@ def test_ddp_two_gloo_processes_keep_replicas_in_sync(tmp_path):
     torch.testing.assert_close(saved.state_dict()["text_head.0.weight"], zero["text_head.0.weight"])
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert len(log) == 2  # only rank 0 writes
+
+
+@pytest.mark.slow
+def test_torchrun_launches_the_cli_with_two_gloo_ranks(tmp_path):
+    """The documented multi-process command, end to end: torchrun -> xtd10 baseline train."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+    from PIL import Image
+
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or shutil.which("torchrun")
+    xtd10_cli = shutil.which("xtd10", path=str(Path(sys.executable).parent)) or shutil.which("xtd10")
+    if not torchrun or not xtd10_cli:
+        pytest.skip("torchrun or the xtd10 console script is not installed")
+    lines = []
+    for k in range(24):
+        colour = [(200, 30, 30), (30, 200, 30), (30, 30, 200)][k % 3]
+        Image.new("RGB", (8, 8), colour).save(tmp_path / f"{k}.png")
+        lines.append(json.dumps({"image": f"{k}.png", "caption": ["red", "green", "blue"][k % 3] + f" {k}"}))
+    (tmp_path / "pairs.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "fakemod.py").write_text("from conftest import ColourStats, HashText\n"
+                                         "def text():\n    return HashText()\n"
+                                         "def image():\n    return ColourStats()\n")
+    config = {"data": {"kind": "pairs", "file": "pairs.jsonl", "holdout_images": 3},
+              "encoders": {"text": "py:fakemod:text", "image": "py:fakemod:image"},
+              "train": {"epochs": 2, "batch_size": 4, "warmup_steps": 1, "embed_dim": 8, "device": "cpu",
+                        "head": {"hidden_dim": 16}},
+              "out": "run", "cache_dir": "cache"}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(__file__).parent)]),
+           "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "--no-python", xtd10_cli,
+                           "baseline", "train", "--config", str(tmp_path / "c.yaml")],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2  # one text and one image entry, written once
+    _, saved = load_checkpoint(tmp_path / "run" / "checkpoint")
+    assert saved["n_train_pairs"] == 21

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -30,6 +31,8 @@ def train(config_path: str, loss: str | None, device: str | None, epochs: int | 
     config = load_config(config_path, {"train.loss.name": loss, "train.device": device,
                                        "train.epochs": epochs, "out": out})
     result = train_from_config(config, resume=resume)
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun only rank 0 reports
     last = result.history[-1] if result.history else {}
     held = last.get("holdout", {})
     click.echo(f"trained {result.epochs_run} epoch(s); checkpoint: {result.out_dir / 'checkpoint'}")
