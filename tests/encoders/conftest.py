@@ -32,7 +32,7 @@ def sample_photos():
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
-    """Directories of tiny random models: {"clip", "clip16", "xlmr", "mclip"} (built once)."""
+    """Directories of tiny random models: {"clip", "clip16", "xlmr", "mclip", "siglip"} (built once)."""
     pytest.importorskip("transformers")
     from tests.encoders import tiny_models
 
@@ -43,6 +43,7 @@ def tiny_models(tmp_path_factory):
         "clip16": tiny_models.save_tiny_clip(root / "clip16", projection_dim=16, seed=5),
         "xlmr": xlmr,
         "mclip": tiny_models.save_tiny_mclip(root / "mclip", xlmr),
+        "siglip": tiny_models.save_tiny_siglip(root / "siglip"),
     }
 
 

@@ -128,3 +128,26 @@ def test_loading_and_option_errors_are_clear(tiny_models, tmp_path):
     encoder = encoders.get(f"hf:{tiny_models['clip']}")
     with pytest.raises(EncoderError, match="image 1 is a str"):
         encoder.encode_image([Image.new("RGB", (8, 8)), "cat.jpg"])
+
+
+def test_siglip_texts_are_padded_to_max_length(tiny_models):
+    """SigLIP pools its last position, so only fixed-length padding reproduces the model:
+    a short text must embed as if padded to max_length, whatever else is in the batch."""
+    from transformers import AutoTokenizer, SiglipModel
+
+    encoder = encoders.get(f"hf:{tiny_models['siglip']}")
+    assert encoder.meta.extra["model_type"] == "siglip" and encoder.meta.extra["max_length"] == 12
+    ours = encoder.encode_text(["a cat", "a dog sits on the red mat"], language="en")
+    model = SiglipModel.from_pretrained(tiny_models["siglip"]).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_models["siglip"])
+    with torch.no_grad():
+        fixed = tokenizer(["a cat"], padding="max_length", max_length=12, return_tensors="pt")["input_ids"]
+        unpadded = tokenizer(["a cat"], return_tensors="pt")["input_ids"]
+        # SigLIP's text pooling written out: last position's hidden state, then the head
+        last = model.text_model(input_ids=fixed).last_hidden_state[0, -1]
+        head = next(module for name, module in model.text_model.named_modules() if name.endswith("head"))
+        expected = (last @ head.weight.T + head.bias).numpy()
+        other = model.get_text_features(input_ids=unpadded).pooler_output[0].numpy()
+    np.testing.assert_allclose(ours[0], expected, atol=1e-5)
+    assert not np.allclose(ours[0], other, atol=1e-3)
+    assert encoder.encode_image(_images()[:1]).shape == (1, ours.shape[1])

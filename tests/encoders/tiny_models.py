@@ -62,7 +62,7 @@ def save_tiny_clip(directory: Path, *, projection_dim: int = 24, seed: int = 0) 
     return directory
 
 
-def word_tokenizer(model_max_length: int = 32):
+def word_tokenizer(model_max_length: int = 32, model_input_names: list[str] | None = None):
     """A whitespace word-level fast tokenizer with XLM-R-style special tokens."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
@@ -77,6 +77,7 @@ def word_tokenizer(model_max_length: int = 32):
     return PreTrainedTokenizerFast(
         tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
         cls_token="<s>", sep_token="</s>", model_max_length=model_max_length,
+        model_input_names=model_input_names or ["input_ids", "attention_mask"],
     )
 
 
@@ -142,3 +143,32 @@ def save_tiny_st_models(root: Path, clip_dir: Path, xlmr_dir: Path) -> dict[str,
     clip.save(str(root / "st-clip"))
     text.save(str(root / "st-text"))
     return {"st-clip": root / "st-clip", "st-text": root / "st-text"}
+
+
+def save_tiny_siglip(directory: Path, *, seed: int = 4) -> Path:
+    """A 2-layer SigLIP. Like the real SigLIP tokenizer, its tokenizer returns input ids only
+    (SigLIP was trained on fixed-length padded texts, without an attention mask)."""
+    import torch
+    from transformers import SiglipConfig, SiglipModel, SiglipProcessor
+
+    try:
+        from transformers import SiglipImageProcessorPil as ImageProcessor
+    except ImportError:  # pragma: no cover - transformers 4
+        from transformers import SiglipImageProcessor as ImageProcessor
+    tokenizer = word_tokenizer(model_max_length=12, model_input_names=["input_ids"])
+    config = SiglipConfig(
+        text_config={
+            "vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "max_position_embeddings": 12, "pad_token_id": 1, "bos_token_id": 0,
+            "eos_token_id": 2,
+        },
+        vision_config={
+            "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "image_size": 32, "patch_size": 8,
+        },
+    )
+    torch.manual_seed(seed)
+    SiglipModel(config).save_pretrained(directory)
+    processor = SiglipProcessor(image_processor=ImageProcessor(size={"height": 32, "width": 32}), tokenizer=tokenizer)
+    processor.save_pretrained(directory)
+    return directory
