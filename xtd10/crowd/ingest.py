@@ -1,0 +1,332 @@
+"""Reading platform exports into one canonical submissions table (parquet).
+
+Every platform names things differently; a *preset* maps each canonical field to the
+columns a platform's real export uses, and a user mapping (YAML) overrides it for custom
+task designs. Rows are streamed in chunks and written incrementally, so a million-row
+export never sits in memory. A bad row is reported with its line number and skipped; the
+rest is ingested. A missing column stops the run with the mapping that would fix it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from xtd10.crowd.encoding import detect_encoding
+from xtd10.crowd.errors import IngestError, MappingError
+from xtd10.crowd.images import image_name
+from xtd10.files import atomic_open
+
+log = logging.getLogger(__name__)
+
+PLATFORMS = ("mturk", "toloka", "appen", "labelstudio", "csv")
+CANONICAL = ("submission_id", "worker_id", "assignment_id", "task_id", "image", "language", "text",
+             "english", "work_time_s", "timestamp", "status", "platform", "source_line", "raw")
+SCHEMA = pa.schema([
+    ("submission_id", pa.string()), ("worker_id", pa.string()), ("assignment_id", pa.string()),
+    ("task_id", pa.string()), ("image", pa.string()), ("language", pa.string()), ("text", pa.string()),
+    ("english", pa.string()), ("work_time_s", pa.float64()), ("timestamp", pa.string()),
+    ("status", pa.string()), ("platform", pa.string()), ("source_line", pa.int64()), ("raw", pa.string()),
+])
+
+# Canonical field -> candidate column names, first present wins. ``work_time_s`` may
+# instead be derived from a (start, end) pair of timestamp columns.
+PRESETS: dict[str, dict[str, list[str]]] = {
+    "mturk": {
+        "submission_id": ["AssignmentId"], "assignment_id": ["AssignmentId"], "worker_id": ["WorkerId"],
+        "task_id": ["HITId"], "image": ["Input.file_name", "Input.image_url", "Input.image"],
+        "text": ["Answer.translation", "Answer.caption", "Answer.text"],
+        "english": ["Input.english", "Input.caption_en", "Input.english_caption"],
+        "work_time_s": ["WorkTimeInSeconds"], "timestamp": ["SubmitTime"], "status": ["AssignmentStatus"],
+        "start": ["AcceptTime"], "end": ["SubmitTime"],
+    },
+    "toloka": {
+        "submission_id": ["ASSIGNMENT:assignment_id"], "assignment_id": ["ASSIGNMENT:assignment_id"],
+        "worker_id": ["ASSIGNMENT:worker_id"], "task_id": ["ASSIGNMENT:task_id"],
+        "image": ["INPUT:file_name", "INPUT:image", "INPUT:image_url"],
+        "text": ["OUTPUT:translation", "OUTPUT:caption", "OUTPUT:text"],
+        "english": ["INPUT:english", "INPUT:caption_en"], "timestamp": ["ASSIGNMENT:submitted"],
+        "status": ["ASSIGNMENT:status"], "start": ["ASSIGNMENT:started"], "end": ["ASSIGNMENT:submitted"],
+    },
+    "appen": {
+        "submission_id": ["_id"], "assignment_id": ["_id"], "worker_id": ["_worker_id"], "task_id": ["_unit_id"],
+        "image": ["file_name", "image_url", "image"], "text": ["translation", "caption", "text"],
+        "english": ["english", "caption_en"], "timestamp": ["_created_at"], "status": ["_tainted"],
+        "start": ["_started_at"], "end": ["_created_at"],
+    },
+    "labelstudio": {  # applied to rows flattened from the JSON export, see _labelstudio_rows
+        "submission_id": ["annotation_id"], "assignment_id": ["annotation_id"], "worker_id": ["completed_by"],
+        "task_id": ["task_id"], "image": ["data.file_name", "data.image", "data.image_url"],
+        "text": ["translation"], "english": ["data.english", "data.caption_en"],
+        "work_time_s": ["lead_time"], "timestamp": ["created_at"], "status": ["was_cancelled"],
+    },
+    "csv": {
+        "submission_id": ["submission_id", "id"], "assignment_id": ["assignment_id"],
+        "worker_id": ["worker_id", "worker"], "task_id": ["task_id"], "image": ["image", "file_name"],
+        "text": ["text", "translation", "caption"], "english": ["english"],
+        "work_time_s": ["work_time_s", "work_time"], "timestamp": ["timestamp"], "status": ["status"],
+    },
+}
+REQUIRED = ("worker_id", "image", "text")
+
+
+@dataclass
+class IngestReport:
+    """What happened: rows written, bad rows with their line numbers, output path."""
+
+    output: Path
+    rows: int = 0
+    bad_rows: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    encoding: str = ""
+    max_errors_kept: int = 1000
+
+    def add_error(self, line: int, message: str) -> None:
+        self.bad_rows += 1
+        if len(self.errors) < self.max_errors_kept:
+            self.errors.append((line, message))
+
+
+def load_mapping(path: str | os.PathLike | None) -> dict:
+    """A user mapping: ``{columns: {canonical: column}, delimiter: ',', language: ..}``."""
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise MappingError(f"{path}: cannot read the mapping: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("columns", {}), dict):
+        raise MappingError(f"{path}: expected 'columns: {{canonical_field: column_name}}'")
+    unknown = set(data.get("columns", {})) - set(CANONICAL) - {"start", "end"}
+    if unknown:
+        raise MappingError(f"{path}: unknown canonical fields {sorted(unknown)}; known: {', '.join(CANONICAL)}")
+    return data
+
+
+def resolve_columns(header: list[str], platform: str, mapping: dict, where: str) -> dict[str, str]:
+    """Canonical field -> column present in ``header``; a clear error for required ones."""
+    preset = PRESETS[platform]
+    user = mapping.get("columns", {}) if mapping else {}
+    present = set(header)
+    out: dict[str, str] = {}
+    for name in (*CANONICAL, "start", "end"):
+        if name in user:
+            if user[name] not in present:
+                raise MappingError(f"{where}: mapping says {name} is column {user[name]!r}, which is not in the "
+                                   f"header (columns: {', '.join(header[:30])})")
+            out[name] = user[name]
+            continue
+        for candidate in preset.get(name, ()):
+            if candidate in present:
+                out[name] = candidate
+                break
+    missing = [name for name in REQUIRED if name not in out]
+    if missing:
+        hint = "\n".join(f"  {name}: <column>" for name in missing)
+        raise MappingError(
+            f"{where}: no column for {', '.join(missing)} with the {platform!r} preset "
+            f"(it looks for {', '.join(c for n in missing for c in PRESETS[platform].get(n, []))}). "
+            f"Columns found: {', '.join(header[:30])}. Pass --mapping map.yaml with:\ncolumns:\n{hint}")
+    return out
+
+
+def _parse_time(text: str) -> datetime | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    # MTurk writes "Wed Nov 25 10:00:00 PST 2026"; drop the zone name, which strptime can't read.
+    parts = text.split()
+    if len(parts) == 6 and parts[4].isalpha():
+        try:
+            return datetime.strptime(" ".join(parts[:4] + parts[5:]), "%a %b %d %H:%M:%S %Y")
+        except ValueError:
+            return None
+    for candidate in (text.replace("Z", "+00:00"), text.replace(" ", "T", 1)):
+        try:
+            return datetime.fromisoformat(candidate)
+        except ValueError:
+            continue
+    for fmt in ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _work_time(row: dict, cols: dict[str, str]) -> float | None:
+    if "work_time_s" in cols:
+        value = (row.get(cols["work_time_s"]) or "").strip()
+        if value:
+            seconds = float(value)  # ValueError -> a bad row
+            if seconds < 0:
+                raise ValueError(f"negative work time {value!r}")
+            return seconds
+    if "start" in cols and "end" in cols:
+        start, end = _parse_time(row.get(cols["start"], "")), _parse_time(row.get(cols["end"], ""))
+        if start and end and (start.tzinfo is None) == (end.tzinfo is None):
+            return max((end - start).total_seconds(), 0.0)
+    return None
+
+
+def _delimited_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict]]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise IngestError(f"{path}: the file is empty") from None
+        header = [h.strip() for h in header]
+        yield 1, {"__header__": header}
+        line = reader.line_num
+        for values in reader:
+            start = line + 1
+            line = reader.line_num
+            if not values or values == [""]:
+                continue
+            if len(values) != len(header):
+                yield start, {"__error__": f"{len(values)} fields, the header has {len(header)}"}
+                continue
+            yield start, dict(zip(header, values, strict=True))
+
+
+def _labelstudio_rows(path: Path, encoding: str, text_field: str | None) -> Iterator[tuple[int, dict]]:
+    """Label Studio JSON export: tasks with annotations; one row per annotation.
+
+    The JSON export is one document, so it is parsed whole (use the CSV export for very
+    large projects); everything downstream still streams.
+    """
+    try:
+        tasks = json.loads(Path(path).read_text(encoding=encoding))
+    except json.JSONDecodeError as err:
+        raise IngestError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+    if not isinstance(tasks, list):
+        raise IngestError(f"{path}: expected the Label Studio JSON export (a list of tasks)")
+    header = ["annotation_id", "completed_by", "task_id", "translation", "lead_time", "created_at", "was_cancelled", *sorted({f"data.{k}" for t in tasks if isinstance(t, dict) for k in t.get("data") or {}})]
+    yield 1, {"__header__": header}
+    for number, task in enumerate(tasks, start=1):
+        if not isinstance(task, dict):
+            yield number, {"__error__": f"task {number} is not an object"}
+            continue
+        data = {f"data.{k}": "" if v is None else str(v) for k, v in (task.get("data") or {}).items()}
+        for annotation in task.get("annotations") or []:
+            texts = [value for result in annotation.get("result") or []
+                     if text_field in (None, result.get("from_name"))
+                     for value in (result.get("value") or {}).get("text") or []]
+            who = annotation.get("completed_by")
+            if isinstance(who, dict):
+                who = who.get("email") or who.get("id")
+            row = {"annotation_id": str(annotation.get("id", "")), "completed_by": "" if who is None else str(who),
+                   "task_id": str(task.get("id", "")), "translation": "\n".join(texts),
+                   "lead_time": "" if annotation.get("lead_time") is None else str(annotation["lead_time"]),
+                   "created_at": str(annotation.get("created_at") or ""),
+                   "was_cancelled": str(annotation.get("was_cancelled", "")), **data}
+            if len(texts) > 1:
+                row = {"__error__": f"task {task.get('id')} annotation {annotation.get('id')}: "
+                                    f"{len(texts)} text answers, expected one"}
+            yield number, row
+
+
+def ingest(
+    path: str | os.PathLike,
+    *,
+    platform: str,
+    language: str,
+    output: str | os.PathLike,
+    image_names: list[str] | set[str],
+    english: dict[str, str] | None = None,
+    mapping: dict | None = None,
+    chunk_rows: int = 50_000,
+) -> IngestReport:
+    """Read ``path`` (a ``platform`` export) and write the canonical parquet ``output``.
+
+    ``image_names``: the XTD10 file names; ``english``: file name -> English caption, used
+    when the export does not carry the English source the worker saw.
+    """
+    if platform not in PLATFORMS:
+        raise IngestError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    mapping = mapping or {}
+    known = frozenset(image_names)
+    encoding = detect_encoding(path)
+    report = IngestReport(output=Path(output), encoding=encoding)
+    if platform == "labelstudio":
+        rows = _labelstudio_rows(path, encoding, mapping.get("text_field"))
+    else:
+        delimiter = mapping.get("delimiter") or ("\t" if platform == "toloka" or path.suffix.lower() in (".tsv", ".tab")
+                                                 else ",")
+        rows = _delimited_rows(path, encoding, delimiter)
+    _, first = next(rows)
+    cols = resolve_columns(first["__header__"], platform, mapping, str(path))
+    seen_ids: set[str] = set()
+    buffer: list[dict] = []
+    with atomic_open(report.output, "wb") as handle, pq.ParquetWriter(handle, SCHEMA) as writer:
+        for line, row in rows:
+            if "__error__" in row:
+                report.add_error(line, row["__error__"])
+                continue
+            try:
+                record = _canonical(row, cols, platform, language, known, english, line)
+            except ValueError as err:
+                report.add_error(line, str(err))
+                continue
+            if record["submission_id"] in seen_ids:
+                report.add_error(line, f"duplicate submission id {record['submission_id']!r}")
+                continue
+            seen_ids.add(record["submission_id"])
+            buffer.append(record)
+            if len(buffer) >= chunk_rows:
+                writer.write_table(pa.Table.from_pylist(buffer, schema=SCHEMA))
+                report.rows += len(buffer)
+                buffer.clear()
+        if buffer or report.rows == 0:
+            writer.write_table(pa.Table.from_pylist(buffer, schema=SCHEMA))
+            report.rows += len(buffer)
+    for line, message in report.errors[:20]:
+        log.warning("%s:%d: %s", path, line, message)
+    return report
+
+
+def _canonical(row: dict, cols: dict[str, str], platform: str, language: str, known: frozenset[str],
+               english: dict[str, str] | None, line: int) -> dict:
+    def get(name: str) -> str:
+        return row.get(cols[name], "") if name in cols else ""
+
+    worker = get("worker_id").strip()
+    if not worker:
+        raise ValueError(f"empty worker id (column {cols['worker_id']!r})")
+    image = image_name(get("image"), known)
+    english_text = get("english") if "english" in cols else None
+    if not english_text and english is not None:
+        english_text = english.get(image)
+    try:
+        work_time = _work_time(row, cols)
+    except ValueError as err:
+        raise ValueError(f"bad work time: {err}") from None
+    if work_time is not None and work_time != work_time:
+        work_time = None
+    assignment = get("assignment_id").strip()
+    submission = get("submission_id").strip() or assignment or f"{platform}-line{line}"
+    stamp = _parse_time(get("timestamp"))
+    return {
+        "submission_id": submission, "worker_id": worker, "assignment_id": assignment,
+        "task_id": get("task_id").strip(), "image": image, "language": language, "text": get("text"),
+        "english": english_text or "", "work_time_s": work_time,
+        "timestamp": stamp.isoformat() if stamp else get("timestamp").strip(),
+        "status": get("status").strip(), "platform": platform, "source_line": line,
+        "raw": json.dumps(row, ensure_ascii=False, sort_keys=True),
+    }
