@@ -49,6 +49,12 @@ def normalise(texts: pd.Series) -> pd.Series:
     return out.str.strip(" \t.,;:!?。、！？\"'«»“”„")
 
 
+def has(texts: pd.Series, pattern: re.Pattern) -> pd.Series:
+    """Whether ``pattern`` occurs in each text (no pandas warning about groups)."""
+    search = pattern.search
+    return texts.fillna("").map(lambda t: search(t) is not None).astype(bool)
+
+
 def _where(mask: pd.Series, detail: pd.Series | str) -> pd.Series:
     if isinstance(detail, str):
         detail = pd.Series(detail, index=mask.index)
@@ -77,12 +83,8 @@ def check_placeholder(df: pd.DataFrame, ctx: Context) -> pd.Series:
     words = set(GENERIC_PLACEHOLDERS) | {p.lower() for p in ctx.settings.placeholders}
     whole = norm.isin(words) & norm.ne("")
     only_punct = norm.ne("") & norm.str.fullmatch(r"[\W_]+")
-    refusal = df["text"].fillna("").str.contains(REFUSAL) & df["text"].fillna("").str.len().lt(80)
-    own = pd.Series(False, index=df.index)
-    if ctx.settings.placeholders:
-        pattern = "|".join(re.escape(p.lower()) for p in ctx.settings.placeholders)
-        own = norm.str.contains(pattern, regex=True) & norm.str.len().lt(40)
-    return _where(whole | only_punct | refusal | own, "placeholder or refusal instead of a caption")
+    refusal = has(df["text"].fillna(""), REFUSAL) & df["text"].fillna("").str.len().lt(80)
+    return _where(whole | only_punct | refusal, "placeholder or refusal instead of a caption")
 
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop", "yxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn",
@@ -98,13 +100,13 @@ def check_gibberish(df: pd.DataFrame, ctx: Context) -> pd.Series:
     text = df["text"].fillna("")
     lower = text.str.lower()
     keys = lower.str.count(KEYBOARD)
-    repeats = lower.str.contains(REPEATS)
+    repeats = has(lower, REPEATS)
     latin = ctx.settings.script == "Latn" or "Latn" in ctx.settings.scripts
     consonant = lower.str.contains(NO_VOWEL_WORD) if latin else pd.Series(False, index=df.index)
     compact = lower.str.replace(r"\s+", "", regex=True)
     length = compact.str.len()
-    diversity = compact.map(lambda s: len(set(s)) / len(s) if s else 1.0)
-    low_diversity = length.ge(12) & diversity.lt(0.2)
+    distinct = compact.map(lambda s: len(set(s)))
+    low_diversity = length.ge(10) & distinct.le(5)
     detail = pd.Series("", index=df.index)
     detail = detail.mask(low_diversity, "very few distinct characters")
     detail = detail.mask(consonant, "word without vowels")
@@ -217,11 +219,11 @@ MOJIBAKE = re.compile("\ufffd|[ÃÂÐÑØÙ][\u0080-\u00bf\u2018-\u203a\u0152\u0
 
 
 def check_control_chars(df: pd.DataFrame, ctx: Context) -> pd.Series:
-    return _where(df["text"].fillna("").str.contains(CONTROL), "invisible or control characters")
+    return _where(has(df["text"].fillna(""), CONTROL), "invisible or control characters")
 
 
 def check_mojibake(df: pd.DataFrame, ctx: Context) -> pd.Series:
-    return _where(df["text"].fillna("").str.contains(MOJIBAKE), "mis-decoded text (mojibake)")
+    return _where(has(df["text"].fillna(""), MOJIBAKE), "mis-decoded text (mojibake)")
 
 
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(#\d+|#x[0-9a-f]+|[a-z]{2,8});", re.IGNORECASE)
@@ -232,9 +234,9 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
 def check_markup(df: pd.DataFrame, ctx: Context) -> pd.Series:
     text = df["text"].fillna("")
     detail = pd.Series("", index=df.index)
-    detail = detail.mask(text.str.contains(EMOJI), "emoji")
-    detail = detail.mask(text.str.contains(URL), "URL")
-    return detail.mask(text.str.contains(MARKUP), "HTML markup or entity")
+    detail = detail.mask(has(text, EMOJI), "emoji")
+    detail = detail.mask(has(text, URL), "URL")
+    return detail.mask(has(text, MARKUP), "HTML markup or entity")
 
 
 def check_too_fast(df: pd.DataFrame, ctx: Context) -> pd.Series:

@@ -1,0 +1,176 @@
+"""``xtd10 crowd``: collect, ingest, validate, decide, promote, audit (thin wrappers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group("crowd")
+def group() -> None:
+    """Collect, validate and promote crowdsourced captions; audit published ones."""
+
+
+_source = click.option("--source", default=None, help="XTD10 source directory or URL (default: pinned upstream).")
+_settings = click.option("--settings", "settings_dir", default=None, type=click.Path(file_okay=False),
+                         help="Directory of per-language settings (<code>.yaml); default: packaged ones.")
+
+
+@group.command("task")
+@click.option("--language", required=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Platform input CSV.")
+@click.option("--image-url-template", default=None, help="e.g. https://host/{split}/{file_name}")
+@click.option("--page", type=click.Path(dir_okay=False), default=None, help="Also write the task page here.")
+@click.option("--platform", type=click.Choice(["mturk", "plain"]), default="mturk", show_default=True)
+@_source
+@_settings
+def task_cmd(language, out, image_url_template, page, platform, source, settings_dir):
+    """Write the input file for the 1000 images (and optionally the task page)."""
+    from xtd10.crowd.safety import write_csv
+    from xtd10.crowd.task import render_template, task_input
+    from xtd10.data.upstream import COCO_IMAGE_URL
+    from xtd10.files import atomic_write_text
+
+    frame = task_input(language, source=source, image_url_template=image_url_template or COCO_IMAGE_URL)
+    write_csv(frame, out)
+    click.echo(f"wrote {len(frame)} items to {out}")
+    if page:
+        atomic_write_text(page, render_template(language, platform, settings_dir=settings_dir))
+        click.echo(f"wrote the {platform} task page to {page}")
+
+
+@group.command("ingest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--platform", required=True, type=click.Choice(["mturk", "toloka", "appen", "labelstudio", "csv"]))
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--language", required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@_source
+def ingest_cmd(file, platform, mapping, language, output, source):
+    """Read a platform export into the canonical parquet table."""
+    from xtd10.crowd.ingest import ingest, load_mapping
+    from xtd10.data import load_frame
+
+    english = load_frame("en", source=source)
+    english = english[english["caption_index"] == 0]
+    report = ingest(file, platform=platform, language=language.lower(), output=output,
+                    image_names=list(english["file_name"]), english=dict(zip(english["file_name"],
+                                                                            english["caption"], strict=True)),
+                    mapping=load_mapping(mapping))
+    for line, message in report.errors:
+        click.echo(f"{file}:{line}: {message}", err=True)
+    if report.bad_rows > len(report.errors):
+        click.echo(f"... and {report.bad_rows - len(report.errors)} more bad rows", err=True)
+    click.echo(f"ingested {report.rows} submissions ({report.bad_rows} bad rows skipped, "
+               f"encoding {report.encoding}) -> {output}")
+
+
+def _validation(batch, semantic, rules, exclude, settings_dir, reject_warnings):
+    from xtd10.crowd.semantic import default_encoder
+    from xtd10.crowd.validate import read_batch, validate
+
+    encoder = default_encoder() if semantic else None
+    return validate(read_batch(batch), encoder=encoder, rule_ids=list(rules) or None, exclude=list(exclude),
+                    settings_dir=settings_dir, reject_warnings=reject_warnings)
+
+
+_rules = [
+    click.option("--semantic/--no-semantic", default=True, help="Run the encoder-based semantic rule (slower)."),
+    click.option("--rule", "rules", multiple=True, help="Only these rule ids (repeatable)."),
+    click.option("--exclude", multiple=True, help="Skip these rule ids (repeatable)."),
+    click.option("--reject-warnings", is_flag=True, help="Reject on warning-severity flags too."),
+    _settings,
+]
+
+
+def _with_rules(f):
+    for option in reversed(_rules):
+        f = option(f)
+    return f
+
+
+@group.command("validate")
+@click.argument("batch", type=click.Path(exists=True, dir_okay=False))
+@click.option("--report", "report_dir", required=True, type=click.Path(file_okay=False))
+@_with_rules
+def validate_cmd(batch, report_dir, semantic, rules, exclude, reject_warnings, settings_dir):
+    """Run the rules; write report.html, summary.md, flags.csv, workers.csv, decisions.csv."""
+    from xtd10.crowd.report import markdown_summary, write_report
+
+    v = _validation(batch, semantic, rules, exclude, settings_dir, reject_warnings)
+    paths = write_report(v, report_dir)
+    click.echo(markdown_summary(v))
+    click.echo(f"report: {paths['html']}")
+
+
+@group.command("decide")
+@click.argument("batch", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["mturk", "toloka", "csv"]), default="csv", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--accepted", type=click.Path(dir_okay=False), default=None, help="Also write accepted rows (parquet).")
+@_with_rules
+def decide_cmd(batch, fmt, output, accepted, semantic, rules, exclude, reject_warnings, settings_dir):
+    """Write platform-ready approve/reject files with feedback."""
+    from xtd10.crowd.decide import write_decisions
+    from xtd10.files import atomic_open
+
+    v = _validation(batch, semantic, rules, exclude, settings_dir, reject_warnings)
+    paths = write_decisions(v.decisions, v.workers, fmt, output)
+    if accepted:
+        keep = v.decisions.loc[v.decisions["decision"] == "approve", "submission_id"]
+        with atomic_open(accepted, "wb") as handle:
+            v.submissions[v.submissions["submission_id"].isin(keep)].to_parquet(handle, index=False)
+    counts = v.decisions["decision"].value_counts()
+    click.echo(f"approve {int(counts.get('approve', 0))}, reject {int(counts.get('reject', 0))} -> "
+               f"{paths['decisions']} (block list: {paths['block']})")
+
+
+@group.command("promote")
+@click.argument("accepted", type=click.Path(exists=True, dir_okay=False))
+@click.option("--language", required=True)
+@click.option("--name", default=None, help="Language name for the registry (default: from settings).")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Source directory to write (a copy of --source is made there).")
+@click.option("--replace", is_flag=True, help="Replace an earlier promotion of this language.")
+@_source
+@_settings
+def promote_cmd(accepted, language, name, output, replace, source, settings_dir):
+    """Turn accepted captions (from 'decide --accepted') into a dataset language."""
+    import pandas as pd
+
+    from xtd10.crowd.promote import promote
+
+    entry = promote(pd.read_parquet(accepted), language=language, source=source, output=output, name=name,
+                    replace=replace, settings_dir=settings_dir)
+    click.echo(f"promoted {entry.code} ({entry.name}) into {Path(output)}; "
+               f"load it with xtd10.load({entry.code!r}, source={str(output)!r})")
+
+
+@group.command("audit")
+@click.option("--language", "languages", multiple=True, help="Language(s) to audit (default: all but en).")
+@click.option("--semantic/--no-semantic", default=False, help="Also run the encoder-based rule.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Write flags.csv here.")
+@_source
+def audit_cmd(languages, semantic, report_dir, source):
+    """Run the rules on published XTD10 languages."""
+    import pandas as pd
+
+    from xtd10.crowd.audit import audit_language
+    from xtd10.crowd.safety import write_csv
+    from xtd10.crowd.semantic import default_encoder
+    from xtd10.data import resolve_source
+
+    src = resolve_source(source)
+    codes = list(languages) or [c for c in src.registry.codes if c != "en"]
+    encoder = default_encoder() if semantic else None
+    frames = []
+    for code in codes:
+        flags = audit_language(code, src, encoder=encoder)
+        frames.append(flags)
+        counts = flags.groupby("rule")["submission_id"].nunique().to_dict()
+        click.echo(f"{code}: " + (", ".join(f"{r} {n}" for r, n in sorted(counts.items())) or "no flags"))
+    if report_dir:
+        Path(report_dir).mkdir(parents=True, exist_ok=True)
+        write_csv(pd.concat(frames, ignore_index=True), Path(report_dir) / "audit_flags.csv")
