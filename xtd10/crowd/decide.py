@@ -47,7 +47,7 @@ def write_decisions(decisions: pd.DataFrame, workers: pd.DataFrame, platform: st
         from xtd10.crowd.safety import neutralise_frame
         from xtd10.files import atomic_write_bytes
 
-        atomic_write_bytes(output, neutralise_frame(table).to_csv(index=False, sep="\t").encode("utf-8"))
+        atomic_write_bytes(output, neutralise_frame(table, keep=("ACCEPT:verdict",)).to_csv(index=False, sep="\t").encode("utf-8"))
     else:
         write_csv(table, output)
     block = workers.loc[workers["recommendation"] == "block", ["worker_id", "submissions", "reject_rate"]].copy()

@@ -132,7 +132,8 @@ def check_wrong_language(df: pd.DataFrame, ctx: Context) -> pd.Series:
     s = ctx.settings
     label = ctx.langid["label"]
     long_enough = df["text"].fillna("").str.len().ge(s.langid_min_chars)
-    wrong = long_enough & ~label.isin(s.langid_accept) & label.ne("en")
+    confident = ctx.langid["prob"].ge(s.langid_min_prob)
+    wrong = long_enough & confident & ~label.isin(s.langid_accept) & label.ne("en")
     return _where(wrong, "identified as " + label + " (p=" + ctx.langid["prob"].round(2).astype(str) + ")")
 
 

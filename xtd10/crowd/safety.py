@@ -17,11 +17,15 @@ def neutralise(value: object) -> object:
     return value
 
 
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def neutralise_frame(frame: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Neutralise every text column except ``keep`` (toolkit-written codes such as a
+    Toloka verdict ``+``/``-``, which never hold crowd input)."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(neutralise)
+        if column in keep:
+            continue
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].astype(object).map(neutralise)
     return out
 
 

@@ -26,6 +26,7 @@ class LanguageSettings:
     min_script_fraction: float = 0.7
     langid_accept: tuple[str, ...] = ()
     langid_min_chars: int = 12
+    langid_min_prob: float = 0.5
     length_unit: str = "words"
     length_min: float = 0.3
     length_max: float = 2.5
@@ -55,6 +56,7 @@ def _parse(data: dict, where: str) -> LanguageSettings:
             min_script_fraction=float(data.get("min_script_fraction", 0.7)),
             langid_accept=tuple(langid.get("accept") or [data["code"]]),
             langid_min_chars=int(langid.get("min_chars", 12)),
+            langid_min_prob=float(langid.get("min_prob", 0.5)),
             length_unit=unit, length_min=float(length.get("min", 0.3)),
             length_max=float(length.get("max", 2.5)),
             length_min_source_words=int(length.get("min_source_words", 4)),
