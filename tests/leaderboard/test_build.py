@@ -223,3 +223,14 @@ def test_a_model_scored_on_fewer_languages_is_listed_unranked(tmp_path):
     build_leaderboard(tmp_path / "out", folder, None, plots=False)
     readme = (tmp_path / "out" / "README.md").read_text()
     assert "| – (2 of 10 lang.) | partial |" in readme
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
+    data = result_dict("=HYPERLINK(\"http://x\")", "@SUM(A1)", tracks=("text",), subsets=("all",),
+                       languages=("en", "de"))
+    write_json(tmp_path / "r" / "formula.json", data)
+    build_leaderboard(tmp_path / "out", tmp_path / "r", None, plots=False)
+    frame = pd.read_csv(tmp_path / "out" / "leaderboard.csv", keep_default_na=False)
+    assert set(frame["model"]) == {"'@SUM(A1)"}
+    assert set(frame["encoder_spec"]) == {"'=HYPERLINK(\"http://x\")"}
+    assert frame["value"].dtype.kind == "f"  # numbers stay numbers

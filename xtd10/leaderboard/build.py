@@ -12,6 +12,7 @@ from pathlib import Path
 
 from xtd10.files import atomic_write_text
 from xtd10.leaderboard.collect import Leaderboard, collect
+from xtd10.leaderboard.escape import csv_cell
 from xtd10.leaderboard.markdown import render_markdown
 from xtd10.leaderboard.page import render_html
 from xtd10.leaderboard.plots import render_plots
@@ -46,6 +47,10 @@ def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True) -> B
     written.extend(out_dir / f for p in figures for f in (p.png, p.svg))
     _remove_stale_plots(out_dir / "plots", {path.name for path in written})
     frame = tidy_frame(board)
+    for column in ("model", "encoder_spec", "dataset", "dataset_revision", "subset", "language", "metric",
+                   "source", "source_url", "file"):  # free text from inputs; people open this in spreadsheets
+        if column in frame:
+            frame[column] = frame[column].map(csv_cell)
     written.append(atomic_write_text(out_dir / "leaderboard.csv", frame.to_csv(index=False, lineterminator="\n")))
     readme = render_markdown(board, [(p.title, p.png) for p in figures])
     written.append(atomic_write_text(out_dir / "README.md", readme))
