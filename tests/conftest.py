@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 
+# huggingface_hub reads these once, at import: set them before anything imports it, so no
+# test can wait on network retries.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
 REPO = Path(__file__).resolve().parents[1]
 
 
