@@ -89,9 +89,13 @@ def check_placeholder(df: pd.DataFrame, ctx: Context) -> pd.Series:
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop", "yxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn",
          "1234567890", "йцукенгшщзх", "фывапролджэ", "ячсмитьбю")
-_KEY_RUNS = sorted({row[i:i + 4] for row in _ROWS for i in range(len(row) - 3)}
-                   | {row[::-1][i:i + 4] for row in _ROWS for i in range(len(row) - 3)})
+# Runs of five adjacent keys: four-key runs occur inside real words ("wert", "напротив").
+_KEY_RUNS = sorted({row[i:i + 5] for row in _ROWS for i in range(len(row) - 4)}
+                   | {row[::-1][i:i + 5] for row in _ROWS for i in range(len(row) - 4)})
 KEYBOARD = re.compile("|".join(_KEY_RUNS))
+# Cheap first pass: five letters in a row from one keyboard row (real words such as
+# "property" pass it too; only texts that do are searched for an actual run of keys).
+KEYBOARD_ROW_CHARS = re.compile("|".join(f"[{re.escape(row)}]{{5}}" for row in _ROWS))
 REPEATS = re.compile(r"(.)\1{3,}|(..+?)\2{3,}")
 NO_VOWEL_WORD = re.compile(r"\b[b-df-hj-np-tv-xz]{6,}\b", re.IGNORECASE)
 
@@ -99,7 +103,9 @@ NO_VOWEL_WORD = re.compile(r"\b[b-df-hj-np-tv-xz]{6,}\b", re.IGNORECASE)
 def check_gibberish(df: pd.DataFrame, ctx: Context) -> pd.Series:
     text = df["text"].fillna("")
     lower = text.str.lower()
-    keys = lower.str.count(KEYBOARD)
+    candidate = has(lower, KEYBOARD_ROW_CHARS)
+    keys = pd.Series(False, index=df.index)
+    keys[candidate] = has(lower[candidate], KEYBOARD)
     repeats = has(lower, REPEATS)
     latin = ctx.settings.script == "Latn" or "Latn" in ctx.settings.scripts
     consonant = lower.str.contains(NO_VOWEL_WORD) if latin else pd.Series(False, index=df.index)
@@ -111,7 +117,7 @@ def check_gibberish(df: pd.DataFrame, ctx: Context) -> pd.Series:
     detail = detail.mask(low_diversity, "very few distinct characters")
     detail = detail.mask(consonant, "word without vowels")
     detail = detail.mask(repeats, "repeated characters")
-    detail = detail.mask(keys.ge(1), "keyboard row sequence")
+    detail = detail.mask(keys, "keyboard row sequence")
     return detail
 
 

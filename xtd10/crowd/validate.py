@@ -82,9 +82,11 @@ def run_rules(
     return pd.concat(found, ignore_index=True)
 
 
-def trigram_agreement(frame: pd.DataFrame) -> pd.Series:
+def trigram_agreement(frame: pd.DataFrame, max_others: int = 5) -> pd.Series:
     """Per worker: mean character-trigram Jaccard between their text and other workers'
-    texts for the same image (NaN where nobody else did that image). Script-agnostic."""
+    texts for the same image (NaN where nobody else did that image). Script-agnostic.
+    Each submission is compared with at most ``max_others`` others (the next ones in
+    batch order), which keeps images with hundreds of submissions linear in cost."""
     def grams(text: str) -> set[str]:
         t = " ".join(str(text).lower().split())
         return {t[i:i + 3] for i in range(max(len(t) - 2, 1))}
@@ -95,7 +97,8 @@ def trigram_agreement(frame: pd.DataFrame) -> pd.Series:
             continue
         rows = list(zip(group["worker_id"], (grams(t) for t in group["text"].fillna("")), strict=True))
         for i, (worker, g) in enumerate(rows):
-            others = [len(g & h) / len(g | h) for j, (w, h) in enumerate(rows) if j != i and w != worker and g | h]
+            window = [rows[(i + k) % len(rows)] for k in range(1, min(len(rows), max_others + 1))]
+            others = [len(g & h) / len(g | h) for w, h in window if w != worker and g | h]
             if others:
                 scores.setdefault(worker, []).append(float(np.mean(others)))
     return pd.Series({w: float(np.mean(v)) for w, v in scores.items()}, dtype=float)
