@@ -66,17 +66,19 @@ def ingest_cmd(file, platform, mapping, language, output, source):
                f"encoding {report.encoding}) -> {output}")
 
 
-def _validation(batch, semantic, rules, exclude, settings_dir, reject_warnings):
+def _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings):
     from xtd10.crowd.semantic import default_encoder
     from xtd10.crowd.validate import read_batch, validate
 
-    encoder = default_encoder() if semantic else None
+    encoder = default_encoder(encoder_spec) if semantic else None
     return validate(read_batch(batch), encoder=encoder, rule_ids=list(rules) or None, exclude=list(exclude),
                     settings_dir=settings_dir, reject_warnings=reject_warnings)
 
 
 _rules = [
     click.option("--semantic/--no-semantic", default=True, help="Run the encoder-based semantic rule (slower)."),
+    click.option("--encoder", "encoder_spec", default="muse", show_default=True,
+                 help="Encoder spec for the semantic rule (any xtd10 encoder)."),
     click.option("--rule", "rules", multiple=True, help="Only these rule ids (repeatable)."),
     click.option("--exclude", multiple=True, help="Skip these rule ids (repeatable)."),
     click.option("--reject-warnings", is_flag=True, help="Reject on warning-severity flags too."),
@@ -94,11 +96,11 @@ def _with_rules(f):
 @click.argument("batch", type=click.Path(exists=True, dir_okay=False))
 @click.option("--report", "report_dir", required=True, type=click.Path(file_okay=False))
 @_with_rules
-def validate_cmd(batch, report_dir, semantic, rules, exclude, reject_warnings, settings_dir):
+def validate_cmd(batch, report_dir, semantic, encoder_spec, rules, exclude, reject_warnings, settings_dir):
     """Run the rules; write report.html, summary.md, flags.csv, workers.csv, decisions.csv."""
     from xtd10.crowd.report import markdown_summary, write_report
 
-    v = _validation(batch, semantic, rules, exclude, settings_dir, reject_warnings)
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
     paths = write_report(v, report_dir)
     click.echo(markdown_summary(v))
     click.echo(f"report: {paths['html']}")
@@ -110,12 +112,13 @@ def validate_cmd(batch, report_dir, semantic, rules, exclude, reject_warnings, s
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @click.option("--accepted", type=click.Path(dir_okay=False), default=None, help="Also write accepted rows (parquet).")
 @_with_rules
-def decide_cmd(batch, fmt, output, accepted, semantic, rules, exclude, reject_warnings, settings_dir):
+def decide_cmd(batch, fmt, output, accepted, semantic, encoder_spec, rules, exclude, reject_warnings,
+               settings_dir):
     """Write platform-ready approve/reject files with feedback."""
     from xtd10.crowd.decide import write_decisions
     from xtd10.files import atomic_open
 
-    v = _validation(batch, semantic, rules, exclude, settings_dir, reject_warnings)
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
     paths = write_decisions(v.decisions, v.workers, fmt, output)
     if accepted:
         keep = v.decisions.loc[v.decisions["decision"] == "approve", "submission_id"]
@@ -150,10 +153,11 @@ def promote_cmd(accepted, language, name, output, replace, source, settings_dir)
 @group.command("audit")
 @click.option("--language", "languages", multiple=True, help="Language(s) to audit (default: all but en).")
 @click.option("--semantic/--no-semantic", default=False, help="Also run the encoder-based rule.")
+@click.option("--encoder", "encoder_spec", default="muse", show_default=True)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write flags.csv here.")
 @_source
-def audit_cmd(languages, semantic, report_dir, source):
+def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
     """Run the rules on published XTD10 languages."""
     import pandas as pd
 
@@ -164,7 +168,7 @@ def audit_cmd(languages, semantic, report_dir, source):
 
     src = resolve_source(source)
     codes = list(languages) or [c for c in src.registry.codes if c != "en"]
-    encoder = default_encoder() if semantic else None
+    encoder = default_encoder(encoder_spec) if semantic else None
     frames = []
     for code in codes:
         flags = audit_language(code, src, encoder=encoder)

