@@ -44,3 +44,14 @@ def test_images_are_embedded_and_survive_deleting_the_folder(tiny_source, image_
 def test_push_refuses_an_unbuilt_folder(tmp_path):
     with pytest.raises(XTD10Error, match="not a built XTD10 folder"):
         push_hub_dataset(tmp_path, "org/name")
+
+
+def test_audit_findings_reach_the_card_escaped(tiny_source, tmp_path):
+    path = tiny_source / "XTD10" / "test_1kcaptions_tr.txt"
+    path.write_text("tr caption 0\nCould not translate | <b>x</b>\ntr caption 2\ntr caption 3\n")
+    out = tmp_path / "hub"
+    build_hub_dataset(out, source=tiny_source, audit=True)
+    card = (out / "README.md").read_text()
+    assert "Automatic audit findings" in card
+    row = next(line for line in card.splitlines() if line.startswith("| `tr` | placeholder"))
+    assert "Could not translate \\| \\<b\\>x\\</b\\>" in row

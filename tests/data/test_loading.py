@@ -71,3 +71,12 @@ def test_bad_language_manifest_names_file(tiny_source):
     (tiny_source / "languages.json").write_text("[{")
     with pytest.raises(SourceError, match="languages.json:1: invalid JSON"):
         xtd10.load("hi", source=tiny_source)
+
+
+def test_exclude_flagged_drops_only_flagged_non_english_captions(tiny_source):
+    path = tiny_source / "XTD10" / "test_1kcaptions_it.txt"
+    path.write_bytes(b"it caption 0\n\nit caption 2\nit caption 3\n")  # caption 1 empty
+    kept = xtd10.load("it,en", source=tiny_source, exclude_flagged=True)
+    assert kept["it"]["index"] == [0, 2, 3]
+    assert len(kept["en"]) == 4
+    assert len(xtd10.load("it", source=tiny_source)) == 4

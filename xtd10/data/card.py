@@ -149,12 +149,18 @@ def render_card(inputs: CardInputs) -> str:
             "flags are prompts for review, not verdicts.", "",
             "| language | rule | flagged | example |", "|---|---|---|---|",
             *[
-                f"| `{row['language']}` | {_md(row['rule'])} | {row['count']} | {_md(str(row.get('example', '')))} |"
+                f"| `{row['language']}` | {_md(row['rule'])} | {row['count']} | {_md(_first(row.get('examples')))} |"
                 for row in inputs.audit_rows
             ], "",
         ]
     lines += ["## Citation", "", "```bibtex", CITATIONS, "```", ""]
     return "\n".join(lines)
+
+
+def _first(examples) -> str:
+    if isinstance(examples, str):
+        return examples
+    return str(examples[0]) if examples else ""
 
 
 def _md(text: str) -> str:
