@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[all,dev]"
 	touch $(STAMP)
 
-## Main job: the embedded default (offline).
+## Main job: the embedded default (offline). `make run XTD10_SOURCE=DIR` adds the XTD10 text track.
 run: $(STAMP)
-	$(BIN)/xtd10 demo
+	$(BIN)/xtd10 demo $(if $(XTD10_SOURCE),--source "$(XTD10_SOURCE)")
 
 ## Lint and the whole test suite.
 test: $(STAMP)
