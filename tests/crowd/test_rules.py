@@ -26,6 +26,7 @@ FAULTS = {
     12: ({"text": "eine Schüssel mit Äpfeln und Bananen https://example.com"}, "markup"),
     13: ({"text": "ein Mann fährt Ski einen verschneiten Berghang hinunter 😀"}, "markup"),
     14: ({"work_time_s": 1.5}, "too_fast"),
+    15: ({"text": " ? "}, "placeholder"),
 }
 
 

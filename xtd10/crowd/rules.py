@@ -82,7 +82,8 @@ def check_placeholder(df: pd.DataFrame, ctx: Context) -> pd.Series:
     norm = normalise(df["text"])
     words = set(GENERIC_PLACEHOLDERS) | {p.lower() for p in ctx.settings.placeholders}
     whole = norm.isin(words) & norm.ne("")
-    only_punct = norm.ne("") & norm.str.fullmatch(r"[\W_]+")
+    stripped = df["text"].fillna("").str.strip()
+    only_punct = stripped.ne("") & stripped.str.fullmatch(r"[\W_]+").fillna(False).astype(bool)
     refusal = has(df["text"].fillna(""), REFUSAL) & df["text"].fillna("").str.len().lt(80)
     return _where(whole | only_punct | refusal, "placeholder or refusal instead of a caption")
 
