@@ -86,6 +86,7 @@ def test_cli_pipeline_ingest_validate_decide_promote(tiny_source, tmp_path):
     table = pd.read_csv(decisions, encoding="utf-8-sig", keep_default_na=False)
     assert table.loc[table.AssignmentId == "Ay", "Reject"].str.contains("placeholder").all()
     assert (table.loc[table.AssignmentId != "Ay", "Approve"] == "x").all()
+    assert list(table.columns) == [*header, "Approve", "Reject"]  # the batch results file, decided
     _invoke("crowd", "promote", str(accepted), "--language", "hi", "-o", str(tmp_path / "src"),
             "--source", str(tiny_source))
     ds = xtd10.load("hi", source=tmp_path / "src")

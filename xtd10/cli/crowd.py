@@ -119,7 +119,7 @@ def decide_cmd(batch, fmt, output, accepted, semantic, encoder_spec, rules, excl
     from xtd10.files import atomic_open
 
     v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
-    paths = write_decisions(v.decisions, v.workers, fmt, output)
+    paths = write_decisions(v.decisions, v.workers, fmt, output, submissions=v.submissions)
     if accepted:
         keep = v.decisions.loc[v.decisions["decision"] == "approve", "submission_id"]
         with atomic_open(accepted, "wb") as handle:

@@ -328,5 +328,5 @@ def _canonical(row: dict, cols: dict[str, str], platform: str, language: str, kn
         "english": english_text or "", "work_time_s": work_time,
         "timestamp": stamp.isoformat() if stamp else get("timestamp").strip(),
         "status": get("status").strip(), "platform": platform, "source_line": line,
-        "raw": json.dumps(row, ensure_ascii=False, sort_keys=True),
+        "raw": json.dumps(row, ensure_ascii=False),  # header order kept
     }
