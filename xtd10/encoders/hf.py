@@ -204,23 +204,9 @@ class HFEncoder:
         )
 
 
-@register(
+# The class itself is the factory: its keyword arguments are the spec's options.
+register(
     "hf",
     "transformers image-text models (CLIP, SigLIP, AltCLIP, Chinese-CLIP, ...) or mean-pooled text models",
     requires={"torch": "torch", "transformers": "transformers"},
-)
-def build_hf(
-    model_id: str,
-    *,
-    device: str | None = None,
-    precision: str | None = "auto",
-    batch_size: int = 32,
-    progress: bool = False,
-    revision: str | None = None,
-    trust_remote_code: bool = False,
-    max_length: int | None = None,
-) -> HFEncoder:
-    return HFEncoder(
-        model_id, device=device, precision=precision, batch_size=batch_size, progress=progress,
-        revision=revision, trust_remote_code=trust_remote_code, max_length=max_length,
-    )
+)(HFEncoder)

@@ -203,20 +203,9 @@ class MCLIPEncoder:
         )
 
 
-@register(
+# The class itself is the factory: its keyword arguments are the spec's options.
+register(
     "mclip",
     "Multilingual-CLIP text tower (XLM-R/LaBSE + linear) with its CLIP image tower: mclip:<id>[+<image model>]",
     requires={"torch": "torch", "transformers": "transformers"},
-)
-def build_mclip(
-    argument: str,
-    *,
-    device: str | None = None,
-    precision: str | None = "auto",
-    batch_size: int = 32,
-    progress: bool = False,
-    revision: str | None = None,
-) -> MCLIPEncoder:
-    return MCLIPEncoder(
-        argument, device=device, precision=precision, batch_size=batch_size, progress=progress, revision=revision
-    )
+)(MCLIPEncoder)

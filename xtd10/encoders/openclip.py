@@ -108,17 +108,9 @@ class OpenCLIPEncoder:
         )
 
 
-@register(
+# The class itself is the factory: its keyword arguments are the spec's options.
+register(
     "open_clip",
     "OpenCLIP models: open_clip:<architecture>/<pretrained> (optional extra xtd10[clip])",
     requires={"torch": "torch", "open_clip": "open_clip_torch"},
-)
-def build_open_clip(
-    argument: str,
-    *,
-    device: str | None = None,
-    precision: str | None = "auto",
-    batch_size: int = 32,
-    progress: bool = False,
-) -> OpenCLIPEncoder:
-    return OpenCLIPEncoder(argument, device=device, precision=precision, batch_size=batch_size, progress=progress)
+)(OpenCLIPEncoder)
