@@ -197,3 +197,15 @@ def test_result_file_round_trip_and_schema(counting_encoder, tmp_path):
     (tmp_path / "bad.json").write_text("{\n  oops")
     with pytest.raises(ResultFileError, match="bad.json:2"):
         Result.load(tmp_path / "bad.json")
+
+
+def test_cache_identity_separates_what_changes_the_vectors():
+    from xtd10.benchmark.embeddings import encoder_key
+    from xtd10.encoders import EncoderMeta
+
+    base = EncoderMeta(name="m", spec="hf:m", revision="abc", extra={"precision": "fp32", "device": "cpu"})
+    fp16 = EncoderMeta(name="m", spec="hf:m", revision="abc", extra={"device": "cpu", "precision": "fp16"})
+    same = EncoderMeta(name="m", spec="hf:m", revision="abc", extra={"device": "cpu", "precision": "fp32"})
+    assert encoder_key(base) == encoder_key(same)  # key order does not matter
+    assert encoder_key(base) != encoder_key(fp16)
+    assert encoder_key(base) != encoder_key(EncoderMeta(name="m", spec="hf:m", revision="abd", extra=base.extra))

@@ -17,6 +17,7 @@ Stored vectors are validated and L2-normalised: scoring is then a plain dot prod
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
@@ -41,8 +42,14 @@ def l2_normalise(values: np.ndarray) -> np.ndarray:
 
 
 def encoder_key(meta: EncoderMeta) -> str:
-    """A directory name unique to (spec, revision): readable prefix + hash."""
-    identity = f"{meta.spec}\n{meta.revision}\n{meta.name}"
+    """A directory name unique to the encoder's identity: readable prefix + hash.
+
+    The identity includes ``meta.extra`` because adapters record there what changes the
+    vectors without changing the spec (precision, device, seed, maximum length): fp16 GPU
+    vectors must not be served to a later fp32 CPU run, nor seed 0's to seed 1.
+    """
+    extra = json.dumps(meta.extra, sort_keys=True, default=str)
+    identity = f"{meta.spec}\n{meta.revision}\n{meta.name}\n{extra}"
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", meta.spec).strip("-")[:48] or "encoder"
     return f"{readable}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
 
