@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
+
+from tests.leaderboard.leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
 
 
 @pytest.fixture

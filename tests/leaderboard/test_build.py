@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from leaderboard_factories import REVISION, reported_dict, result_dict, write_json, write_yaml
 
+from tests.leaderboard.leaderboard_factories import (
+    REVISION,
+    reported_dict,
+    result_dict,
+    write_json,
+    write_yaml,
+)
 from xtd10.leaderboard import DuplicateEntryError, LeaderboardError, build_leaderboard, collect
 from xtd10.leaderboard.tables import View, build_table
 

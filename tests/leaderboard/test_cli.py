@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from leaderboard_factories import result_dict, write_json
 
+from tests.leaderboard.leaderboard_factories import result_dict, write_json
 from xtd10.cli import main
 
 

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from leaderboard_factories import REVISION, reported_dict, result_dict, write_json, write_yaml
 
+from tests.leaderboard.leaderboard_factories import (
+    REVISION,
+    reported_dict,
+    result_dict,
+    write_json,
+    write_yaml,
+)
 from xtd10.leaderboard import ReportedFileError, ResultFileError
 from xtd10.leaderboard.reported import read_reported_file
 from xtd10.leaderboard.results import read_result_file

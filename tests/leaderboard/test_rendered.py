@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
 
+from tests.leaderboard.leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
 from xtd10.leaderboard import build_leaderboard
 
 CHROMIUM = os.environ.get("XTD10_CHROMIUM", "/usr/bin/chromium")
