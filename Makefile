@@ -19,11 +19,11 @@ run: $(STAMP)
 
 ## Lint and the whole test suite.
 test: $(STAMP)
-	$(BIN)/ruff check xtd10 tests benchmark
+	$(BIN)/ruff check xtd10 tests benchmark docs
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check xtd10 tests benchmark
+	$(BIN)/ruff check xtd10 tests benchmark docs
 
 clean-venv:
 	rm -rf $(VENV)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -172,6 +174,10 @@ def _from_python_path(spec: str, argument: str | None, **options: Any) -> Encode
     module_name, _, attr = (argument or "").rpartition(":")
     if not module_name or not attr:
         raise UnknownEncoderError(f"encoder spec {spec!r}: expected py:MODULE:FACTORY")
+    # Like ``python -m``, resolve the module from the current directory too, so a user's
+    # own file works from the console script without installing it.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:
