@@ -170,7 +170,8 @@ def _controls(tables: list[Table]) -> str:
                   '<label>model contains<input type="search" data-filter="text" id="filter-text" '
                   'placeholder="e.g. muse"></label>']
     for attr, name, labels in selects:
-        default = {"metric": "R@10", "subset": "all"}.get(attr, "")
+        # Open on XTD10 itself: demo-set rows (12 images) must not sit unmarked beside XTD10 rows.
+        default = {"metric": "R@10", "subset": "all", "dataset": "xtd10"}.get(attr, "")
         options = _options(distinct(attr), labels).replace(
             f'value="{h(default)}"', f'value="{h(default)}" selected') if default else _options(distinct(attr), labels)
         html_parts.append(f'<label>{name}<select data-filter="{attr}" id="filter-{attr}">'
@@ -198,8 +199,8 @@ def _cell(score: Score | None, with_interval: bool) -> str:
 
 def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
     languages = language_order({lang for t in tables for lang in t.languages})
-    head = ["#", "model", "track", "direction", "subset", "metric", "avg", "avg non-en", *languages,
-            "encoder spec", "dataset", "revision"]
+    head = ["#", "model", "dataset", "track", "direction", "subset", "metric", "avg", "avg non-en", *languages,
+            "encoder spec", "revision"]
     out = ['<div class="scroll"><table class="sortable" id="measured"><thead><tr>']
     out.extend(f'<th scope="col">{h(c)}</th>' for c in head)
     out.append("</tr></thead><tbody>")
@@ -214,11 +215,11 @@ def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
                            f'{len(table.languages)} languages: not ranked">–</td>')
             else:
                 out.append(f'<td class="num" data-sort="{row.rank}">{row.rank}</td>')
-            out.append(f"<td>{h(e.model)}</td>")
+            out.append(f"<td>{h(e.model)}</td><td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}</td>")
             out.append(f"<td>{h(v.track)}</td><td>{h(v.direction)}</td><td>{h(v.subset)}</td><td>{h(v.metric)}</td>")
             out.append(_cell(row.cells.get("avg"), False) + _cell(row.cells.get("avg_non_en"), False))
             out.extend(_cell(row.cells.get(lang), True) for lang in languages)
-            out.append(f"<td><code>{h(e.spec)}</code></td><td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}</td>"
+            out.append(f"<td><code>{h(e.spec)}</code></td>"
                        f'<td><code title="{h(v.revision)}">{h(v.revision[:12])}</code>{other}</td>')
             out.append("</tr>")
     out.append("</tbody></table></div>")
