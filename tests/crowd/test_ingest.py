@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.crowd.conftest import IMAGES, PAIRS
-from xtd10.crowd.errors import MappingError
+from xtd10.crowd.errors import IngestError, MappingError
 from xtd10.crowd.images import image_name
 from xtd10.crowd.ingest import ingest
 
@@ -88,6 +88,37 @@ def test_labelstudio_json(tmp_path):
     assert report.rows == 2
     assert frame.iloc[0].worker_id == "a@b" and frame.iloc[0].text == PAIRS[3][1]
     assert frame.iloc[0].image == IMAGES[3] and frame.iloc[1].text == ""
+
+
+def _ls_task(number: int, text: object = None) -> dict:
+    return {"id": number, "data": {"image": IMAGES[number % len(IMAGES)]},
+            "annotations": [{"id": 100 + number, "completed_by": number,
+                             "result": [{"from_name": "translation",
+                                         "value": {"text": [f"Satz {number}"] if text is None else text}}]}]}
+
+
+def test_labelstudio_damaged_export_keeps_the_tasks_before_the_fault(tmp_path):
+    good = ",\n".join(json.dumps(_ls_task(i)) for i in range(3))
+    report, frame = _run(tmp_path, "export.json", "[\n" + good + ',\n{"id": 9, "data": {"image": ', "labelstudio")
+    assert frame.text.tolist() == ["Satz 0", "Satz 1", "Satz 2"]
+    assert report.bad_rows == 1
+    line, message = report.errors[0]
+    assert line == 5 and "the 3 tasks before it were read" in message
+
+
+def test_labelstudio_errors_carry_the_line_of_their_task(tmp_path):
+    tasks = [_ls_task(0), "not a task", _ls_task(2, text="bare string"), _ls_task(3, text=["a", "b"]),
+             {"id": 4, "data": {"image": IMAGES[0]}, "annotations": ["oops"]}]
+    text = "[\n" + ",\n".join(json.dumps(t) for t in tasks) + "\n]"
+    report, frame = _run(tmp_path, "export.json", text, "labelstudio")
+    assert frame.text.tolist() == ["Satz 0", "bare string"]
+    assert [line for line, _ in report.errors] == [3, 5, 6]
+    assert "not a Label Studio task" in report.errors[0][1] and "2 text answers" in report.errors[1][1]
+
+
+def test_labelstudio_file_that_is_not_an_export_is_an_error(tmp_path):
+    with pytest.raises(IngestError, match=r"export.json:1: not a readable Label Studio JSON export"):
+        _run(tmp_path, "export.json", '{"tasks": []}', "labelstudio")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252", "utf-8"])

@@ -26,6 +26,7 @@ import yaml
 from xtd10.crowd.encoding import detect_encoding
 from xtd10.crowd.errors import IngestError, MappingError
 from xtd10.crowd.images import image_name
+from xtd10.crowd.jsonstream import JSONArrayError, iter_json_array
 from xtd10.files import atomic_open
 
 log = logging.getLogger(__name__)
@@ -205,38 +206,65 @@ def _delimited_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple
 def _labelstudio_rows(path: Path, encoding: str, text_field: str | None) -> Iterator[tuple[int, dict]]:
     """Label Studio JSON export: tasks with annotations; one row per annotation.
 
-    The JSON export is one document, so it is parsed whole (use the CSV export for very
-    large projects); everything downstream still streams.
+    The export is one JSON array, read element by element (``iter_json_array``) in two
+    streaming passes: the first learns which ``data.*`` fields exist so the header is known
+    before any row, the second yields the rows. A damaged or truncated export keeps every
+    task before the fault and reports the fault at its line.
     """
+    data_keys: set[str] = set()
     try:
-        tasks = json.loads(Path(path).read_text(encoding=encoding))
-    except json.JSONDecodeError as err:
-        raise IngestError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
-    if not isinstance(tasks, list):
-        raise IngestError(f"{path}: expected the Label Studio JSON export (a list of tasks)")
-    header = ["annotation_id", "completed_by", "task_id", "translation", "lead_time", "created_at", "was_cancelled", *sorted({f"data.{k}" for t in tasks if isinstance(t, dict) for k in t.get("data") or {}})]
+        for _, task in iter_json_array(path, encoding):
+            if isinstance(task, dict) and isinstance(task.get("data"), dict):
+                data_keys.update(str(k) for k in task["data"])
+    except JSONArrayError as err:
+        if err.elements_read == 0:
+            raise IngestError(f"{path}:{err.line}: not a readable Label Studio JSON export (a list of tasks): "
+                              f"{err.message}") from None
+    header = ["annotation_id", "completed_by", "task_id", "translation", "lead_time", "created_at",
+              "was_cancelled", *sorted(f"data.{k}" for k in data_keys)]
     yield 1, {"__header__": header}
-    for number, task in enumerate(tasks, start=1):
-        if not isinstance(task, dict):
-            yield number, {"__error__": f"task {number} is not an object"}
+    number = 0
+    try:
+        for line, task in iter_json_array(path, encoding):
+            number += 1
+            yield from _labelstudio_task_rows(line, number, task, text_field)
+    except JSONArrayError as err:
+        yield err.line, {"__error__": f"the export is damaged or cut here ({err.message}); "
+                                      f"the {err.elements_read} tasks before it were read, none after"}
+
+
+def _as_list(value: object) -> list:
+    """Label Studio stores textarea answers as a list; tolerate a bare string or nothing."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _labelstudio_task_rows(line: int, number: int, task: object, text_field: str | None) -> Iterator[tuple[int, dict]]:
+    if not isinstance(task, dict) or not isinstance(task.get("data") or {}, dict) \
+            or not isinstance(task.get("annotations") or [], list):
+        yield line, {"__error__": f"task {number} is not a Label Studio task (an object with data and annotations)"}
+        return
+    data = {f"data.{k}": "" if v is None else str(v) for k, v in (task.get("data") or {}).items()}
+    for annotation in task.get("annotations") or []:
+        if not isinstance(annotation, dict) or not isinstance(annotation.get("result") or [], list):
+            yield line, {"__error__": f"task {task.get('id')}: an annotation is not an object with a result list"}
             continue
-        data = {f"data.{k}": "" if v is None else str(v) for k, v in (task.get("data") or {}).items()}
-        for annotation in task.get("annotations") or []:
-            texts = [value for result in annotation.get("result") or []
-                     if text_field in (None, result.get("from_name"))
-                     for value in (result.get("value") or {}).get("text") or []]
-            who = annotation.get("completed_by")
-            if isinstance(who, dict):
-                who = who.get("email") or who.get("id")
-            row = {"annotation_id": str(annotation.get("id", "")), "completed_by": "" if who is None else str(who),
-                   "task_id": str(task.get("id", "")), "translation": "\n".join(texts),
-                   "lead_time": "" if annotation.get("lead_time") is None else str(annotation["lead_time"]),
-                   "created_at": str(annotation.get("created_at") or ""),
-                   "was_cancelled": str(annotation.get("was_cancelled", "")), **data}
-            if len(texts) > 1:
-                row = {"__error__": f"task {task.get('id')} annotation {annotation.get('id')}: "
-                                    f"{len(texts)} text answers, expected one"}
-            yield number, row
+        texts = [str(value) for result in annotation.get("result") or [] if isinstance(result, dict)
+                 and text_field in (None, result.get("from_name")) and isinstance(result.get("value"), dict)
+                 for value in _as_list(result["value"].get("text"))]
+        who = annotation.get("completed_by")
+        if isinstance(who, dict):
+            who = who.get("email") or who.get("id")
+        if len(texts) > 1:
+            yield line, {"__error__": f"task {task.get('id')} annotation {annotation.get('id')}: "
+                                      f"{len(texts)} text answers, expected one"}
+            continue
+        yield line, {"annotation_id": str(annotation.get("id", "")), "completed_by": "" if who is None else str(who),
+                     "task_id": str(task.get("id", "")), "translation": "\n".join(texts),
+                     "lead_time": "" if annotation.get("lead_time") is None else str(annotation["lead_time"]),
+                     "created_at": str(annotation.get("created_at") or ""),
+                     "was_cancelled": str(annotation.get("was_cancelled", "")), **data}
 
 
 def ingest(
