@@ -28,6 +28,19 @@ def test_unknown_code_lists_valid_and_suggests_closest():
     assert "'es'" in message and "Valid codes: en, de" in message
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("Spanish", "es"), ("chinese", "zh"), ("ger", "de"), ("ja-JP", "ja"), ("zh_TW", "zh"), ("esp", "es"),
+    ("jap", "ja"), ("spanisch", "es"), ("pt", None), ("sp", None), ("xx", None),
+])
+def test_suggestions_follow_names_prefixes_and_region_tags(typed, meant):
+    assert REGISTRY.suggest(typed) == meant
+    with pytest.raises(UnknownLanguageError) as err:
+        get_language(typed)
+    assert ("Did you mean" in str(err.value)) == (meant is not None)
+    if meant:
+        assert f"Did you mean {meant!r} ({get_language(meant).name})?" in str(err.value)
+
+
 def test_resolve_many_handles_all_commas_and_duplicates():
     assert REGISTRY.resolve_many("all") == list(XTD10_CODES)
     assert REGISTRY.resolve_many("es,jp,es") == ["es", "ja"]

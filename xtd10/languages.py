@@ -148,12 +148,39 @@ class LanguageRegistry:
         key = code.strip().lower().replace("_", "-")
         if key in self._alias:
             return self._by_code[self._alias[key]]
-        close = difflib.get_close_matches(key, list(self._alias), n=1, cutoff=0.4)
-        hint = f" Did you mean {self._alias[close[0]]!r}?" if close else ""
+        suggestion = self.suggest(key)
+        hint = f" Did you mean {suggestion!r} ({self._by_code[suggestion].name})?" if suggestion else ""
         raise UnknownLanguageError(
             f"unknown language {code!r}.{hint} Valid codes: {', '.join(self.codes)} "
             f"(aliases: {', '.join(sorted(a for a in self._alias if a not in self._by_code))})."
         )
+
+    def suggest(self, key: str) -> str | None:
+        """The code a user most plausibly meant by an unknown ``key``, or None.
+
+        People type language names ("Spanish", "chinese"), name prefixes ("ger"), region
+        tags ("ja-JP") or near-miss codes ("esp", "jap"). Names and prefixes are tried
+        first; spelling similarity against two-letter codes alone is mostly noise ("pt" is
+        not "tr"), so it needs a close match.
+        """
+        key = key.strip().lower().replace("_", "-")
+        base = key.split("-", 1)[0]
+        if base != key and base in self._alias:
+            return self._alias[base]
+        names = {lang.name.lower(): lang.code for lang in self._by_code.values()}
+        words = {lang.name.lower().split(" ")[0]: lang.code for lang in self._by_code.values()}
+        for table in (names, words):
+            if key in table:
+                return table[key]
+        if len(key) >= 3:
+            prefixed = sorted({code for word, code in words.items() if word.startswith(key)})
+            if len(prefixed) == 1:
+                return prefixed[0]
+        by_name = difflib.get_close_matches(key, list(words), n=1, cutoff=0.75)
+        if by_name:
+            return words[by_name[0]]
+        close = difflib.get_close_matches(key, list(self._alias), n=1, cutoff=0.6)
+        return self._alias[close[0]] if close else None
 
     def normalize(self, code: str) -> str:
         return self.get(code).code
