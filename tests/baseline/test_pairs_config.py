@@ -89,6 +89,29 @@ def test_config_validation_and_overrides(tmp_path):
     assert load_config(path).data.file == str(tmp_path / "sub" / "pairs.jsonl")
 
 
+@pytest.mark.parametrize(("train", "message"), [
+    ({"lr": "fast"}, "c.yaml: train.lr must be a number, got 'fast'"),
+    ({"epochs": 2.5}, "c.yaml: train.epochs must be a whole number, got 2.5"),
+    ({"epochs": True}, "c.yaml: train.epochs must be a whole number, got True"),
+    ({"amp": "yes"}, "c.yaml: train.amp must be true or false, got 'yes'"),
+    ({"loss": {"rho": "x"}}, "c.yaml: train.loss.rho must be a number"),
+    ({"head": {"hidden_dim": "1k"}}, "c.yaml: train.head.hidden_dim must be a whole number"),
+    ({"epochs": 0}, "c.yaml: train.epochs must be >= 1"),
+    ({"head": 3}, "c.yaml: train.head: expected a mapping"),
+])
+def test_wrong_types_are_named_by_file_and_field(train, message):
+    raw = {"data": {"kind": "pairs", "file": "pairs.jsonl"}, "train": train}
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw, where="c.yaml")
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_well_typed_values_pass_including_ints_for_floats_and_nulls():
+    raw = {"data": {"kind": "pairs", "file": "p.jsonl", "xtd10_source": None},
+           "train": {"lr": 1, "weight_decay": 0, "loss": {"rho": 2}}}
+    assert parse_config(raw).train.lr == 1
+
+
 def test_shipped_configs_parse():
     from pathlib import Path
 

@@ -9,6 +9,8 @@ back to a default.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,19 +58,47 @@ class BaselineConfig:
     cache_dir: str = "runs/feature-cache"
 
 
-def _build(cls: type, values: Any, where: str):
+def _build(cls: type, values: Any, where: str, section: str):
+    """``cls`` from the mapping at ``section`` of the config file ``where``."""
     if values is None:
         values = {}
     if not isinstance(values, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(values).__name__}")
+        raise ConfigError(f"{where}: {section}: expected a mapping, got {type(values).__name__}")
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        raise ConfigError(f"{where}: {section}: unknown field(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    hints = typing.get_type_hints(cls)
+    for name, value in values.items():
+        _check_scalar(value, hints[name], f"{where}: {section}.{name}")
     try:
         return cls(**values)
-    except TypeError as err:
+    except (TypeError, ConfigError) as err:  # __post_init__ checks name their own fields
         raise ConfigError(f"{where}: {err}") from None
+
+
+_SCALARS: dict[type, tuple[tuple[type, ...], str]] = {
+    bool: ((bool,), "true or false"), int: ((int,), "a whole number"),
+    float: ((int, float), "a number"), str: ((str,), "a string"),
+}
+
+
+def _check_scalar(value: Any, hint: Any, where: str) -> None:
+    """YAML gives ``lr: fast`` or ``epochs: "3"`` without complaint; say so by field name
+    instead of failing later inside the optimiser. Non-scalar hints are checked elsewhere."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if value is None and type(None) in options:
+        return
+    scalars = [option for option in options if option in _SCALARS]
+    if not scalars or len(scalars) != len([o for o in options if o is not type(None)]):
+        return
+    if isinstance(value, bool) and bool not in scalars:
+        ok = False
+    else:
+        ok = any(isinstance(value, _SCALARS[option][0]) for option in scalars)
+    if not ok:
+        expected = " or ".join(_SCALARS[option][1] for option in scalars)
+        raise ConfigError(f"{where} must be {expected}, got {value!r}")
 
 
 def parse_config(raw: Any, where: str = "config", overrides: dict[str, Any] | None = None) -> BaselineConfig:
@@ -90,14 +120,14 @@ def parse_config(raw: Any, where: str = "config", overrides: dict[str, Any] | No
     if unknown:
         raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}")
     train_raw = dict(raw.get("train") or {})
-    head = _build(HeadConfig, train_raw.pop("head", None), f"{where}: train.head")
-    loss = _build(LossConfig, train_raw.pop("loss", None), f"{where}: train.loss")
-    train = _build(TrainConfig, {**train_raw, "head": head, "loss": loss}, f"{where}: train")
+    head = _build(HeadConfig, train_raw.pop("head", None), where, "train.head")
+    loss = _build(LossConfig, train_raw.pop("loss", None), where, "train.loss")
+    train = _build(TrainConfig, {**train_raw, "head": head, "loss": loss}, where, "train")
     if "data" not in raw:
         raise ConfigError(f"{where}: missing section 'data'")
     return BaselineConfig(
-        data=_build(DataConfig, raw["data"], f"{where}: data"),
-        encoders=_build(EncodersConfig, raw.get("encoders"), f"{where}: encoders"),
+        data=_build(DataConfig, raw["data"], where, "data"),
+        encoders=_build(EncodersConfig, raw.get("encoders"), where, "encoders"),
         train=train,
         out=str(raw.get("out", "runs/baseline")),
         cache_dir=str(raw.get("cache_dir", "runs/feature-cache")),
