@@ -4,6 +4,7 @@ through the CLI; tagging with that checkpoint."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,7 @@ def trained(tmp_path_factory, module_fake_encoders):
     result = CliRunner().invoke(group, ["train", "--config", str(tmp_path / "c.yaml"), "--loss", "infonce"])
     assert result.exit_code == 0, result.output
     assert "held-out English" in result.output
+    assert f"use it: xtd10 bench run --model baseline:{tmp_path / 'run' / 'checkpoint'}\n" in result.output
     return tmp_path / "run", module_fake_encoders
 
 
@@ -139,3 +141,12 @@ def test_registering_the_adapter_is_cheap():
     code = ("import sys, xtd10.baseline.encoder; from xtd10.encoders import ADAPTERS; "
             "assert 'baseline' in ADAPTERS; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_printed_paths_are_relative_to_the_current_directory_when_below_it(tmp_path, monkeypatch):
+    from xtd10.cli.baseline import _as_typed
+
+    (tmp_path / "benchmark").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert _as_typed(tmp_path / "benchmark" / ".." / "runs" / "m3l") == str(Path("runs") / "m3l")
+    assert _as_typed(tmp_path.parent / "elsewhere") == str(tmp_path.parent / "elsewhere")

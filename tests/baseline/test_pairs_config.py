@@ -89,6 +89,20 @@ def test_config_validation_and_overrides(tmp_path):
     assert load_config(path).data.file == str(tmp_path / "sub" / "pairs.jsonl")
 
 
+
+def test_paths_in_the_file_are_relative_to_it_and_command_line_paths_to_the_cwd(tmp_path, monkeypatch):
+    path = tmp_path / "conf" / "c.yaml"
+    path.parent.mkdir()
+    path.write_text("data: {kind: pairs, file: ../data/pairs.jsonl}\nout: ../runs/m3l\ncache_dir: cache\n")
+    monkeypatch.chdir(tmp_path / "conf")  # any other directory would do: the file decides
+    config = load_config(path)
+    assert config.data.file == str(tmp_path / "data" / "pairs.jsonl")
+    assert config.out == str(tmp_path / "runs" / "m3l")
+    assert config.cache_dir == str(tmp_path / "conf" / "cache")
+    assert load_config(path, {"out": "elsewhere"}).out == "elsewhere"
+    (tmp_path / "abs.yaml").write_text(f"data: {{kind: pairs, file: p.jsonl}}\nout: {tmp_path / 'x'}\n")
+    assert load_config(tmp_path / "abs.yaml").out == str(tmp_path / "x")
+
 @pytest.mark.parametrize(("train", "message"), [
     ({"lr": "fast"}, "c.yaml: train.lr must be a number, got 'fast'"),
     ({"epochs": 2.5}, "c.yaml: train.epochs must be a whole number, got 2.5"),

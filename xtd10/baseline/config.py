@@ -3,12 +3,13 @@
 Sections: ``data`` (where the English pairs come from), ``encoders`` (frozen text encoder
 spec and image backbone), ``train`` (optimisation, with nested ``head`` and ``loss``),
 plus ``out`` and ``cache_dir``. Unknown keys are errors: a typo must not silently fall
-back to a default.
+back to a default. Relative paths in the file are relative to the file itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -134,6 +135,13 @@ def parse_config(raw: Any, where: str = "config", overrides: dict[str, Any] | No
     )
 
 
+# Path fields resolved against the config file's folder, so a config means the same thing
+# whatever directory training is launched from. Values given on the command line are not
+# in the file and stay relative to the current directory, as a shell user expects.
+_FILE_RELATIVE_PATHS = (("data", "annotations"), ("data", "images"), ("data", "file"),
+                        (None, "out"), (None, "cache_dir"))
+
+
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BaselineConfig:
     path = Path(path)
     try:
@@ -142,9 +150,16 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
         raise ConfigError(f"{path}: config file not found") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: invalid YAML ({err})") from None
-    config = parse_config(raw, str(path), overrides)
-    # relative data paths are relative to the config file
-    data = config.data
-    fixed = {name: str(path.parent / value) for name in ("annotations", "images", "file")
-             if (value := getattr(data, name)) and not Path(value).is_absolute()}
-    return dataclasses.replace(config, data=dataclasses.replace(data, **fixed))
+    return parse_config(_resolve_relative_paths(raw, path.parent), str(path), overrides)
+
+
+def _resolve_relative_paths(raw: Any, base: Path) -> Any:
+    if not isinstance(raw, dict):
+        return raw  # parse_config names the problem
+    raw = {key: (dict(value) if isinstance(value, dict) else value) for key, value in raw.items()}
+    for section, name in _FILE_RELATIVE_PATHS:
+        node = raw if section is None else raw.get(section)
+        if isinstance(node, dict) and isinstance(value := node.get(name), str) and value \
+                and not Path(value).expanduser().is_absolute():
+            node[name] = os.path.normpath(base / value)
+    return raw

@@ -35,11 +35,23 @@ def train(config_path: str, loss: str | None, device: str | None, epochs: int | 
         return  # under torchrun only rank 0 reports
     last = result.history[-1] if result.history else {}
     held = last.get("holdout", {})
-    click.echo(f"trained {result.epochs_run} epoch(s); checkpoint: {result.out_dir / 'checkpoint'}")
+    checkpoint = _as_typed(result.out_dir / "checkpoint")
+    click.echo(f"trained {result.epochs_run} epoch(s); checkpoint: {checkpoint}")
     if held:
         click.echo(f"held-out English: t2i R@1 {held['t2i_R@1']:.3f}  R@10 {held['t2i_R@10']:.3f}  "
                    f"i2t R@1 {held['i2t_R@1']:.3f}  R@10 {held['i2t_R@10']:.3f}")
-    click.echo(f"use it: xtd10 bench run --model baseline:{result.out_dir / 'checkpoint'}")
+    click.echo(f"use it: xtd10 bench run --model baseline:{checkpoint}")
+
+
+def _as_typed(path: Path) -> str:
+    """``path`` as a user would type it here: relative to the current directory when it
+    lies below it (config paths are resolved against the config file, so they arrive as
+    ``benchmark/../runs/...`` or absolute)."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
 
 
 @group.command()
