@@ -209,3 +209,22 @@ def test_cache_identity_separates_what_changes_the_vectors():
     assert encoder_key(base) == encoder_key(same)  # key order does not matter
     assert encoder_key(base) != encoder_key(fp16)
     assert encoder_key(base) != encoder_key(EncoderMeta(name="m", spec="hf:m", revision="abd", extra=base.extra))
+
+
+def test_result_records_where_the_encoder_ran_not_the_requested_device(demo_truth, caplog):
+    """A CPU-only encoder asked for cuda warns and the result says cpu; an encoder that
+    reports its own device is believed over the request."""
+    from xtd10.encoders.base import cpu_only_device
+
+    class ReportsDevice(CountingEncoder):
+        def __init__(self, requested):
+            super().__init__(*demo_truth, spec="fake:cpu-only")
+            self.device = cpu_only_device(requested, "fake:cpu-only", "numpy")
+
+    with caplog.at_level("WARNING", logger="xtd10.encoders"):
+        result = run(ReportsDevice("cuda"), device="cuda", tracks="text")
+    assert result.config["device"] == "cpu" and result.hardware["device"] == "cpu"
+    assert "runs on the CPU only (numpy); ignoring device='cuda'" in caplog.text
+    caplog.clear()
+    assert run(ReportsDevice("auto"), device="auto", tracks="text").config["device"] == "cpu"
+    assert not caplog.records

@@ -295,8 +295,9 @@ def evaluate(
     scoring_s = time.perf_counter() - scoring_started
 
     stats = store.stats
-    # the device the encoder actually used, when it says (adapters may pick cuda themselves)
-    used_device = str(device or getattr(encoder, "device", None) or meta.extra.get("device") or "cpu")
+    # where the encoder actually ran, when it says (adapters pick cuda under "auto", and
+    # CPU-only ones ignore a requested GPU): never just the device that was asked for
+    used_device = str(getattr(encoder, "device", None) or meta.extra.get("device") or device or "cpu")
     encoder_dict = meta.to_dict()
     encoder_dict["spec"] = spec
     return Result(

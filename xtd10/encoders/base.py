@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -53,12 +54,23 @@ class Encoder(Protocol):
     """Anything with ``meta`` and ``encode_text``; ``encode_image`` is optional.
 
     Outputs are float arrays of shape (n, d); the harness L2-normalises them, so
-    encoders need not.
+    encoders need not. An optional ``device`` attribute says where the model really runs;
+    result files record it rather than the device that was asked for.
     """
 
     meta: EncoderMeta
 
     def encode_text(self, texts: Sequence[str], *, language: str) -> np.ndarray: ...
+
+
+def cpu_only_device(requested: str | None, encoder_name: str, engine: str) -> str:
+    """``"cpu"`` for encoders whose engine has no GPU path, with a visible warning when
+    another device was asked for: a sweep with ``--device cuda`` can still include them,
+    and the result records where they actually ran."""
+    if requested not in (None, "", "auto", "cpu"):
+        logging.getLogger("xtd10.encoders").warning(
+            "encoder %r runs on the CPU only (%s); ignoring device=%r", encoder_name, engine, requested)
+    return "cpu"
 
 
 def supports_images(encoder: object) -> bool:

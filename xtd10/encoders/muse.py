@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
+from xtd10.encoders.base import EncoderError, EncoderMeta, cpu_only_device, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ class MuseEncoder:
 
     def __init__(self, *, batch_size: int = 64, device: str | None = None, progress: bool = False):
         self.batch_size = check_batch_size(batch_size, "muse")
-        if device not in (None, "", "auto", "cpu"):
-            log.info("muse runs on the CPU (numpy); ignoring device=%r", device)
+        self.device = cpu_only_device(device, "muse", "numpy")
         self.progress = progress
         self._model = _shared_model()
         self.meta = EncoderMeta(

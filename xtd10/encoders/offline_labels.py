@@ -44,6 +44,7 @@ class OfflineLabelsEncoder:
         self.top_k = top_k
         self.vision = EfficientNetLite0(device=device, batch_size=batch_size, progress=progress)
         self.text = MuseEncoder(batch_size=max(batch_size, 64), progress=progress)
+        self.device = str(self.vision.device)  # the text side is CPU-only mUSE
         self.meta = EncoderMeta(
             name=f"EfficientNet-Lite0 top-{top_k} ImageNet labels + mUSE v3",
             spec=SPEC,
