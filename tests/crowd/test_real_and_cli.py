@@ -42,6 +42,14 @@ def test_audit_real_files_flag_rates(real_source):
     assert placeholder["count"] >= 2 and any("Could not translate" in e for e in placeholder["examples"])
 
 
+
+@pytest.mark.integration
+def test_cli_audit_writes_flags_csv_where_the_docs_say(real_source, tmp_path):
+    out = _invoke("crowd", "audit", "--language", "de", "--source", str(real_source), "--report", str(tmp_path))
+    assert out.startswith("de: ") and f"wrote {tmp_path / 'flags.csv'}" in out
+    flags = pd.read_csv(tmp_path / "flags.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert {"placeholder", "gibberish"} <= set(flags["rule"]) and (flags["language"] == "de").all()
+
 @pytest.mark.slow
 def test_semantic_rule_with_real_muse():
     from xtd10.crowd.rules import get_rules

@@ -12,7 +12,8 @@ def group() -> None:
     """Collect, validate and promote crowdsourced captions; audit published ones."""
 
 
-_source = click.option("--source", default=None, help="XTD10 source directory or URL (default: pinned upstream).")
+_source = click.option("--source", default=None,
+                       help="XTD10 source directory or URL (default: $XTD10_SOURCE, else the pinned upstream).")
 _settings = click.option("--settings", "settings_dir", default=None, type=click.Path(file_okay=False),
                          help="Directory of per-language settings (<code>.yaml); default: packaged ones.")
 
@@ -155,7 +156,7 @@ def promote_cmd(accepted, language, name, output, replace, source, settings_dir)
 @click.option("--semantic/--no-semantic", default=False, help="Also run the encoder-based rule.")
 @click.option("--encoder", "encoder_spec", default="muse", show_default=True)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
-              help="Write flags.csv here.")
+              help="Write flags.csv (one row per flag, as `crowd validate` writes) into this folder.")
 @_source
 def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
     """Run the rules on published XTD10 languages."""
@@ -177,4 +178,6 @@ def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
         click.echo(f"{code}: " + (", ".join(f"{r} {n}" for r, n in sorted(counts.items())) or "no flags"))
     if report_dir:
         Path(report_dir).mkdir(parents=True, exist_ok=True)
-        write_csv(pd.concat(frames, ignore_index=True), Path(report_dir) / "audit_flags.csv")
+        written = Path(report_dir) / "flags.csv"
+        write_csv(pd.concat(frames, ignore_index=True), written)
+        click.echo(f"wrote {written}")
