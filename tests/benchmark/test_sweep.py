@@ -24,7 +24,7 @@ def test_project_roster_is_valid_and_lists_the_offline_models():
     ("models: [{spec: muse, track: audio}]", "track 'audio'"),
     ("models: [{spec: muse}, {spec: muse}]", "listed twice"),
     ("models: [{spec: muse, offline: maybe}]", "'offline' must be true or false"),
-    ("models:\n  - spec: [unclosed", r"roster.yaml:\d+: invalid YAML"),
+    ("models:\n  - spec: [unclosed", r"roster.yaml: invalid YAML: .*\(line \d+, column \d+\)"),
     ("just a string", "expected a mapping"),
 ])
 def test_bad_roster_is_a_clear_error(tmp_path, text, message):

@@ -118,7 +118,7 @@ def test_bad_reported_files_are_refused(tmp_path, mutate, expected):
 def test_malformed_yaml_names_file_and_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("source:\n  citation: x\nentries:\n  - model: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ReportedFileError, match=r"broken\.yaml: not valid YAML: .*line \d+"):
+    with pytest.raises(ReportedFileError, match=r"broken\.yaml: invalid YAML: .*line \d+"):
         read_reported_file(path)
 
 

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from xtd10.baseline.errors import ConfigError
 from xtd10.baseline.losses import LossConfig
 from xtd10.baseline.model import HeadConfig
 from xtd10.baseline.trainer import TrainConfig
+from xtd10.yamlfiles import read_yaml
 
 
 @dataclass(frozen=True)
@@ -144,12 +143,7 @@ _FILE_RELATIVE_PATHS = (("data", "annotations"), ("data", "images"), ("data", "f
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BaselineConfig:
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: invalid YAML ({err})") from None
+    raw = read_yaml(path, ConfigError, "training config")
     return parse_config(_resolve_relative_paths(raw, path.parent), str(path), overrides)
 
 

@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from xtd10.benchmark.result import Result, default_result_path
 from xtd10.benchmark.runner import evaluate
 from xtd10.errors import XTD10Error
+from xtd10.yamlfiles import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +47,7 @@ class SweepOutcome:
 
 def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RosterError(f"{path}: no such model list") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise RosterError(f"{where}: invalid YAML: {getattr(err, 'problem', err)}") from None
+    data = read_yaml(path, RosterError, "model list")
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
         raise RosterError(f"{path}: expected a mapping with a 'models' list")
     entries, seen = [], set()

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
 from xtd10.crowd.encoding import detect_encoding
 from xtd10.crowd.errors import IngestError, MappingError
 from xtd10.crowd.images import image_name
 from xtd10.crowd.jsonstream import JSONArrayError, iter_json_array
 from xtd10.files import atomic_open
+from xtd10.yamlfiles import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +103,7 @@ def load_mapping(path: str | os.PathLike | None) -> dict:
     """A user mapping: ``{columns: {canonical: column}, delimiter: ',', language: ..}``."""
     if path is None:
         return {}
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise MappingError(f"{path}: cannot read the mapping: {err}") from None
+    data = read_yaml(path, MappingError, "column mapping") or {}
     if not isinstance(data, dict) or not isinstance(data.get("columns", {}), dict):
         raise MappingError(f"{path}: expected 'columns: {{canonical_field: column_name}}'")
     unknown = set(data.get("columns", {})) - set(CANONICAL) - {"start", "end"}

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from xtd10.crowd.errors import SettingsError
+from xtd10.yamlfiles import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,7 @@ def load_settings(code: str, directory: str | os.PathLike | None = None) -> Lang
 
 
 def _read(text: str, where: str) -> LanguageSettings:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise SettingsError(f"{where}: invalid YAML: {err}") from None
+    data = parse_yaml(text, where, SettingsError)
     if not isinstance(data, dict):
         raise SettingsError(f"{where}: expected a mapping")
     return _parse(data, where)

@@ -29,11 +29,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
 from xtd10.leaderboard.errors import ReportedFileError
 from xtd10.leaderboard.records import DIRECTIONS, REPORTED, Entry, Score
 from xtd10.leaderboard.validate import Checker
+from xtd10.yamlfiles import read_yaml
 
 ENTRY_FIELDS = frozenset(
     {"model", "citation", "url", "license", "track", "direction", "subset", "dataset", "scale",
@@ -46,15 +45,7 @@ SCALES = {"percent": 1.0, "fraction": 100.0}
 def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[Entry], list[Score]]:
     """Parse one YAML file into entries (one per model and source) and their scores."""
     where = label or str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise ReportedFileError(f"{where}: cannot read: {err}") from err
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ReportedFileError(f"{where}: not valid YAML: {problem}{position}") from err
+    data = read_yaml(path, ReportedFileError, "reported-scores file")
     check = Checker(where, ReportedFileError)
     data = check.mapping(data, "top level")
     unknown = set(data) - {"source", "entries"}

@@ -1,0 +1,44 @@
+"""Reading the YAML files users write (training configs, model lists, column mappings,
+language settings, reported scores) with one kind of error for every way they go wrong.
+
+Each caller has its own error class, so that the CLI and tests can tell a bad config from
+a bad mapping, but the message always starts with the file and, for syntax errors, the
+line and column: a user editing YAML by hand needs to know where, not a parser traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def read_yaml(path: str | os.PathLike, error: type[Exception], what: str = "YAML file") -> Any:
+    """The parsed content of ``path``; every failure is ``error`` naming the file.
+
+    ``what`` names the file's role in the not-found message ("training config", ...).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what}") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 text (byte {err.start} is {err.object[err.start:err.start + 1]!r}); "
+                    "save the file as UTF-8") from None
+    except OSError as err:
+        raise error(f"{path}: cannot read the {what}: {err.strerror or err}") from None
+    return parse_yaml(text, str(path), error)
+
+
+def parse_yaml(text: str, where: str, error: type[Exception]) -> Any:
+    """``text`` parsed; a syntax error is ``error`` with the line and column of the fault."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise error(f"{where}: invalid YAML: {problem}{position}") from None
