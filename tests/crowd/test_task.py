@@ -38,6 +38,21 @@ def test_settings_ship_in_package_and_match_repository_copies():
     assert template.read_text(encoding="utf-8") == (REPO / "xtd10/crowd/templates/task.html").read_text("utf-8")
 
 
+
+def test_edited_settings_override_the_packaged_ones_and_bad_files_name_themselves(tmp_path):
+    from xtd10.crowd.errors import SettingsError
+
+    edited = (REPO / "xtd10/crowd/languages/de.yaml").read_text(encoding="utf-8")
+    (tmp_path / "de.yaml").write_text(edited.replace("name: German", "name: Deutsch (edited)"), encoding="utf-8")
+    assert load_settings("de", tmp_path).name == "Deutsch (edited)"
+    assert load_settings("es", tmp_path).code == "es"  # not in the folder: the packaged file
+    (tmp_path / "de.yaml").write_bytes("name: Française\n".encode("cp1252"))
+    with pytest.raises(SettingsError, match=r"de\.yaml: not UTF-8 text \(byte 10"):
+        load_settings("de", tmp_path)
+    (tmp_path / "de.yaml").write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"de\.yaml: expected a mapping"):
+        load_settings("de", tmp_path)
+
 def test_mturk_page_keeps_platform_placeholders():
     page = render_template("ja", "mturk")
     assert "<crowd-form" in page and "${image_url}" in page and "${english}" in page

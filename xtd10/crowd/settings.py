@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from xtd10.crowd.errors import SettingsError
-from xtd10.yamlfiles import parse_yaml
+from xtd10.yamlfiles import parse_yaml, read_yaml
 
 
 @dataclass(frozen=True)
@@ -83,20 +83,16 @@ def _generic(code: str) -> LanguageSettings:
 def load_settings(code: str, directory: str | os.PathLike | None = None) -> LanguageSettings:
     """Settings for ``code``: ``directory/<code>.yaml`` if given and present, else the
     packaged default, else generic settings."""
-    candidates = []
-    if directory is not None:
-        candidates.append(Path(directory) / f"{code}.yaml")
-    for path in candidates:
-        if path.is_file():
-            return _read(path.read_text(encoding="utf-8"), str(path))
+    if directory is not None and (path := Path(directory) / f"{code}.yaml").is_file():
+        return _settings_from(read_yaml(path, SettingsError, "language settings file"), str(path))
     packaged = resources.files("xtd10.crowd").joinpath("languages", f"{code}.yaml")
     if packaged.is_file():
-        return _read(packaged.read_text(encoding="utf-8"), f"xtd10/crowd/languages/{code}.yaml")
+        where = f"xtd10/crowd/languages/{code}.yaml"
+        return _settings_from(parse_yaml(packaged.read_text(encoding="utf-8"), where, SettingsError), where)
     return _generic(code)
 
 
-def _read(text: str, where: str) -> LanguageSettings:
-    data = parse_yaml(text, where, SettingsError)
+def _settings_from(data: object, where: str) -> LanguageSettings:
     if not isinstance(data, dict):
         raise SettingsError(f"{where}: expected a mapping")
     return _parse(data, where)
