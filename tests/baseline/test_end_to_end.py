@@ -119,6 +119,10 @@ def test_vocabulary_errors(tmp_path):
     path.write_text("# nothing\n\n")
     with pytest.raises(BaselineError, match="empty"):
         read_vocabulary(path)
+    path.write_bytes("perro\ngato\n".encode("utf-8-sig"))  # a BOM is not part of the first tag
+    assert read_vocabulary(path) == ["perro", "gato"]
+    with pytest.raises(BaselineError, match=r"missing.txt: no such vocabulary file"):
+        read_vocabulary(tmp_path / "missing.txt")
 
 
 def test_checkpoint_runs_through_the_benchmark_harness(trained):

@@ -59,6 +59,9 @@ def test_jsonl_and_csv_pairs(tmp_path):
     assert pairs[0].image_path == tmp_path / "a.jpg" and str(pairs[1].image_path) == "/x/b.jpg"
     (tmp_path / "p.csv").write_text('image,caption\na.jpg,"a cat, sitting"\n')
     assert read_pair_file(tmp_path / "p.csv")[0].caption == "a cat, sitting"
+    # as Excel saves it: a byte-order mark before the header, CRLF, a quoted line break
+    (tmp_path / "p.csv").write_bytes('image,caption\r\na.jpg,"two\r\nlines"\r\nb.jpg,ok\r\n'.encode("utf-8-sig"))
+    assert [p.caption for p in read_pair_file(tmp_path / "p.csv")] == ["two\nlines", "ok"]
 
 
 @pytest.mark.parametrize(("name", "text", "message"), [
@@ -66,9 +69,14 @@ def test_jsonl_and_csv_pairs(tmp_path):
     ("p.jsonl", '{"image": "a.jpg", "caption": "ok"}\nnot json\n', r"p.jsonl:2: invalid JSON"),
     ("p.csv", "path,caption\na,b\n", "lacks column"),
     ("p.csv", "image,caption\na.jpg,\n", r"p.csv:2: field 'caption'"),
+    ("p.csv", 'image,caption\na.jpg,"x\ny"\nb.jpg,\n', r"p.csv:4: field 'caption'"),  # the file's line
+    ("p.jsonl", b'{"image": "a.jpg", "caption": "caf\xe9"}\n', r"p.jsonl: not UTF-8 text \(byte 34"),
 ])
 def test_pair_file_errors(tmp_path, name, text, message):
-    (tmp_path / name).write_text(text)
+    if isinstance(text, bytes):
+        (tmp_path / name).write_bytes(text)
+    else:
+        (tmp_path / name).write_text(text)
     with pytest.raises(TrainingDataError, match=message):
         read_pair_file(tmp_path / name)
 

@@ -20,7 +20,7 @@ from xtd10.baseline.errors import ConfigError
 from xtd10.baseline.losses import LossConfig
 from xtd10.baseline.model import HeadConfig
 from xtd10.baseline.trainer import TrainConfig
-from xtd10.yamlfiles import read_yaml
+from xtd10.userfiles import read_yaml
 
 
 @dataclass(frozen=True)

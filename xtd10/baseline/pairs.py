@@ -7,12 +7,14 @@ train2014), so a model trained here is scored leak-free on XTD10.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from xtd10.baseline.errors import TrainingDataError
+from xtd10.userfiles import read_text
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,7 @@ def read_coco_captions(annotations: str | Path, images_dir: str | Path,
     """Pairs from a COCO ``captions_*.json``; ``images_dir`` holds its ``file_name``s."""
     annotations, images_dir = Path(annotations), Path(images_dir)
     try:
-        data = json.loads(annotations.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TrainingDataError(f"{annotations}: COCO annotation file not found") from None
+        data = json.loads(read_text(annotations, TrainingDataError, "COCO annotation file"))
     except json.JSONDecodeError as err:
         raise TrainingDataError(f"{annotations}: invalid JSON ({err})") from None
     if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
@@ -68,18 +68,16 @@ def read_pair_file(path: str | Path) -> list[CaptionPair]:
     """Pairs from JSONL (``{"image": ..., "caption": ...}`` per line) or CSV (columns
     ``image,caption``); relative image paths are relative to the file's folder."""
     path = Path(path)
-    if not path.is_file():
-        raise TrainingDataError(f"{path}: pair file not found")
+    content = read_text(path, TrainingDataError, "pair file")
     rows: list[tuple[int, dict]] = []
     if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"image", "caption"} - set(reader.fieldnames or [])
-            if missing:
-                raise TrainingDataError(f"{path}: CSV header lacks column(s) {', '.join(sorted(missing))}")
-            rows = [(line, row) for line, row in enumerate(reader, start=2)]
+        reader = csv.DictReader(io.StringIO(content, newline=""))
+        missing = {"image", "caption"} - set(reader.fieldnames or [])
+        if missing:
+            raise TrainingDataError(f"{path}: CSV header lacks column(s) {', '.join(sorted(missing))}")
+        rows = [(reader.line_num, row) for row in reader]  # line_num: where the record ends
     else:
-        for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for line, text in enumerate(content.splitlines(), start=1):
             if not text.strip():
                 continue
             try:

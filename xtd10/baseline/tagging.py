@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from xtd10.baseline.errors import BaselineError
+from xtd10.userfiles import read_text
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,9 @@ class Tag:
 def read_vocabulary(path: str | Path) -> list[str]:
     """One tag per line; blank lines and ``#`` comments ignored; duplicates are errors."""
     path = Path(path)
-    if not path.is_file():
-        raise BaselineError(f"{path}: vocabulary file not found")
     tags: list[str] = []
     seen: dict[str, int] = {}
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path, BaselineError, "vocabulary file").splitlines(), start=1):
         tag = line.strip()
         if not tag or tag.startswith("#"):
             continue

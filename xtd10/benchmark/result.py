@@ -22,6 +22,7 @@ import pandas as pd
 from xtd10.benchmark.metrics import NDCG_DEPTH, QueryStats
 from xtd10.errors import XTD10Error
 from xtd10.files import atomic_write_text
+from xtd10.userfiles import read_text
 
 SCHEMA = "xtd10.result"
 SCHEMA_VERSION = 1
@@ -128,9 +129,7 @@ class Result:
     def load(cls, path: str | os.PathLike) -> Result:
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ResultFileError(f"{path}: no such result file") from None
+            data = json.loads(read_text(path, ResultFileError, "result file"))
         except json.JSONDecodeError as err:
             raise ResultFileError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
         return cls.from_dict(data, str(path))

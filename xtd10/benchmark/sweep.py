@@ -17,7 +17,7 @@ from pathlib import Path
 from xtd10.benchmark.result import Result, default_result_path
 from xtd10.benchmark.runner import evaluate
 from xtd10.errors import XTD10Error
-from xtd10.yamlfiles import read_yaml
+from xtd10.userfiles import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ def run_sweep(
         try:
             result = evaluate(entry.spec, tracks=TRACK_VALUES[entry.track], **evaluate_options)
         except (XTD10Error, ImportError) as err:
-            log.warning("skipping %s: %s", entry.spec, err)
+            # INFO, not WARNING: the reason travels in the outcome and the CLI prints it once
+            log.info("skipping %s: %s", entry.spec, err)
             yield SweepOutcome(entry, None, None, str(err))
             continue
         path = result.save(default_result_path(result, out_dir))

@@ -27,7 +27,7 @@ from xtd10.crowd.errors import IngestError, MappingError
 from xtd10.crowd.images import image_name
 from xtd10.crowd.jsonstream import JSONArrayError, iter_json_array
 from xtd10.files import atomic_open
-from xtd10.yamlfiles import read_yaml
+from xtd10.userfiles import read_yaml
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from xtd10.crowd.errors import SettingsError
-from xtd10.yamlfiles import parse_yaml, read_yaml
+from xtd10.userfiles import parse_yaml, read_yaml
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from pathlib import Path
 from xtd10.leaderboard.errors import ReportedFileError
 from xtd10.leaderboard.records import DIRECTIONS, REPORTED, Entry, Score
 from xtd10.leaderboard.validate import Checker
-from xtd10.yamlfiles import read_yaml
+from xtd10.userfiles import read_yaml
 
 ENTRY_FIELDS = frozenset(
     {"model", "citation", "url", "license", "track", "direction", "subset", "dataset", "scale",

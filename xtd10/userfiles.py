@@ -1,9 +1,12 @@
-"""Reading the YAML files users write (training configs, model lists, column mappings,
-language settings, reported scores) with one kind of error for every way they go wrong.
+"""Reading the files users write or hand over (training configs, model lists, column
+mappings, language settings, reported scores, result files, vocabularies, pair lists)
+with one kind of error for every way they go wrong.
 
 Each caller has its own error class, so that the CLI and tests can tell a bad config from
 a bad mapping, but the message always starts with the file and, for syntax errors, the
-line and column: a user editing YAML by hand needs to know where, not a parser traceback.
+line and column: a user editing a file by hand needs to know where, not a traceback. Text
+is UTF-8; a byte-order mark (as Windows editors write) is dropped rather than becoming
+part of the first key, tag or column name.
 """
 
 from __future__ import annotations
@@ -20,17 +23,21 @@ def read_yaml(path: str | os.PathLike, error: type[Exception], what: str = "YAML
 
     ``what`` names the file's role in the not-found message ("training config", ...).
     """
+    return parse_yaml(read_text(path, error, what), str(path), error)
+
+
+def read_text(path: str | os.PathLike, error: type[Exception], what: str = "file") -> str:
+    """The UTF-8 text of ``path`` without a leading byte-order mark; failures are ``error``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise error(f"{path}: no such {what}") from None
     except UnicodeDecodeError as err:
-        raise error(f"{path}: not UTF-8 text (byte {err.start} is {err.object[err.start:err.start + 1]!r}); "
-                    "save the file as UTF-8") from None
+        bad = err.object[err.start:err.start + 1]
+        raise error(f"{path}: not UTF-8 text (byte {err.start} is {bad!r}); save the file as UTF-8") from None
     except OSError as err:
         raise error(f"{path}: cannot read the {what}: {err.strerror or err}") from None
-    return parse_yaml(text, str(path), error)
 
 
 def parse_yaml(text: str, where: str, error: type[Exception]) -> Any:

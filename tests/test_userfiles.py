@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xtd10.errors import XTD10Error
-from xtd10.yamlfiles import parse_yaml, read_yaml
+from xtd10.userfiles import parse_yaml, read_yaml
 
 
 class BadFile(XTD10Error):
@@ -42,3 +42,11 @@ def test_a_directory_is_a_read_error_not_a_traceback(tmp_path):
 def test_parse_names_the_given_place():
     with pytest.raises(BadFile, match=r"^packaged/x\.yaml: invalid YAML: .*\(line 1, column 6\)"):
         parse_yaml("a: [b", "packaged/x.yaml", BadFile)
+
+
+def test_read_text_drops_a_byte_order_mark_only_at_the_start(tmp_path):
+    from xtd10.userfiles import read_text
+
+    path = tmp_path / "v.txt"
+    path.write_bytes("\ufefftag\nzwnbsp\ufeffinside\n".encode())
+    assert read_text(path, BadFile).splitlines() == ["tag", "zwnbsp\ufeffinside"]
