@@ -31,6 +31,29 @@ class DownloadError(XTD10Error):
     """A download failed for good (after retries, or with a permanent HTTP status)."""
 
 
+class HostUnreachableError(DownloadError):
+    """The server could not be reached at all (unknown name, refused, connect timeout).
+
+    Kept apart from HTTP status errors because it says something about the machine's
+    network, not about one file: callers stop early instead of trying every other file.
+    """
+
+    def __init__(self, message: str, host: str):
+        super().__init__(message)
+        self.host = host
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message, for wrapping third-party errors (transformers,
+    huggingface_hub) whose messages run over many lines into one-line errors."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+class HubError(XTD10Error):
+    """The Hugging Face Hub could not be reached or refused a request (e.g. an upload)."""
+
+
 class ImagesUnavailableError(XTD10Error):
     """Some XTD10 images are missing or do not decode; lists every one of them."""
 
@@ -38,3 +61,11 @@ class ImagesUnavailableError(XTD10Error):
         super().__init__(message)
         self.missing = missing
         self.corrupt = corrupt
+
+
+class ImageServerUnreachableError(ImagesUnavailableError):
+    """The image server cannot be reached, so downloading stopped early (see ``host``)."""
+
+    def __init__(self, message: str, missing: list[str], host: str):
+        super().__init__(message, missing, [])
+        self.host = host

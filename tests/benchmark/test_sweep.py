@@ -55,3 +55,29 @@ def test_sweep_cli(tmp_path):
                                    "--bootstrap", "0", "--out", str(tmp_path)], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     assert "random: avg R@10 x2en" in res.output and "1 of 1 models scored" in res.output
+
+
+def test_sweep_skips_at_once_when_the_image_server_is_unreachable(tmp_path, monkeypatch):
+    import xtd10.data.http as http
+    from tests.data.conftest import write_tiny_source
+    from tests.data.loopback import refused_url
+
+    source = write_tiny_source(tmp_path / "src")
+    base = refused_url()
+    monkeypatch.setenv("XTD10_IMAGE_URL", base)
+    attempts: list[str] = []
+    real_fetch = http._fetch_into
+
+    def counting(url, *args):
+        attempts.append(url)
+        return real_fetch(url, *args)
+
+    monkeypatch.setattr(http, "_fetch_into", counting)
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("models:\n  - {spec: random, track: both, offline: true}\n")
+    [outcome] = run_sweep(load_roster(roster), tmp_path / "out", offline_only=True, source=str(source),
+                          bootstrap=0, progress=False)
+    assert outcome.result is None
+    assert f"cannot reach {base.removeprefix('http://')}" in outcome.skipped and "--images DIR" in outcome.skipped
+    assert "\n" not in outcome.skipped
+    assert len(attempts) == 2  # one image, two connection attempts, then the one-line reason

@@ -7,6 +7,7 @@ resumption can be observed; every request is logged for assertions.
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,28 @@ class Faults:
     override: dict[str, bytes] = field(default_factory=dict)  # path -> body served instead
 
 
-class LoopbackServer:
+class ServedOnLoopback:
+    """A handler class served on a free loopback port while used as a context manager."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> ServedOnLoopback:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class LoopbackServer(ServedOnLoopback):
     def __init__(self, root: Path):
         self.root = Path(root)
         self.faults = Faults()
@@ -70,21 +92,16 @@ class LoopbackServer:
                     return
                 self.wfile.write(payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        self.serve(Handler)
 
     def hits(self, path: str) -> int:
         return sum(1 for p, _ in self.requests if p == path)
 
-    def __enter__(self) -> LoopbackServer:
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def refused_url() -> str:
+    """A loopback base URL whose port nobody listens on: connections are refused at once,
+    standing in for an unreachable server without touching the network."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -11,7 +11,9 @@ import click
 import pandas as pd
 
 SOURCE_HELP = "Caption source: a directory in the upstream layout or a base URL (default: $XTD10_SOURCE, else the pinned upstream)."
-IMAGES_HELP = "XTD10 images: a COCO root (train2014/, val2014/), a flat folder, or a base URL; 'download' uses the cache and the public COCO URLs."
+IMAGES_HELP = ("XTD10 images (image track): a COCO 2014 root (train2014/, val2014/), a flat folder, or a base URL. "
+               "Omitted or 'download': $XTD10_IMAGES if set, else downloaded from the COCO server "
+               "($XTD10_IMAGE_URL for a mirror) into the cache, which needs network.")
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:

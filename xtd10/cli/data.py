@@ -7,7 +7,9 @@ import click
 from xtd10.data.upstream import LICENSE_SHORT
 
 SOURCE_HELP = "Caption source: a local directory in the upstream layout or a base URL (default: $XTD10_SOURCE, else the pinned upstream)."
-IMAGES_HELP = "Image location: COCO root (train2014/, val2014/), a flat folder, or a base URL; 'download' uses the cache and the public COCO URLs."
+IMAGES_HELP = ("Image location: a COCO 2014 root (train2014/, val2014/), a flat folder, or a base URL; "
+               "'download': $XTD10_IMAGES if set, else downloaded from the COCO server ($XTD10_IMAGE_URL for a "
+               "mirror) into the cache, which needs network.")
 
 
 def _images_arg(images: str | None):

@@ -23,7 +23,7 @@ from xtd10.data.loading import FEATURES
 from xtd10.data.sources import Source, resolve_source
 from xtd10.data.table import load_frame
 from xtd10.data.upstream import IMAGE_LIST_PATH, LICENSE_PATH
-from xtd10.errors import XTD10Error
+from xtd10.errors import HubError, XTD10Error, first_line
 from xtd10.files import atomic_open, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,9 @@ def push_hub_dataset(
 ) -> str:
     """Upload a built folder to the Hub as a dataset repository; returns the commit URL.
 
-    Kept thin on purpose: it cannot be exercised against the real Hub from here.
+    Kept thin on purpose: it cannot be exercised against the real Hub from here. Failures a
+    user can act on (no network, not logged in, no write access) become one-line
+    :class:`HubError` messages instead of an HTTP client's traceback.
     """
     folder = Path(folder)
     if not (folder / "README.md").is_file() or not (folder / "LICENSE.md").is_file():
@@ -159,9 +161,47 @@ def push_hub_dataset(
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
-                             commit_message=commit_message)
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
+                                 commit_message=commit_message)
+    except Exception as err:
+        message = push_failure(repo_id, api.endpoint, err)
+        if message is None:
+            raise
+        raise HubError(message) from None
     return str(getattr(info, "commit_url", info))
+
+
+LOGIN_HINT = "log in with `hf auth login` (older huggingface_hub: `huggingface-cli login`) or set HF_TOKEN"
+# Transport failures of the HTTP clients huggingface_hub has used (httpx, httpx2, requests),
+# by class name so that no particular client has to be importable here.
+_TRANSPORT_ERRORS = frozenset({"TransportError", "NetworkError", "TimeoutException", "ConnectError", "ConnectTimeout",
+                               "ProxyError", "ConnectionError", "Timeout"})
+
+
+def push_failure(repo_id: str, endpoint: str, err: Exception) -> str | None:
+    """One line for an upload that failed for a reason the user can act on (network, login,
+    permissions, a bad repo id); None for anything else, which is re-raised as it is."""
+    what = f"push to {repo_id} failed"
+    detail = first_line(err)
+    status = getattr(getattr(err, "response", None), "status_code", None)
+    names = {cls.__name__ for cls in type(err).__mro__}
+    if "OfflineModeIsEnabled" in names:
+        return f"{what}: offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set); unset it to upload to {endpoint}"
+    if "LocalTokenNotFoundError" in names:
+        return f"{what}: no Hugging Face token; {LOGIN_HINT}"
+    if isinstance(status, int):
+        if status == 401:
+            return f"{what}: {endpoint} answered HTTP 401 Unauthorized (no valid token); {LOGIN_HINT}"
+        if status == 403:
+            return (f"{what}: {endpoint} answered HTTP 403 Forbidden (the token may not write to {repo_id} or "
+                    f"create repositories in its namespace); {LOGIN_HINT} with a token that has write access")
+        return f"{what}: {endpoint} answered HTTP {status}: {detail}"
+    if names & _TRANSPORT_ERRORS or isinstance(err, (ConnectionError, TimeoutError)):
+        return f"{what}: cannot reach {endpoint} ({type(err).__name__}: {detail})"
+    if isinstance(err, ValueError):  # invalid repo id and similar, raised before any request
+        return f"{what}: {detail}"
+    return None
 
 

@@ -3,7 +3,8 @@
 Images can come from a local COCO 2014 root (``train2014/``, ``val2014/``), a flat folder
 holding the files, or HTTP (the public COCO URLs by default). Downloads are concurrent,
 retried with backoff, resumable and cached; every file — local or downloaded — must
-decode. Missing or corrupt files are reported all together in one error: silently
+decode. An unreachable image server (offline machine) is one error at once, not a
+thousand retried downloads. Missing or corrupt files are reported all together in one error: silently
 dropping images (as some tools do) changes the gallery and makes scores incomparable.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -22,7 +23,13 @@ from xtd10.data.cache import cache_root
 from xtd10.data.http import RetryPolicy, download
 from xtd10.data.table import parse_coco_name
 from xtd10.data.upstream import COCO_IMAGE_URL
-from xtd10.errors import DownloadError, ImagesUnavailableError, XTD10Error
+from xtd10.errors import (
+    DownloadError,
+    HostUnreachableError,
+    ImageServerUnreachableError,
+    ImagesUnavailableError,
+    XTD10Error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +122,57 @@ def _verify(found: dict[str, Path], workers: int, progress: bool, label: str) ->
     return sorted(corrupt)
 
 
+# Consecutive connection failures, with no answer from the server in between, after which
+# the image server is taken to be gone (the network dropped mid-run).
+BREAKER_THRESHOLD = 24
+HOW_TO_FIX = (
+    "to use local images pass --images DIR (a COCO 2014 root with train2014/ and val2014/, or a flat "
+    "folder of the 1000 images) or set XTD10_IMAGES=DIR; or set XTD10_IMAGE_URL to a reachable mirror"
+)
+
+
+class _Tally:
+    """What the downloads gave: files, missing and corrupt names, the first failure (for the
+    summary) and the current run of connection failures (for the circuit breaker)."""
+
+    def __init__(self, found: dict[str, Path]):
+        self.found = found
+        self.missing: list[str] = []
+        self.corrupt: list[str] = []
+        self.first_error: str | None = None
+        self.unreachable_run = 0
+        self.last_unreachable: HostUnreachableError | None = None
+
+    def take(self, name: str, result: Callable[[], Path]) -> None:
+        """Record the outcome of ``result()``; per-file failures are logged at DEBUG only,
+        since the final error lists them all."""
+        try:
+            self.found[name] = result()
+        except HostUnreachableError as err:
+            self._failed(self.missing, name, str(err))
+            self.unreachable_run += 1
+            self.last_unreachable = err
+            return
+        except DownloadError as err:
+            self._failed(self.missing, name, str(err))
+        except Exception as err:  # did not decode
+            self._failed(self.corrupt, name, f"{name}: {err}")
+        self.unreachable_run = 0  # the server answered
+
+    def _failed(self, bucket: list[str], name: str, message: str) -> None:
+        log.debug("%s", message)
+        bucket.append(name)
+        self.first_error = self.first_error or message
+
+
 def _download_all(
     file_names: Sequence[str], template: str, workers: int, retry: RetryPolicy | None, progress: bool
 ) -> dict[str, Path]:
+    """Download what the cache lacks. One image goes first, alone: if its server cannot be
+    reached, one clear error comes at once instead of a thousand failed downloads; after
+    that, a run of connection failures stops the pool (what arrived stays cached)."""
     cache = image_cache_dir()
     found: dict[str, Path] = {}
-    missing: list[str] = []
-    corrupt: list[str] = []
     todo = []
     for name in file_names:
         dest = cache / name
@@ -134,28 +185,49 @@ def _download_all(
         split, _ = parse_coco_name(name)
         url = template.format(split=split, file_name=name)
         kwargs = {"retry": retry} if retry else {}
-        return download(url, cache / name, validate=check_decodes, **kwargs)
+        return download(url, cache / name, validate=check_decodes, retry_log_level=logging.DEBUG, **kwargs)
 
+    tally = _Tally(found)
     if todo:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(fetch, name): name for name in todo}
-            bar = tqdm(as_completed(futures), total=len(futures), desc="downloading XTD10 images",
-                       disable=not progress)
-            for future in bar:
-                name = futures[future]
-                try:
-                    found[name] = future.result()
-                except DownloadError as err:
-                    log.warning("%s", err)
-                    missing.append(name)
-                except Exception as err:  # did not decode
-                    log.warning("%s: %s", name, err)
-                    corrupt.append(name)
-    _raise_if_unavailable(sorted(missing), sorted(corrupt), f"from {template}")
+        tally.take(todo[0], lambda: fetch(todo[0]))
+        if tally.last_unreachable is not None:
+            raise ImageServerUnreachableError(
+                f"cannot download the XTD10 images: {tally.last_unreachable}; {HOW_TO_FIX}",
+                sorted(todo), tally.last_unreachable.host,
+            )
+        _download_rest(todo[1:], fetch, tally, workers, progress, len(file_names), cache)
+    _raise_if_unavailable(sorted(tally.missing), sorted(tally.corrupt), f"from {template}", tally.first_error)
     return found
 
 
-def _raise_if_unavailable(missing: list[str], corrupt: list[str], where: str) -> None:
+def _download_rest(
+    names: list[str], fetch: Callable[[str], Path], tally: _Tally, workers: int, progress: bool, total: int,
+    cache: Path,
+) -> None:
+    if not names:
+        return
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = {pool.submit(fetch, name): name for name in names}
+        bar = tqdm(as_completed(futures), total=len(futures), desc="downloading XTD10 images", disable=not progress)
+        for future in bar:
+            tally.take(futures[future], future.result)
+            if tally.unreachable_run >= BREAKER_THRESHOLD and tally.last_unreachable is not None:
+                bar.close()
+                have = len(tally.found)
+                raise ImageServerUnreachableError(
+                    f"stopped downloading the XTD10 images after {tally.unreachable_run} connection failures "
+                    f"in a row ({tally.last_unreachable}); {have} of {total} images are in the cache {cache} "
+                    f"and a rerun resumes from there; {HOW_TO_FIX}",
+                    sorted(set(futures.values()) - set(tally.found)), tally.last_unreachable.host,
+                )
+    finally:
+        # Normally every future is done by now; after the breaker (or ^C) the pending ones are
+        # cancelled and the few in flight are not waited for (they fail fast or land in the cache).
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _raise_if_unavailable(missing: list[str], corrupt: list[str], where: str, first_error: str | None = None) -> None:
     if not missing and not corrupt:
         return
     parts = []
@@ -163,6 +235,8 @@ def _raise_if_unavailable(missing: list[str], corrupt: list[str], where: str) ->
         parts.append(f"{len(missing)} missing: {_preview(missing)}")
     if corrupt:
         parts.append(f"{len(corrupt)} corrupt (do not decode): {_preview(corrupt)}")
+    if first_error:
+        parts.append(f"first failure: {first_error}")
     raise ImagesUnavailableError(f"XTD10 images unavailable {where}: " + "; ".join(parts), missing, corrupt)
 
 

@@ -20,13 +20,17 @@ from xtd10.data.cache import cache_dir, cache_root
 from xtd10.data.http import RetryPolicy, download
 from xtd10.data.reading import decode_text
 from xtd10.data.upstream import UPSTREAM_BASE_URL, UPSTREAM_COMMIT, UPSTREAM_SHA256
-from xtd10.errors import SourceError
+from xtd10.errors import HostUnreachableError, SourceError
 from xtd10.files import sha256_file
 from xtd10.languages import REGISTRY, Language, LanguageRegistry
 
 log = logging.getLogger(__name__)
 
 EXTRA_LANGUAGES_FILE = "languages.json"
+LOCAL_SOURCE_HINT = (
+    "to use local caption files pass --source DIR (a copy of the upstream repository: XTD10/, MIC/, STAIR/) "
+    "or set XTD10_SOURCE=DIR"
+)
 
 
 class Source:
@@ -127,8 +131,11 @@ class UrlSource(Source):
             raise SourceError(f"refusing unsafe source path {relpath!r}")
         dest = self.cache_dir / relpath
         cache_dir("sources")
-        return download(f"{self.base_url}/{relpath}", dest, sha256=UPSTREAM_SHA256.get(relpath),
-                        retry=self.retry)
+        try:
+            return download(f"{self.base_url}/{relpath}", dest, sha256=UPSTREAM_SHA256.get(relpath),
+                            retry=self.retry)
+        except HostUnreachableError as err:
+            raise HostUnreachableError(f"{err}; {LOCAL_SOURCE_HINT}", err.host) from None
 
     def has(self, relpath: str) -> bool:
         return relpath in UPSTREAM_SHA256 or (self.cache_dir / relpath).is_file()

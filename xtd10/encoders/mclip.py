@@ -20,7 +20,7 @@ import numpy as np
 
 from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
-from xtd10.encoders.hf import load_pretrained, mean_pool
+from xtd10.encoders.hf import hub_offline_reason, load_pretrained, mean_pool
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import (
     autocast,
@@ -30,6 +30,8 @@ from xtd10.encoders.torch_runtime import (
     resolve_precision,
 )
 from xtd10.encoders.towers import build_image_tower, check_same_size, split_pair
+from xtd10.errors import first_line
+from xtd10.hub_access import not_cached_message
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +46,17 @@ KNOWN_IMAGE_TOWERS = {
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
-def _resolve_file(model_id: str, filename: str, revision: str | None) -> str | None:
+def _resolve_file(model_id: str, filename: str, revision: str | None, local_only: bool = False) -> str | None:
+    """A local path to ``filename`` of the repo or directory, or None when it has none."""
     from transformers.utils import cached_file
 
     try:
         return cached_file(
-            model_id, filename, revision=revision, _raise_exceptions_for_missing_entries=False,
-            _raise_exceptions_for_connection_errors=False,
+            model_id, filename, revision=revision, local_files_only=local_only,
+            _raise_exceptions_for_missing_entries=False, _raise_exceptions_for_connection_errors=False,
         )
     except Exception as err:
-        raise EncoderError(f"mclip:{model_id}: could not fetch {filename}: {err}") from None
+        raise EncoderError(f"mclip:{model_id}: could not fetch {filename}: {first_line(err)}") from None
 
 
 def _load_state_dict(path: str) -> dict[str, Any]:
@@ -74,7 +77,10 @@ class MCLIPTextTower:
         import transformers
 
         self.name = f"mclip:{model_id}"
-        config_path = _resolve_file(model_id, "config.json", revision)
+        self.offline = hub_offline_reason(model_id)  # then only the local HF cache is used
+        config_path = _resolve_file(model_id, "config.json", revision, self.offline is not None)
+        if config_path is None and self.offline is not None:
+            raise EncoderError(not_cached_message(self.name, self.offline))
         if config_path is None:
             raise EncoderError(f"{self.name}: no config.json (is it an M-CLIP model, and reachable?)")
         with open(config_path, encoding="utf-8") as handle:
@@ -84,13 +90,14 @@ class MCLIPTextTower:
             raise EncoderError(f"{self.name}: {config_path} lacks M-CLIP field(s) {', '.join(missing)}")
         self.config = config
         base_config = load_pretrained(
-            transformers.AutoConfig.from_pretrained, config["modelBase"], "transformer config (modelBase)"
+            transformers.AutoConfig.from_pretrained, config["modelBase"], "transformer config (modelBase)",
+            spec=self.name,
         )
         self.transformer = transformers.AutoModel.from_config(base_config)
         self.projection = torch.nn.Linear(int(config["transformerDimensions"]), int(config["numDims"]))
         self._load_weights(model_id, revision)
         self.tokenizer = load_pretrained(
-            transformers.AutoTokenizer.from_pretrained, model_id, "tokenizer", revision=revision
+            transformers.AutoTokenizer.from_pretrained, model_id, "tokenizer", spec=self.name, revision=revision
         )
         for module in (self.transformer, self.projection):
             module.eval().requires_grad_(False).to(device)
@@ -99,10 +106,13 @@ class MCLIPTextTower:
 
     def _load_weights(self, model_id: str, revision: str | None) -> None:
         path = next(
-            (p for p in (_resolve_file(model_id, name, revision) for name in WEIGHT_FILES) if p), None
+            (p for p in (_resolve_file(model_id, name, revision, self.offline is not None) for name in WEIGHT_FILES)
+             if p),
+            None,
         )
         if path is None:
-            raise EncoderError(f"{self.name}: no weights ({' or '.join(WEIGHT_FILES)})")
+            where = f" in the local cache ({self.offline})" if self.offline else ""
+            raise EncoderError(f"{self.name}: no weights ({' or '.join(WEIGHT_FILES)}){where}")
         state = _load_state_dict(path)
         transformer_state = {k[len("transformer."):]: v for k, v in state.items() if k.startswith("transformer.")}
         projection_state = {

@@ -18,9 +18,12 @@ import numpy as np
 
 from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.batching import check_batch_size, check_images, check_texts
+from xtd10.encoders.hf import hub_offline_reason
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
 from xtd10.encoders.towers import build_image_tower, check_same_size, split_pair
+from xtd10.errors import first_line
+from xtd10.hub_access import in_hub_cache, not_cached_message
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +41,26 @@ def load_sentence_transformer(model_id: str, device: Any, revision: str | None) 
         raise EncoderError(
             f"encoder 'st:{model_id}' needs sentence-transformers: pip install 'xtd10[st]'"
         ) from None
+    reason = hub_offline_reason(model_id)  # then only the local HF cache is used, without retries
+    options: dict[str, Any] = {"local_files_only": True} if reason is not None else {}
     try:
-        return SentenceTransformer(model_id, device=str(device), revision=revision)
+        return SentenceTransformer(model_id, device=str(device), revision=revision, **options)
     except Exception as err:  # OSError, ValueError, ... from the Hub or a malformed folder
-        hint = "" if Path(model_id).is_dir() else " (is it on the Hub and reachable, or in the local HF cache?)"
-        raise EncoderError(f"could not load sentence-transformers model {model_id!r}{hint}: {err}") from None
+        if reason is not None and not _cached(model_id):
+            raise EncoderError(not_cached_message(f"st:{model_id}", reason)) from None
+        if reason is not None:
+            hint = f" ({reason}: only the local HF cache was used)"
+        else:
+            hint = "" if Path(model_id).is_dir() else " (is it on the Hub and reachable, or in the local HF cache?)"
+        raise EncoderError(
+            f"could not load sentence-transformers model {model_id!r}{hint}: {first_line(err)}"
+        ) from None
+
+
+def _cached(model_id: str) -> bool:
+    """sentence-transformers also looks a bare name up under ``sentence-transformers/``."""
+    names = [model_id] if "/" in model_id else [model_id, f"sentence-transformers/{model_id}"]
+    return any(in_hub_cache(name, ("modules.json", "config.json")) for name in names)
 
 
 def embedding_dimension(model: Any) -> int:
