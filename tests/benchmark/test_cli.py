@@ -26,6 +26,9 @@ def test_bench_run_writes_result_and_prints_table(tmp_path):
     assert result.encoder["spec"] == "random"
     assert result.config["bootstrap"] == 20
     assert result.command.startswith("xtd10 bench run") and "--model random" in result.command
+    assert "from the cache" not in res.output
+    again = invoke("bench", "run", "--model", "random", "--dataset", "demo", "--bootstrap", "20", "--out", str(out))
+    assert "embeddings: 12 of 12 chunks from the cache (--no-cache to encode everything again)" in again.output
 
 
 def test_bench_run_default_path_and_compare(tmp_path, monkeypatch):

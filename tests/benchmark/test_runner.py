@@ -228,3 +228,34 @@ def test_result_records_where_the_encoder_ran_not_the_requested_device(demo_trut
     caplog.clear()
     assert run(ReportsDevice("auto"), device="auto", tracks="text").config["device"] == "cpu"
     assert not caplog.records
+
+
+def test_editing_your_own_encoder_code_invalidates_its_cached_vectors(tmp_path, monkeypatch):
+    """Same meta, different code: the second version must be encoded, not served from the
+    first one's cache; unchanged code is served from the cache."""
+    import importlib
+    import sys
+
+    source = '''
+import numpy as np
+from xtd10.encoders.base import EncoderMeta
+
+class Mine:
+    meta = EncoderMeta(name="mine", spec="py:my_enc:Mine", embedding_dim=4)
+
+    def encode_text(self, texts, *, language):
+        return np.array([[len(t), SHIFT, 1.0, t.count(" ")] for t in texts], dtype=np.float32)
+'''
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def load(shift: float):
+        (tmp_path / "my_enc.py").write_text(f"SHIFT = {shift}\n" + source)
+        sys.modules.pop("my_enc", None)
+        importlib.invalidate_caches()
+        return importlib.import_module("my_enc").Mine()
+
+    first = run(load(0.0), tracks="text")
+    again = run(load(0.0), tracks="text")
+    assert again.extra["encoding"]["chunks_computed"] == 0 and again.metrics == first.metrics
+    edited = run(load(5.0), tracks="text")
+    assert edited.extra["encoding"]["chunks_cached"] == 0 and edited.extra["encoding"]["chunks_computed"] > 0

@@ -56,3 +56,35 @@ def _ranks(scores, positives):
         best = max(row[j] for j in rel)
         out.append(1 + sum(1 for j, s in enumerate(row) if j not in set(rel.tolist()) and s >= best))
     return out
+
+
+def test_a_language_covering_some_images_is_scored_on_those_images(caplog):
+    """A crowd language with captions for images 0 and 2 only: every cell uses those two
+    images (and their English captions), checked against a hand-built computation."""
+    frame = pd.DataFrame(
+        [(i, f"img{i}.jpg", "val2014", "en", 0, t) for i, t in enumerate("abc")]
+        + [(0, "f.jpg", "val2014", "hi", 0, "a-hi"), (2, "f.jpg", "val2014", "hi", 0, "c-hi")],
+        columns=["index", "file_name", "coco_split", "language", "caption_index", "caption"],
+    )
+    data = BenchData("test", frame, [f"img{i}.jpg" for i in range(3)], ["val2014"] * 3, {}, "r", {})
+    rng = np.random.default_rng(1)
+    image_emb = rng.normal(size=(3, 8)).astype(np.float32)
+    en, hi = rng.normal(size=(3, 8)).astype(np.float32), rng.normal(size=(2, 8)).astype(np.float32)
+    with caplog.at_level("WARNING"):
+        cells = score_cells(data, ["image", "text"], ["hi"], ["all"], image_emb, {"en": en, "hi": hi})
+    assert "captions cover 2 of the subset's 3 images" in caplog.text
+    by_key = {c.key: c for c in cells}
+    covered = image_emb[[0, 2]]
+    expect = {"t2i": _ranks(hi @ covered.T, [np.array([0]), np.array([1])]),
+              "i2t": _ranks(covered @ hi.T, [np.array([0]), np.array([1])]),
+              "x2en": _ranks(hi @ en[[0, 2]].T, [np.array([0]), np.array([1])]),
+              "en2x": _ranks(en[[0, 2]] @ hi.T, [np.array([0]), np.array([1])])}
+    for (_, direction, _, _), cell in by_key.items():
+        assert cell.stats.ranks.tolist() == expect[direction], direction
+    # a subset the language does not reach at all is skipped with a warning, not an error
+    caplog.clear()
+    data_train = BenchData("test", frame, [f"img{i}.jpg" for i in range(3)], ["val2014", "train2014", "val2014"],
+                           {}, "r", {})
+    with caplog.at_level("WARNING"):
+        assert score_cells(data_train, ["text"], ["hi"], ["train2014"], None, {"en": en, "hi": hi}) == []
+    assert "no captions for any of the subset's 1 images" in caplog.text

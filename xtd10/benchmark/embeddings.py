@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,17 +42,36 @@ def l2_normalise(values: np.ndarray) -> np.ndarray:
     return (values / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def encoder_key(meta: EncoderMeta) -> str:
+def encoder_key(meta: EncoderMeta, code: str = "") -> str:
     """A directory name unique to the encoder's identity: readable prefix + hash.
 
     The identity includes ``meta.extra`` because adapters record there what changes the
     vectors without changing the spec (precision, device, seed, maximum length): fp16 GPU
-    vectors must not be served to a later fp32 CPU run, nor seed 0's to seed 1.
+    vectors must not be served to a later fp32 CPU run, nor seed 0's to seed 1. ``code``
+    is :func:`user_code_fingerprint` of the encoder object.
     """
     extra = json.dumps(meta.extra, sort_keys=True, default=str)
-    identity = f"{meta.spec}\n{meta.revision}\n{meta.name}\n{extra}"
+    identity = f"{meta.spec}\n{meta.revision}\n{meta.name}\n{extra}" + (f"\n{code}" if code else "")
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", meta.spec).strip("-")[:48] or "encoder"
     return f"{readable}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
+
+
+def user_code_fingerprint(encoder: object) -> str:
+    """A hash of the source file that defines the encoder's class, unless it is one of the
+    toolkit's own adapters (those carry a revision).
+
+    Someone iterating on their own encoder (``py:module:factory`` or an object passed to
+    ``evaluate``) edits the code and re-runs without touching ``meta``: keyed on ``meta``
+    alone, the cache would silently serve the previous version's vectors.
+    """
+    module = sys.modules.get(type(encoder).__module__)
+    path = getattr(module, "__file__", None)
+    if not path or type(encoder).__module__.partition(".")[0] == "xtd10":
+        return ""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""
 
 
 def text_fingerprint(texts: Sequence[str], language: str) -> str:
@@ -103,7 +123,7 @@ class EmbeddingStore:
         self.meta: EncoderMeta = encoder.meta  # type: ignore[attr-defined]
         self.batch_size = max(1, int(batch_size))
         self.cache = cache
-        self.root = (root or cache_root() / "embeddings") / encoder_key(self.meta)
+        self.root = (root or cache_root() / "embeddings") / encoder_key(self.meta, user_code_fingerprint(encoder))
         self.progress = progress
         self.chunk_size = chunk_size
         self.stats = EncodeStats()

@@ -74,6 +74,11 @@ def echo_result_summary(result, path) -> None:
     t = result.timings
     click.echo(f"\ntime: encode text {t['encode_text_s']:.1f}s, images {t['encode_image_s']:.1f}s, "
                f"scoring {t['scoring_s']:.1f}s, total {t['total_s']:.1f}s")
+    encoding = result.extra.get("encoding", {})
+    if encoding.get("chunks_cached"):
+        computed = encoding.get("chunks_computed", 0)
+        click.echo(f"embeddings: {encoding['chunks_cached']} of {encoding['chunks_cached'] + computed} chunks "
+                   "from the cache (--no-cache to encode everything again)")
     if path is not None:
         click.echo(f"wrote {path}")
 
