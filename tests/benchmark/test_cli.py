@@ -40,6 +40,18 @@ def test_bench_run_default_path_and_compare(tmp_path, monkeypatch):
     res = invoke("bench", "compare", str(path), str(path), "--csv", str(tmp_path / "c.csv"))
     assert res.exit_code == 0, res.output
     assert "x2en" in res.output and "1.0000" in res.output
+    narrow = tmp_path / "narrow.json"
+    assert invoke("bench", "run", "-m", "random", "--dataset", "demo", "--track", "text", "--languages", "de",
+                  "--bootstrap", "0", "--out", str(narrow)).exit_code == 0
+    res = invoke("bench", "compare", str(path), str(narrow), "--metric", "MRR")
+    assert "\nde         MRR" in res.output and "fr         MRR" not in res.output
+    assert "not compared, only in A (18): text/en2x/es/all" in res.output
+    assert float(res.output.split("\nde         MRR")[1].split()[0]) == pytest.approx(
+        next(m["value"] for m in Result.load(path).metrics
+             if (m["direction"], m["language"], m["metric"]) == ("x2en", "de", "MRR")), abs=5e-4)
+    from xtd10.benchmark.comparison import CompareError
+    with pytest.raises(CompareError, match=r"--subset 'val': both results have all"):
+        invoke("bench", "compare", str(path), str(narrow), "--subset", "val")
     assert (tmp_path / "c.csv").read_text().startswith("track,direction,language")
 
 

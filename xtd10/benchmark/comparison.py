@@ -101,3 +101,10 @@ def compare(
         for metric, (value_a, value_b, diff, p_value) in tested.items():
             rows.append([*key, metric, value_a, value_b, diff, p_value, len(stats_a[key])])
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def unpaired_cells(a: Result | str | os.PathLike, b: Result | str | os.PathLike) -> tuple[list[tuple], list[tuple]]:
+    """The (track, direction, language, subset) cells scored in only one of the two
+    results: ``compare`` cannot test them, and a reader must be told they were left out."""
+    keys_a, keys_b = set(_as_result(a).query_stats()), set(_as_result(b).query_stats())
+    return sorted(keys_a - keys_b), sorted(keys_b - keys_a)

@@ -188,22 +188,33 @@ def models() -> None:
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Also write every row to this CSV file.")
 def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
     """Paired comparison of two result files: B - A per language and metric, with p-values."""
+    from xtd10.benchmark.comparison import CompareError, unpaired_cells
     from xtd10.benchmark.comparison import compare as compare_results
+    from xtd10.benchmark.result import Result
     from xtd10.files import atomic_write_text
 
-    table = compare_results(a, b, n_permutations=permutations, seed=seed,
+    result_a, result_b = Result.load(a), Result.load(b)
+    table = compare_results(result_a, result_b, n_permutations=permutations, seed=seed,
                             metrics=list(metrics) or ["R@1", "R@5", "R@10"])
+    subsets = sorted(table["subset"].unique())
+    if subset not in subsets:
+        raise CompareError(f"--subset {subset!r}: both results have {', '.join(subsets)}")
     if csv_out:
         atomic_write_text(csv_out, table.to_csv(index=False))
     shown = table[table["subset"] == subset]
-    click.echo(f"A = {a}\nB = {b}\nsubset {subset}; diff = B - A (recall in points); p: paired permutation test")
+    click.echo(f"A = {a}\nB = {b}\nsubset {subset}; diff = B - A (recall and R@k in points, other metrics as "
+               "they are); p: paired permutation test")
     for (track, direction), rows in shown.groupby(["track", "direction"], sort=False):
         click.echo(f"\n{track} {direction}")
-        click.echo(f"{'lang':<6}{'metric':<9}{'A':>8}{'B':>8}{'diff':>8}{'p':>9}")
+        click.echo(f"{'lang':<11}{'metric':<9}{'A':>9}{'B':>9}{'diff':>9}{'p':>9}")
         for r in rows.itertuples():
-            scale = 100 if r.metric.startswith("R@") else 1
+            scale, digits = (100, 1) if r.metric.startswith("R@") else (1, 3)
             star = " *" if r.p_value < 0.05 else ""
-            click.echo(f"{r.language:<6}{r.metric:<9}{r.a * scale:>8.1f}{r.b * scale:>8.1f}"
-                       f"{r.diff * scale:>+8.1f}{r.p_value:>9.4f}{star}")
+            click.echo(f"{r.language:<11}{r.metric:<9}{r.a * scale:>9.{digits}f}{r.b * scale:>9.{digits}f}"
+                       f"{r.diff * scale:>+9.{digits}f}{r.p_value:>9.4f}{star}")
+    for label, cells in zip(("A", "B"), unpaired_cells(result_a, result_b), strict=True):
+        if cells:
+            listed = ", ".join("/".join(cell) for cell in cells[:12]) + (" ..." if len(cells) > 12 else "")
+            click.echo(f"\nnot compared, only in {label} ({len(cells)}): {listed}")
     if csv_out:
         click.echo(f"\nwrote {csv_out}")
