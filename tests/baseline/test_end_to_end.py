@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 import xtd10.baseline.encoder  # noqa: F401  (registers baseline:PATH)
-from xtd10.baseline.errors import BaselineError
+from xtd10.baseline.errors import BaselineError, ConfigError
 from xtd10.baseline.tagging import rank_tags, read_vocabulary
 from xtd10.cli.baseline import group
 from xtd10.encoders import build
+from xtd10.encoders.base import EncoderError
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 180, 30), "blue": (30, 30, 220), "white": (250, 250, 250)}
 
@@ -67,6 +68,8 @@ def trained(tmp_path_factory, module_fake_encoders):
 
 def test_checkpoint_is_an_encoder(trained):
     run, fakes = trained
+    with pytest.raises(EncoderError, match=r"invalid device 'gpu'"):
+        build(f"baseline:{run}", device="gpu")
     encoder = build(f"baseline:{run}")
     assert encoder.meta.modalities == ("text", "image") and encoder.meta.embedding_dim == 8
     assert encoder.meta.name == "xtd10-baseline (infonce)"
@@ -110,6 +113,49 @@ def test_resume_through_the_cli_adds_epochs(trained):
     assert "trained 3 epoch(s)" in result.output
     assert len((run.parent / "run2" / "log.jsonl").read_text().splitlines()) == 3
 
+
+
+def test_an_earlier_run_is_not_trained_over_without_resume_or_overwrite(trained):
+    run, _ = trained
+    runner = CliRunner()
+    config = yaml.safe_load((run.parent / "c.yaml").read_text())
+    path = run.parent / "again.yaml"
+    path.write_text(yaml.safe_dump({**config, "out": str(run.parent / "run3")}))
+    assert runner.invoke(group, ["train", "--config", str(path), "--epochs", "2"]).exit_code == 0
+    refused = runner.invoke(group, ["train", "--config", str(path), "--epochs", "1", "--loss", "patr"])
+    assert isinstance(refused.exception, ConfigError)
+    assert "already holds a training run (trainer_state.pt, log.jsonl, checkpoint, best)" in str(refused.exception)
+    assert len((run.parent / "run3" / "log.jsonl").read_text().splitlines()) == 2  # untouched
+    replaced = runner.invoke(group, ["train", "--config", str(path), "--epochs", "1", "--loss", "patr", "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    records = [json.loads(line) for line in (run.parent / "run3" / "log.jsonl").read_text().splitlines()]
+    assert [(r["epoch"], r["objective"]) for r in records] == [(1, "patr")]
+
+
+def test_a_bad_device_fails_before_any_data_is_read(tmp_path):
+    (tmp_path / "c.yaml").write_text("data: {kind: pairs, file: missing.jsonl}\n")
+    for device, message in (("gpu", "train.device: invalid device 'gpu'"), ("xla", "unsupported device 'xla'")):
+        result = CliRunner().invoke(group, ["train", "--config", str(tmp_path / "c.yaml"), "--device", device])
+        assert isinstance(result.exception, ConfigError) and message in str(result.exception), result.output
+
+
+def test_an_unreachable_xtd10_list_names_the_config_fields(tmp_path, monkeypatch):
+    from xtd10.baseline import run as run_module
+    from xtd10.baseline.config import parse_config
+    from xtd10.baseline.errors import TrainingDataError
+    from xtd10.errors import HostUnreachableError
+
+    def unreachable(source):
+        raise HostUnreachableError("https://raw.githubusercontent.com/...: cannot reach it", "raw.githubusercontent.com")
+
+    monkeypatch.setattr(run_module, "xtd10_coco_ids", unreachable)
+    annotations, images = make_coco(tmp_path)
+    config = parse_config({"data": {"kind": "coco", "annotations": str(annotations), "images": str(images)}})
+    with pytest.raises(TrainingDataError, match=r"raw.githubusercontent.com is unreachable; set data.xtd10_source"):
+        run_module.read_training_pairs(config)
+    missing = parse_config({"data": {"kind": "coco", "annotations": str(tmp_path / "none.json"), "images": "x"}})
+    with pytest.raises(TrainingDataError, match=r"none.json: no such COCO annotation file"):
+        run_module.read_training_pairs(missing)
 
 def test_vocabulary_errors(tmp_path):
     path = tmp_path / "v.txt"

@@ -228,6 +228,8 @@ def test_result_records_where_the_encoder_ran_not_the_requested_device(demo_trut
     caplog.clear()
     assert run(ReportsDevice("auto"), device="auto", tracks="text").config["device"] == "cpu"
     assert not caplog.records
+    with pytest.raises(EncoderError, match=r"'fake:cpu-only': invalid device 'gpu'"):
+        ReportsDevice("gpu")
 
 
 def test_editing_your_own_encoder_code_invalidates_its_cached_vectors(tmp_path, monkeypatch):

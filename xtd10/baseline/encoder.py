@@ -25,16 +25,14 @@ class BaselineEncoder:
     named in the checkpoint (an object or a spec), e.g. to reuse one already loaded."""
 
     def __init__(self, path: str | Path, *, text: Any = None, image: Any = None, device: str | None = None):
-        import torch
-
         from xtd10.baseline.model import WEIGHTS_FILE, load_checkpoint
+        from xtd10.encoders.torch_runtime import resolve_device
 
         self.path = Path(path)
         if (self.path / "checkpoint").is_dir() and not (self.path / WEIGHTS_FILE).is_file():
             self.path = self.path / "checkpoint"  # a training run's out dir
         self.model, self.config = load_checkpoint(self.path)
-        self.device = torch.device("cuda" if device in (None, "auto") and torch.cuda.is_available()
-                                   else (device if device not in (None, "auto") else "cpu"))
+        self.device = resolve_device(device, f"baseline:{path}")
         self.model.to(self.device)
         self._text_spec = text if text is not None else self._frozen_spec("text_encoder")
         self._image_spec = image if image is not None else self._frozen_spec("image_backbone")

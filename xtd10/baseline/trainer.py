@@ -102,11 +102,23 @@ class TrainResult:
 
 
 def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when present, else cpu; otherwise the named device, checked to
+    exist. Called before any work, so a typo costs seconds, not a feature-encoding pass."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"train.device: invalid device {name!r} (use auto, cpu, cuda, cuda:N or mps)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {name!r} requested but CUDA is not available")
-    return torch.device(name)
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ConfigError(f"device {name!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"device {name!r} requested but MPS is not available")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"train.device: unsupported device {name!r} (use auto, cpu, cuda, cuda:N or mps)")
+    return device
 
 
 def _distributed() -> tuple[int, int]:
@@ -200,6 +212,8 @@ def train_heads(
         torch.set_rng_state(state["torch_rng"])
         start_epoch, history, best = state["epoch"], state["history"], state["best"]
         log.info("resuming from epoch %d", start_epoch)
+    elif rank == 0 and save:
+        (out_dir / LOG_FILE).unlink(missing_ok=True)  # a fresh run starts a fresh log
     ddp_model = model
     if world > 1:
         ddp_model = torch.nn.parallel.DistributedDataParallel(
@@ -240,10 +254,11 @@ def train_heads(
             optimizer.step()
             loss_sum += float(loss.detach())
             pairs_seen += len(batch)
-            if step % 20 == 0:
+            if step % 20 == 0 or step == steps_per_epoch - 1:
                 bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}")
         elapsed = time.perf_counter() - started
-        record: dict[str, Any] = {"epoch": epoch + 1, "loss": loss_sum / steps_per_epoch, "seconds": elapsed,
+        record: dict[str, Any] = {"epoch": epoch + 1, "objective": config.loss.name,
+                                  "loss": loss_sum / steps_per_epoch, "seconds": elapsed,
                                   "pairs_per_second": pairs_seen * world / max(elapsed, 1e-9),
                                   "lr": optimizer.param_groups[0]["lr"]}
         if holdout is not None and rank == 0:

@@ -22,15 +22,16 @@ def group() -> None:
 @click.option("--epochs", type=int, help="Override train.epochs.")
 @click.option("--out", type=click.Path(file_okay=False), help="Override the output directory.")
 @click.option("--resume", is_flag=True, help="Continue from OUT/trainer_state.pt if present.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier run in OUT (otherwise an error).")
 def train(config_path: str, loss: str | None, device: str | None, epochs: int | None, out: str | None,
-          resume: bool) -> None:
+          resume: bool, overwrite: bool) -> None:
     """Train the heads on English pairs (COCO or JSONL/CSV); launch with torchrun for DDP."""
     from xtd10.baseline.config import load_config
     from xtd10.baseline.run import train_from_config
 
     config = load_config(config_path, {"train.loss.name": loss, "train.device": device,
                                        "train.epochs": epochs, "out": out})
-    result = train_from_config(config, resume=resume)
+    result = train_from_config(config, resume=resume, overwrite=overwrite)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun only rank 0 reports
     last = result.history[-1] if result.history else {}

@@ -12,6 +12,7 @@ import importlib.util
 import inspect
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -68,6 +69,9 @@ def cpu_only_device(requested: str | None, encoder_name: str, engine: str) -> st
     another device was asked for: a sweep with ``--device cuda`` can still include them,
     and the result records where they actually ran."""
     if requested not in (None, "", "auto", "cpu"):
+        if not re.fullmatch(r"cuda(:\d+)?|mps", requested):
+            raise EncoderError(f"encoder {encoder_name!r}: invalid device {requested!r} (use auto, cpu, cuda, "
+                               "cuda:N or mps)")
         logging.getLogger("xtd10.encoders").warning(
             "encoder %r runs on the CPU only (%s); ignoring device=%r", encoder_name, engine, requested)
     return "cpu"
