@@ -146,6 +146,8 @@ class BrokenEncoder(CountingEncoder):
             out[0, 0] = np.nan
         elif self.mode == "rows":
             out = out[:-1]
+        elif self.mode == "zeros":
+            out = np.zeros_like(out)
         return out
 
     def encode_image(self, images):
@@ -153,7 +155,8 @@ class BrokenEncoder(CountingEncoder):
         return np.hstack([out, out]) if self.mode == "dims" else out
 
 
-@pytest.mark.parametrize(("mode", "message"), [("nan", "NaN"), ("rows", "embeddings for"), ("dims", "-d")])
+@pytest.mark.parametrize(("mode", "message"), [("nan", "NaN"), ("rows", "embeddings for"), ("dims", "-d"),
+                                             ("zeros", "all-zero embeddings")])
 def test_bad_encoder_output_is_a_clear_error_naming_the_encoder(demo_truth, mode, message):
     encoder = BrokenEncoder(demo_truth, mode)
     encoder.meta.embedding_dim = None
@@ -163,8 +166,12 @@ def test_bad_encoder_output_is_a_clear_error_naming_the_encoder(demo_truth, mode
 
 
 def test_bad_requests_are_clear_errors(counting_encoder):
-    with pytest.raises(BenchmarkError, match="val2014"):
+    with pytest.raises(BenchmarkError, match=r"subset 'val2014' has no images in dataset 'xtd10-demo'; choose one of: all"):
         run(counting_encoder, subsets=["val2014"])
+    with pytest.raises(EncoderError, match=r"dict object is not an encoder: it needs a `meta` attribute"):
+        run({"encode_text": None})
+    with pytest.raises(BenchmarkError, match=r"source= / --source\) applies to the xtd10 dataset"):
+        run(counting_encoder, source="/somewhere")
     with pytest.raises(BenchmarkError, match="track"):
         run(counting_encoder, tracks="audio")
     with pytest.raises(BenchmarkError, match="dataset"):

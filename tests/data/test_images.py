@@ -58,3 +58,13 @@ def test_download_reports_missing_and_corrupt(image_dir, monkeypatch):
         resolve_images(IMAGE_NAMES, server.url, retry=FAST_RETRY, progress=False)
     assert err.value.missing == [IMAGE_NAMES[3]]
     assert err.value.corrupt == [IMAGE_NAMES[2]]
+
+
+def test_a_file_or_a_missing_folder_is_named_as_such(image_dir, tmp_path):
+    from xtd10.errors import XTD10Error
+
+    a_file = next(p for p in image_dir.rglob("*.jpg"))
+    with pytest.raises(XTD10Error, match=r"is a file; pass the folder holding the images"):
+        resolve_images(IMAGE_NAMES, a_file, progress=False)
+    with pytest.raises(XTD10Error, match=r"image directory .*nowhere does not exist"):
+        resolve_images(IMAGE_NAMES, tmp_path / "nowhere", progress=False)

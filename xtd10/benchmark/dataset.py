@@ -53,8 +53,8 @@ class BenchData:
         chosen = np.flatnonzero(splits == subset)
         if len(chosen) == 0:
             raise BenchmarkError(
-                f"subset {subset!r} has no images in dataset {self.name!r} "
-                f"(its images are in: {', '.join(sorted(set(self.image_splits)))}); use subset 'all'"
+                f"subset {subset!r} has no images in dataset {self.name!r}; "
+                f"choose one of: {', '.join(['all', *sorted(set(self.image_splits))])}"
             )
         return chosen
 
@@ -124,9 +124,10 @@ def load_bench_data(
         return load_xtd10(languages, source, images)
     if dataset == "demo":
         if source is not None:
-            raise BenchmarkError("--source applies to the xtd10 dataset, not to the embedded demo set")
+            raise BenchmarkError("a caption source (source= / --source) applies to the xtd10 dataset, "
+                                 "not to the embedded demo set")
         if images is not None:
-            raise BenchmarkError("--images applies to the xtd10 dataset; the demo set ships its own images")
+            raise BenchmarkError("images= / --images applies to the xtd10 dataset; the demo set ships its own images")
         return load_demo(languages)
     raise BenchmarkError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
 

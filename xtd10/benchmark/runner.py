@@ -37,7 +37,7 @@ from xtd10.benchmark.metrics import (
     rank_consistency,
 )
 from xtd10.benchmark.result import Result, clean_float, per_query_entry
-from xtd10.encoders.base import ADAPTERS, build, parse_spec, supports_images
+from xtd10.encoders.base import ADAPTERS, EncoderError, EncoderMeta, build, parse_spec, supports_images
 from xtd10.languages import ENGLISH
 
 log = logging.getLogger(__name__)
@@ -279,7 +279,10 @@ def evaluate(
     wanted_tracks = normalise_tracks(tracks)
     encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size) \
         if isinstance(encoder_or_spec, str) else encoder_or_spec
-    meta = encoder.meta  # type: ignore[attr-defined]
+    meta = getattr(encoder, "meta", None)
+    if not isinstance(meta, EncoderMeta):
+        raise EncoderError(f"{type(encoder).__name__} object is not an encoder: it needs a `meta` attribute "
+                           "(xtd10.encoders.EncoderMeta) and encode_text(texts, *, language); see docs/encoders.md")
     spec = encoder_or_spec if isinstance(encoder_or_spec, str) else meta.spec
     if "image" in wanted_tracks and not supports_images(encoder):
         if wanted_tracks == ["image"]:

@@ -89,6 +89,9 @@ def resolve_images(
 
 
 def _from_directory(file_names: Sequence[str], root: Path, workers: int, progress: bool) -> dict[str, Path]:
+    if root.is_file():
+        raise XTD10Error(f"images: {root} is a file; pass the folder holding the images (a COCO 2014 root "
+                         "with train2014/ and val2014/, or a flat folder of the 1000 files)")
     if not root.is_dir():
         raise XTD10Error(f"image directory {root} does not exist")
     found: dict[str, Path] = {}

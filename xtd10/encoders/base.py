@@ -237,7 +237,7 @@ def validate_embeddings(array: Any, n_expected: int, encoder_name: str, dim: int
     if dim is not None and values.shape[1] != dim:
         raise EncoderError(
             f"encoder {encoder_name!r} returned {values.shape[1]}-d embeddings; expected {dim}-d "
-            "(text and image embeddings must share one space)"
+            "(its meta.embedding_dim, or the size of its earlier output: all vectors must share one space)"
         )
     with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf, caught below
         values = np.ascontiguousarray(values, dtype=np.float32)
@@ -248,4 +248,11 @@ def validate_embeddings(array: Any, n_expected: int, encoder_name: str, dim: int
         raise EncoderError(
             f"encoder {encoder_name!r} returned NaN or infinite values in {len(bad_rows)} row(s): {shown}"
         )
+    zero = ~values.any(axis=1)
+    if zero.all():
+        raise EncoderError(f"encoder {encoder_name!r} returned all-zero embeddings: nothing to rank by")
+    if zero.any():
+        logging.getLogger("xtd10.encoders").warning(
+            "encoder %r returned %d all-zero embedding(s) of %d (rows %s): they rank last", encoder_name,
+            int(zero.sum()), len(values), ", ".join(str(int(r)) for r in np.flatnonzero(zero)[:5]))
     return values
