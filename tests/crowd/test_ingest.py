@@ -178,3 +178,64 @@ def test_large_export_streams_in_chunks(tmp_path):
     assert report.rows == 2000
     meta = pq.ParquetFile(tmp_path / "batch.parquet").metadata
     assert meta.num_row_groups >= 6  # written incrementally, one group per chunk
+
+
+APPEN_HEADER = ["_unit_id", "_id", "_worker_id", "_created_at", "_started_at", "file_name", "translation"]
+
+
+def _appen_rows(n: int) -> list[list[str]]:
+    return [[f"u{i}", f"j{i}", "aw", "11/25/2026 10:01:00", "11/25/2026 10:00:30", IMAGES[i], PAIRS[i][1]]
+            for i in range(n)]
+
+
+def test_unreadable_start_or_end_time_is_a_reported_bad_row(tmp_path):
+    rows = _appen_rows(4)
+    rows[1][4] = "garbage"  # line 3
+    rows[2][3] = "25.11.2026 um zehn"  # line 4
+    rows[3][4] = ""  # not recorded: kept, without a work time
+    report, frame = _run(tmp_path, "f8.csv", _csv(APPEN_HEADER, rows), "appen")
+    lines = dict(report.errors)
+    assert set(lines) == {3, 4} and report.bad_rows == 2
+    assert "'garbage'" in lines[3] and "_started_at" in lines[3] and "work time" in lines[3]
+    assert "_created_at" in lines[4]
+    assert frame.submission_id.tolist() == ["j0", "j3"]
+    assert frame.work_time_s.iloc[0] == 30.0 and pd.isna(frame.work_time_s.iloc[1])
+
+
+@pytest.mark.parametrize("platform,delimiter,columns,expected", [
+    ("toloka", ",", APPEN_HEADER, "try --platform appen, or --mapping map.yaml with delimiter: \",\""),
+    ("mturk", "\t", ["INPUT:image", "OUTPUT:translation", "ASSIGNMENT:worker_id"],
+     "try --platform toloka, or --mapping map.yaml with delimiter: \"\\t\""),
+    ("toloka", ";", ["HITId", "WorkerId", "Input.file_name", "Answer.translation"], "try --platform mturk"),
+    ("csv", ";", ["worker_id", "image", "text"], "--platform csv: try --mapping map.yaml with delimiter: \";\""),
+])
+def test_wrong_delimiter_is_named_with_the_platform_that_fits(tmp_path, platform, delimiter, columns, expected):
+    text = _csv(columns, [["x"] * len(columns)], delimiter)
+    with pytest.raises(IngestError) as err:
+        _run(tmp_path, "export.csv", text, platform)
+    message = str(err.value)
+    assert "delimiter looks wrong" in message and expected in message, message
+    assert delimiter.join(columns) not in message  # no longer one giant "column name"
+
+
+def test_semicolon_file_reads_with_the_suggested_mapping(tmp_path):
+    text = _csv(["worker_id", "image", "text"], [["w", IMAGES[0], "ein Mann; eine Welle"]], ";")
+    _, frame = _run(tmp_path, "export.csv", text, "csv", mapping={"delimiter": ";"})
+    assert frame.text.tolist() == ["ein Mann; eine Welle"]
+
+
+def test_cli_prints_each_bad_row_once(tmp_path, tiny_source, caplog):
+    from click.testing import CliRunner
+
+    from xtd10.cli import cli
+
+    rows = _appen_rows(3)
+    rows[1][2] = ""  # no worker: line 3
+    export = tmp_path / "f8.csv"
+    export.write_text(_csv(APPEN_HEADER, rows), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["crowd", "ingest", str(export), "--platform", "appen", "--language", "de",
+                                      "-o", str(tmp_path / "b.parquet"), "--source", str(tiny_source)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("empty worker id") == 1 and f"{export}:3: empty worker id" in result.output
+    assert not [r for r in caplog.records if "empty worker id" in r.getMessage()]  # not logged a second time
+    assert "ingested 2 submissions (1 bad rows skipped" in result.output

@@ -84,3 +84,29 @@ def test_promote_makes_a_loadable_language(tmp_path, tiny_source):
         promote(accepted, language="hi", source=tiny_source, output=out)
     with pytest.raises(CrowdError, match="built-in"):
         promote(accepted, language="de", source=tiny_source, output=out)
+
+
+def _agreement_cells(summary: str) -> list[str]:
+    rows = [line.split("|") for line in summary.splitlines() if line.startswith("| `")]
+    return [row[4].strip() for row in rows]
+
+
+def test_report_without_a_second_worker_shows_no_nan(tmp_path):
+    v = validate(pd.DataFrame(clean_rows()))  # every image done by one worker
+    paths = write_report(v, tmp_path / "report")
+    page = paths["html"].read_text(encoding="utf-8")
+    summary = paths["markdown"].read_text(encoding="utf-8")
+    assert "nan" not in page.lower() and "nan" not in summary.lower()
+    assert "n/a (one worker per image" in page and "n/a (one worker per image" in summary
+    assert _agreement_cells(summary) == ["–"] * 4
+    assert page.count("<td>–</td>") == 4  # one agreement cell per worker
+
+
+def test_report_shows_agreement_where_there_is_a_second_worker(tmp_path):
+    rows = clean_rows()
+    rows.append({**rows[0], "submission_id": "again", "worker_id": "w1"})  # w1 also did image 0, as w0
+    summary = write_report(validate(pd.DataFrame(rows)), tmp_path / "report")["markdown"].read_text("utf-8")
+    cells = dict(zip([line.split("`")[1] for line in summary.splitlines() if line.startswith("| `")],
+                     _agreement_cells(summary), strict=True))
+    assert cells["w0"] == cells["w1"] == "1.00" and cells["w2"] == cells["w3"] == "–"
+    assert "one worker per image" not in summary and "no other worker translated" in summary

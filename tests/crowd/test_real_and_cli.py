@@ -110,3 +110,12 @@ def test_cli_bad_input_is_one_line_error(tmp_path, tiny_source):
         main(["crowd", "ingest", str(export), "--platform", "mturk", "--language", "hi", "-o",
               str(tmp_path / "o.parquet"), "--source", str(tiny_source)])
     assert exit_info.value.code == 2
+
+
+def test_cli_audit_prints_the_canonical_code_for_an_alias(tiny_source):
+    (tiny_source / "STAIR").mkdir()
+    japanese = ["サーフボードに乗って波に乗る男性", "ノートパソコンの横の木のテーブルに座る猫"]
+    lines = [japanese[i % 2] for i in range(len(IMAGES))]
+    (tiny_source / "STAIR" / "test_1kcaptions_jp.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = _invoke("crowd", "audit", "--language", "jp", "--language", "ja", "--source", str(tiny_source))
+    assert [line.split(":")[0] for line in out.splitlines()] == ["ja"]

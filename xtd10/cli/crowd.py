@@ -14,8 +14,16 @@ def group() -> None:
     """Collect, validate and promote crowdsourced captions; audit published ones."""
 
 
-_settings = click.option("--settings", "settings_dir", default=None, type=click.Path(file_okay=False),
-                         help="Directory of per-language settings (<code>.yaml); default: packaged ones.")
+_settings = click.option("--settings", "settings_dir", default=None, type=click.Path(exists=True, file_okay=False),
+                         help="Directory of per-language settings (<code>.yaml, each overriding the packaged "
+                              "settings of its language key by key); default: the packaged ones.")
+
+
+def _language(code: str) -> str:
+    """The canonical code (``jp`` -> ``ja``), as every file this toolkit writes uses."""
+    from xtd10.crowd.settings import canonical_code
+
+    return canonical_code(code)
 
 
 @group.command("task")
@@ -29,10 +37,13 @@ _settings = click.option("--settings", "settings_dir", default=None, type=click.
 def task_cmd(language, out, image_url_template, page, platform, source, settings_dir):
     """Write the input file for the 1000 images (and optionally the task page)."""
     from xtd10.crowd.safety import write_csv
+    from xtd10.crowd.settings import load_settings
     from xtd10.crowd.task import render_template, task_input
     from xtd10.data.upstream import COCO_IMAGE_URL
     from xtd10.files import atomic_write_text
 
+    language = _language(language)
+    load_settings(language, settings_dir)  # warns now if the language has no settings
     frame = task_input(language, source=source, image_url_template=image_url_template or COCO_IMAGE_URL)
     write_csv(frame, out)
     click.echo(f"wrote {len(frame)} items to {out}")
@@ -51,11 +62,14 @@ def task_cmd(language, out, image_url_template, page, platform, source, settings
 def ingest_cmd(file, platform, mapping, language, output, source):
     """Read a platform export into the canonical parquet table."""
     from xtd10.crowd.ingest import ingest, load_mapping
+    from xtd10.crowd.settings import warn_if_generic
     from xtd10.data import load_frame
 
+    language = _language(language)
+    warn_if_generic(language)  # now, not only at validate
     english = load_frame("en", source=source)
     english = english[english["caption_index"] == 0]
-    report = ingest(file, platform=platform, language=language.lower(), output=output,
+    report = ingest(file, platform=platform, language=language, output=output,
                     image_names=list(english["file_name"]), english=dict(zip(english["file_name"],
                                                                             english["caption"], strict=True)),
                     mapping=load_mapping(mapping))
@@ -168,7 +182,7 @@ def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
     from xtd10.data import resolve_source
 
     src = resolve_source(source)
-    codes = list(languages) or [c for c in src.registry.codes if c != "en"]
+    codes = src.registry.resolve_many(languages) if languages else [c for c in src.registry.codes if c != "en"]
     encoder = default_encoder(encoder_spec) if semantic else None
     frames = []
     for code in codes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -28,8 +27,6 @@ from xtd10.crowd.images import image_name
 from xtd10.crowd.jsonstream import JSONArrayError, iter_json_array
 from xtd10.files import atomic_open
 from xtd10.userfiles import read_yaml
-
-log = logging.getLogger(__name__)
 
 PLATFORMS = ("mturk", "toloka", "appen", "labelstudio", "csv")
 CANONICAL = ("submission_id", "worker_id", "assignment_id", "task_id", "image", "language", "text",
@@ -139,6 +136,42 @@ def resolve_columns(header: list[str], platform: str, mapping: dict, where: str)
     return out
 
 
+# Columns only one platform's export has, to name the platform a misread file came from.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "appen": ("_unit_id", "_worker_id", "_started_at"),
+    "mturk": ("HITId", "AssignmentId", "WorkerId"),
+    "toloka": ("INPUT:", "OUTPUT:", "ASSIGNMENT:"),
+}
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def check_delimiter(header: list[str], delimiter: str, platform: str, where: str) -> None:
+    """A header read as one column that contains another separator means the file was
+    split on the wrong character; say so, rather than listing that one long column name."""
+    if len(header) != 1:
+        return
+    found = [d for d in DELIMITER_NAMES if d != delimiter and d in header[0]]
+    if not found:
+        return
+    actual = max(found, key=header[0].count)
+    names = [n.strip().strip('"') for n in header[0].split(actual)]
+    guess = guess_platform(names)
+    fix = (f"try --platform {guess}, or " if guess and guess != platform else "try ")
+    matches = f" (the columns match the {guess} preset)" if guess else ""
+    raise IngestError(
+        f"{where}: split on {DELIMITER_NAMES.get(delimiter, repr(delimiter))}s, the header is one column that "
+        f"contains {DELIMITER_NAMES[actual]}s, so the delimiter looks wrong for --platform {platform}{matches}: "
+        f"{fix}--mapping map.yaml with delimiter: {json.dumps(actual)}")
+
+
+def guess_platform(columns: list[str]) -> str | None:
+    """The platform whose export has these column names, if one clearly does."""
+    for platform, marks in SIGNATURES.items():
+        if any(c == m or (m.endswith(":") and c.startswith(m)) for c in columns for m in marks):
+            return platform
+    return None
+
+
 def _parse_time(text: str) -> datetime | None:
     text = (text or "").strip()
     if not text:
@@ -172,10 +205,20 @@ def _work_time(row: dict, cols: dict[str, str]) -> float | None:
                 raise ValueError(f"negative work time {value!r}")
             return seconds
     if "start" in cols and "end" in cols:
-        start, end = _parse_time(row.get(cols["start"], "")), _parse_time(row.get(cols["end"], ""))
+        start, end = _required_time(row, cols["start"]), _required_time(row, cols["end"])
         if start and end and (start.tzinfo is None) == (end.tzinfo is None):
             return max((end - start).total_seconds(), 0.0)
     return None
+
+
+def _required_time(row: dict, column: str) -> datetime | None:
+    """The time in ``column``; empty is None (not recorded), anything unreadable raises
+    ValueError, so the row is reported rather than given a silent NaN work time."""
+    text = (row.get(column) or "").strip()
+    stamp = _parse_time(text)
+    if text and stamp is None:
+        raise ValueError(f"unreadable time {text[:40]!r} in column {column!r}")
+    return stamp
 
 
 def _delimited_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict]]:
@@ -278,7 +321,8 @@ def ingest(
     """Read ``path`` (a ``platform`` export) and write the canonical parquet ``output``.
 
     ``image_names``: the XTD10 file names; ``english``: file name -> English caption, used
-    when the export does not carry the English source the worker saw.
+    when the export does not carry the English source the worker saw. Bad rows are in the
+    report's ``errors``, not logged, so that the CLI shows each exactly once.
     """
     if platform not in PLATFORMS:
         raise IngestError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
@@ -296,6 +340,8 @@ def ingest(
                                                  else ",")
         rows = _delimited_rows(path, encoding, delimiter)
     _, first = next(rows)
+    if platform != "labelstudio":
+        check_delimiter(first["__header__"], delimiter, platform, str(path))
     cols = resolve_columns(first["__header__"], platform, mapping, str(path))
     seen_ids: set[str] = set()
     buffer: list[dict] = []
@@ -321,8 +367,6 @@ def ingest(
         if buffer or report.rows == 0:
             writer.write_table(pa.Table.from_pylist(buffer, schema=SCHEMA))
             report.rows += len(buffer)
-    for line, message in report.errors[:20]:
-        log.warning("%s:%d: %s", path, line, message)
     return report
 
 

@@ -37,6 +37,14 @@ def identify(texts: Iterable[str]) -> list[tuple[str, float]]:
     return out
 
 
+def labels() -> frozenset[str] | None:
+    """Every label the identifier can output, or None without py3langid."""
+    try:
+        return frozenset(str(label) for label in _identifier().nb_classes)
+    except CrowdError:
+        return None
+
+
 def available() -> bool:
     try:
         _identifier()

@@ -12,6 +12,8 @@ from xtd10.crowd.safety import write_csv
 from xtd10.crowd.validate import Validation
 from xtd10.files import atomic_write_text
 
+NO_VALUE = "–"  # shown for a missing number (an agreement without a second worker)
+
 
 def rule_table(v: Validation) -> pd.DataFrame:
     n = max(len(v.submissions), 1)
@@ -32,15 +34,34 @@ def markdown_summary(v: Validation) -> str:
     lines += [f"| {r.rule} | {r.severity} | {r.flagged} | {r.rate:.1%} |" for r in rule_table(v).itertuples()]
     lines += ["", "| worker | submissions | reject rate | agreement | recommendation |", "|---|---|---|---|---|"]
     for w in v.workers.head(50).itertuples():
-        agreement = "" if pd.isna(w.agreement) else f"{w.agreement:.2f}"
+        agreement = NO_VALUE if pd.isna(w.agreement) else f"{w.agreement:.2f}"
         worker = str(w.worker_id).replace("|", "\\|").replace("`", "'")
         lines.append(f"| `{worker}` | {w.submissions} | {w.reject_rate:.1%} | {agreement} | {w.recommendation} |")
+    if note := agreement_note(v.workers):
+        lines += ["", note]
     return "\n".join(lines) + "\n"
+
+
+def agreement_note(workers: pd.DataFrame) -> str:
+    """Why agreement cells show a dash: agreement needs a second worker on the same image."""
+    missing = workers["agreement"].isna()
+    if workers.empty or not missing.any():
+        return ""
+    if missing.all():
+        return "Agreement: n/a (one worker per image in this batch, so there are no texts to compare)."
+    return f"Agreement {NO_VALUE}: no other worker translated that worker's images."
+
+
+def _cell(value: object) -> str:
+    """Text of one HTML table cell; missing numbers are a dash, not "nan"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return NO_VALUE
+    return str(value)
 
 
 def _table(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(x))}</td>" for x in row) + "</tr>"
                    for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -48,6 +69,8 @@ def _table(frame: pd.DataFrame) -> str:
 def html_report(v: Validation, max_flags: int = 5000) -> str:
     flags = v.flags.head(max_flags)
     more = f"<p>{len(v.flags) - max_flags} more flags in flags.csv</p>" if len(v.flags) > max_flags else ""
+    note = agreement_note(v.workers)
+    note = f"<p>{html.escape(note)}</p>" if note else ""
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
@@ -55,7 +78,7 @@ def html_report(v: Validation, max_flags: int = 5000) -> str:
         "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style></head><body>"
         f"<h1>Crowd batch validation</h1><p>{len(v.submissions)} submissions, "
         f"{v.submissions['worker_id'].nunique()} workers</p>"
-        f"<h2>Rules</h2>{_table(rule_table(v))}<h2>Workers</h2>{_table(v.workers)}"
+        f"<h2>Rules</h2>{_table(rule_table(v))}<h2>Workers</h2>{_table(v.workers)}{note}"
         f"<h2>Flags</h2>{_table(flags)}{more}</body></html>"
     )
 

@@ -134,9 +134,9 @@ def check_wrong_script(df: pd.DataFrame, ctx: Context) -> pd.Series:
 
 
 def check_wrong_language(df: pd.DataFrame, ctx: Context) -> pd.Series:
-    if ctx.langid is None:
-        return pd.Series("", index=df.index)
     s = ctx.settings
+    if ctx.langid is None or not s.langid_accept:  # no accepted labels: the check is off
+        return pd.Series("", index=df.index)
     label = ctx.langid["label"]
     long_enough = df["text"].fillna("").str.len().ge(s.langid_min_chars)
     confident = ctx.langid["prob"].ge(s.langid_min_prob)

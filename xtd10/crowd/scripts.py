@@ -14,6 +14,17 @@ _PREFIX_TO_SCRIPT = {
     "MALAYALAM": "Mlym", "SINHALA": "Sinh", "KHMER": "Khmr", "LAO": "Laoo", "MYANMAR": "Mymr",
     "HALFWIDTH": "Kana", "FULLWIDTH": "Latn",
 }
+# The codes char_script returns for letters; a settings file's ``scripts`` must use these.
+KNOWN_SCRIPTS = frozenset(_PREFIX_TO_SCRIPT.values())
+# Registry scripts that are mixtures of the above (ISO 15924 has codes for the mixtures).
+SCRIPT_GROUPS: dict[str, tuple[str, ...]] = {
+    "Jpan": ("Hani", "Hira", "Kana"), "Kore": ("Hang", "Hani"), "Hans": ("Hani",), "Hant": ("Hani",),
+}
+
+
+def letter_scripts(script: str) -> tuple[str, ...]:
+    """The letter scripts that make up ``script`` (``Jpan`` -> Hani, Hira, Kana)."""
+    return SCRIPT_GROUPS.get(script, (script,))
 
 
 @functools.lru_cache(maxsize=65536)

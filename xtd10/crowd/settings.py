@@ -1,19 +1,42 @@
 """Per-language rule settings (``crowdsourcing/languages/<code>.yaml``).
 
 Defaults ship inside the package so an installed toolkit works without the repository;
-a user tunes a language by passing a directory of edited copies (``--settings DIR``).
-Languages without a file get conservative generic settings derived from the registry.
+a user tunes a language by passing a directory of edited files (``--settings DIR``). A
+user file overrides the packaged settings of its language key by key, so a file holding
+only the thresholds someone changed keeps every other packaged value (script, language
+identifier labels, placeholders, task text) instead of silently losing them.
+Languages without any file get conservative generic settings derived from the registry,
+with a warning, because those rarely suit a new language.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from xtd10.crowd.errors import SettingsError
+from xtd10.crowd.scripts import KNOWN_SCRIPTS, letter_scripts
 from xtd10.userfiles import parse_yaml, read_yaml
+
+log = logging.getLogger(__name__)
+
+# The keys a settings file may hold: top-level ones, and the keys of each section.
+TOP_KEYS = ("code", "name", "script", "scripts", "min_script_fraction", "min_chars", "min_work_seconds",
+            "max_chars_per_second", "placeholders", "notes")
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "langid": ("accept", "min_chars", "min_prob"),
+    "length_ratio": ("unit", "min", "max", "min_source_words"),
+    "semantic": ("min_similarity",),
+    "task": ("title", "instructions"),
+}
+EXAMPLES = "crowdsourcing/languages/"
+
+# Codes already warned about in this process, so one run warns once per language.
+_warned: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -23,7 +46,7 @@ class LanguageSettings:
     script: str
     scripts: tuple[str, ...]
     min_script_fraction: float = 0.7
-    langid_accept: tuple[str, ...] = ()
+    langid_accept: tuple[str, ...] = ()  # empty: no language-identifier check
     langid_min_chars: int = 12
     langid_min_prob: float = 0.5
     length_unit: str = "words"
@@ -37,65 +60,207 @@ class LanguageSettings:
     placeholders: tuple[str, ...] = ()
     task_title: str = ""
     task_instructions: str = ""
+    generic: bool = False  # no settings file: derived from the registry alone
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-def _parse(data: dict, where: str) -> LanguageSettings:
-    try:
-        langid = data.get("langid", {}) or {}
-        length = data.get("length_ratio", {}) or {}
-        task = data.get("task", {}) or {}
-        unit = length.get("unit", "words")
-        if unit not in ("words", "chars"):
-            raise SettingsError(f"{where}: length_ratio.unit must be 'words' or 'chars', got {unit!r}")
-        return LanguageSettings(
-            code=str(data["code"]), name=str(data.get("name", data["code"])),
-            script=str(data.get("script", "Latn")),
-            scripts=tuple(data.get("scripts") or [data.get("script", "Latn")]),
-            min_script_fraction=float(data.get("min_script_fraction", 0.7)),
-            langid_accept=tuple(langid.get("accept") or [data["code"]]),
-            langid_min_chars=int(langid.get("min_chars", 12)),
-            langid_min_prob=float(langid.get("min_prob", 0.5)),
-            length_unit=unit, length_min=float(length.get("min", 0.3)),
-            length_max=float(length.get("max", 2.5)),
-            length_min_source_words=int(length.get("min_source_words", 4)),
-            min_similarity=float((data.get("semantic") or {}).get("min_similarity", 0.25)),
-            min_chars=int(data.get("min_chars", 4)),
-            min_work_seconds=float(data.get("min_work_seconds", 5)),
-            max_chars_per_second=float(data.get("max_chars_per_second", 6.0)),
-            placeholders=tuple(str(p) for p in data.get("placeholders") or ()),
-            task_title=str(task.get("title", "")), task_instructions=str(task.get("instructions", "")),
-            raw=dict(data),
-        )
-    except KeyError as err:
-        raise SettingsError(f"{where}: missing field {err.args[0]!r}") from None
-    except (TypeError, ValueError) as err:
-        raise SettingsError(f"{where}: {err}") from None
+def known_keys() -> list[str]:
+    """Every key a settings file may use, sections as ``section.key``."""
+    return [*TOP_KEYS, *(f"{s}.{k}" for s, keys in SECTIONS.items() for k in keys)]
 
 
-def _generic(code: str) -> LanguageSettings:
+def canonical_code(code: str) -> str:
+    """``code`` with registry aliases resolved (``jp`` -> ``ja``), else lower-cased: so a
+    batch ingested as ``jp`` finds the Japanese settings."""
     from xtd10.languages import REGISTRY
 
-    script = REGISTRY.get(code).script if code in REGISTRY else "Latn"
-    return LanguageSettings(code=code, name=code, script=script, scripts=(script,), langid_accept=(code,))
+    code = str(code).strip()
+    return REGISTRY.normalize(code) if code in REGISTRY else code.lower()
 
 
-def load_settings(code: str, directory: str | os.PathLike | None = None) -> LanguageSettings:
-    """Settings for ``code``: ``directory/<code>.yaml`` if given and present, else the
-    packaged default, else generic settings."""
-    if directory is not None and (path := Path(directory) / f"{code}.yaml").is_file():
-        return _settings_from(read_yaml(path, SettingsError, "language settings file"), str(path))
+def load_settings(code: str, directory: str | os.PathLike | None = None, *, warn: bool = True) -> LanguageSettings:
+    """Settings for ``code``: the packaged file (or generic settings where none is
+    packaged), overridden key by key by ``directory/<code>.yaml`` when that exists.
+
+    A missing ``directory`` is an error (a mistyped path must not silently mean
+    "defaults"); generic settings are logged as a warning once per language.
+    """
+    code = canonical_code(code)
+    user = _user_file(code, directory)
+    packaged = _packaged_file(code)
+    if packaged is None and user is None:
+        settings = _parse(_generic_data(code), f"generic settings for {code!r}", code, generic=True)
+        if warn:
+            _warn_generic(settings, directory)
+        return settings
+    base, where = packaged if packaged is not None else (_generic_data(code), f"generic settings for {code!r}")
+    if user is None:
+        return _parse(base, where, code)
+    data, user_where = user
+    return _parse(merge(base, data), user_where, code)
+
+
+def merge(base: dict, override: dict) -> dict:
+    """``base`` with ``override`` applied: top-level keys replace, sections merge per key
+    (an empty section changes nothing)."""
+    out = dict(base)
+    for key, value in override.items():
+        if key in SECTIONS and value is None:
+            continue
+        if key in SECTIONS and isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = {**base[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _user_file(code: str, directory: str | os.PathLike | None) -> tuple[dict, str] | None:
+    if directory is None:
+        return None
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise SettingsError(f"{folder}: no such settings directory (it should hold <code>.yaml files, "
+                            f"like those in {EXAMPLES})")
+    path = folder / f"{code}.yaml"
+    if not path.is_file():
+        return None
+    return _checked(read_yaml(path, SettingsError, "language settings file"), str(path), code), str(path)
+
+
+def _packaged_file(code: str) -> tuple[dict, str] | None:
     packaged = resources.files("xtd10.crowd").joinpath("languages", f"{code}.yaml")
-    if packaged.is_file():
-        where = f"xtd10/crowd/languages/{code}.yaml"
-        return _settings_from(parse_yaml(packaged.read_text(encoding="utf-8"), where, SettingsError), where)
-    return _generic(code)
+    if not packaged.is_file():
+        return None
+    where = f"xtd10/crowd/languages/{code}.yaml"
+    return _checked(parse_yaml(packaged.read_text(encoding="utf-8"), where, SettingsError), where, code), where
 
 
-def _settings_from(data: object, where: str) -> LanguageSettings:
+def _checked(data: object, where: str, code: str) -> dict:
+    """``data`` if it is a settings mapping for ``code`` with only known keys."""
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise SettingsError(f"{where}: expected a mapping")
-    return _parse(data, where)
+        raise SettingsError(f"{where}: expected a mapping of settings (keys: {', '.join(TOP_KEYS)}, "
+                            f"{', '.join(SECTIONS)})")
+    for key, value in data.items():
+        if key not in TOP_KEYS and key not in SECTIONS:
+            _unknown_key(where, str(key))
+        if key in SECTIONS and value is not None:
+            if not isinstance(value, dict):
+                raise SettingsError(f"{where}: {key} must be a mapping with keys {', '.join(SECTIONS[key])}, "
+                                    f"got {value!r}")
+            for sub in value:
+                if sub not in SECTIONS[key]:
+                    _unknown_key(where, f"{key}.{sub}")
+    if "code" in data and canonical_code(str(data["code"])) != code:
+        raise SettingsError(f"{where}: code is {data['code']!r} but the file is for {code!r} "
+                            f"(name it {canonical_code(str(data['code']))}.yaml or fix the code)")
+    return data
+
+
+def _unknown_key(where: str, key: str) -> None:
+    known = known_keys()
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise SettingsError(f"{where}: unknown key {key!r}{hint}; known keys: {', '.join(known)}")
+
+
+def _generic_data(code: str) -> dict:
+    """Settings for a language nobody wrote a file for: the registry's script (else
+    Latin) and the language identifier's label for ``code``, where it has one; a label it
+    never outputs would flag every caption, so then the check is off."""
+    from xtd10.crowd import langid
+    from xtd10.languages import REGISTRY
+
+    entry = REGISTRY.get(code) if code in REGISTRY else None
+    script = entry.script if entry else "Latn"
+    labels = langid.labels()
+    accept = [code] if labels is None or code in labels else []
+    return {"code": code, "name": entry.name if entry else code, "script": script, "langid": {"accept": accept}}
+
+
+def warn_if_generic(code: str, *, later: bool = True) -> None:
+    """Warn, before any validation, that ``code`` has no packaged settings: for commands
+    such as ``ingest`` that take no ``--settings`` but whose batch will be validated."""
+    settings = load_settings(code, warn=False)
+    if settings.generic:
+        _warn_generic(settings, None, later=later)
+
+
+def _warn_generic(settings: LanguageSettings, directory: str | os.PathLike | None, *, later: bool = False) -> None:
+    key = (settings.code, str(directory))
+    if key in _warned:
+        return
+    _warned.add(key)
+    code = settings.code
+    where = f"no {code}.yaml is packaged" + (f" or in {directory}" if directory is not None else "")
+    check = (f"the language identifier must say {code!r}" if settings.langid_accept
+             else f"no language-identifier check, as py3langid has no label {code!r}")
+    using, to = ("validate and decide will use", "give validate and decide") if later else ("using", "pass")
+    log.warning("no validation settings for language %r (%s): %s generic ones (script %s only; %s; default "
+                "length, similarity and timing thresholds; English task text). To set them, %s --settings DIR "
+                "where DIR holds %s.yaml (examples: %s)", code, where, using, "/".join(settings.scripts), check,
+                to, code, EXAMPLES)
+
+
+def _parse(data: dict, where: str, code: str, *, generic: bool = False) -> LanguageSettings:
+    langid = data.get("langid") or {}
+    length = data.get("length_ratio") or {}
+    task = data.get("task") or {}
+    unit = length.get("unit", "words")
+    if unit not in ("words", "chars"):
+        raise SettingsError(f"{where}: length_ratio.unit must be 'words' or 'chars', got {unit!r}")
+    accept = langid.get("accept")
+    script = str(data.get("script", "Latn"))
+    scripts = _strings(data.get("scripts"), where, "scripts") or letter_scripts(script)
+    _check_scripts(scripts, where)
+    return LanguageSettings(
+        code=code, name=str(data.get("name") or code), script=script, scripts=scripts,
+        min_script_fraction=_number(data, "min_script_fraction", 0.7, float, where),
+        langid_accept=(code,) if accept is None else _strings(accept, where, "langid.accept"),
+        langid_min_chars=_number(langid, "min_chars", 12, int, where, "langid."),
+        langid_min_prob=_number(langid, "min_prob", 0.5, float, where, "langid."),
+        length_unit=unit, length_min=_number(length, "min", 0.3, float, where, "length_ratio."),
+        length_max=_number(length, "max", 2.5, float, where, "length_ratio."),
+        length_min_source_words=_number(length, "min_source_words", 4, int, where, "length_ratio."),
+        min_similarity=_number(data.get("semantic") or {}, "min_similarity", 0.25, float, where, "semantic."),
+        min_chars=_number(data, "min_chars", 4, int, where),
+        min_work_seconds=_number(data, "min_work_seconds", 5.0, float, where),
+        max_chars_per_second=_number(data, "max_chars_per_second", 6.0, float, where),
+        placeholders=_strings(data.get("placeholders"), where, "placeholders"),
+        task_title=str(task.get("title") or ""), task_instructions=str(task.get("instructions") or ""),
+        generic=generic, raw=dict(data),
+    )
+
+
+def _number(section: dict, key: str, default: float, kind: type, where: str, prefix: str = ""):
+    value = section.get(key, default)
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return kind(value)
+    except (TypeError, ValueError):
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{where}: {prefix}{key} must be {what}, got {value!r}") from None
+
+
+def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
+    """A list of strings; one bare string counts as a list of one."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list):
+        raise SettingsError(f"{where}: {key} must be a list of strings, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _check_scripts(scripts: tuple[str, ...], where: str) -> None:
+    """Unknown script codes would make the wrong-script rule reject every caption."""
+    unknown = [s for s in scripts if s not in KNOWN_SCRIPTS]
+    if unknown:
+        raise SettingsError(f"{where}: scripts: unknown script {unknown[0]!r}; use ISO 15924 codes: "
+                            f"{', '.join(sorted(KNOWN_SCRIPTS))}")
 
 
 def packaged_codes() -> list[str]:

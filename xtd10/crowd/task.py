@@ -53,11 +53,19 @@ def render_template(language: str, platform: str = "plain", *, action: str = "",
     form_open, submit, form_close = FORMS[platform]
     page = (page.replace("<!-- FORM_OPEN -->", form_open).replace("<!-- SUBMIT -->", submit)
             .replace("<!-- FORM_CLOSE -->", form_close))
-    values = {"lang": s.code, "title": s.task_title or f"Translate the caption into {s.name}",
+    values = {"lang": s.code, "title": s.task_title or default_title(s.code, s.name),
               "instructions": s.task_instructions, "name": s.name, "action": action}
     for key, value in values.items():
         page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
     return page.replace("{{min_chars}}", str(int(s.min_chars)))
+
+
+def default_title(code: str, name: str) -> str:
+    """The page title when the settings have none; a bare code ("into pt") reads like a
+    typo to workers, so without a known name the code is shown as a label."""
+    if name and name != code:
+        return f"Translate the caption into {name}"
+    return f"Translate the caption (target language: {code})"
 
 
 def render_item(page: str, item: dict[str, str]) -> str:
