@@ -86,6 +86,23 @@ def looks_like_hub_id(name: str) -> bool:
     return bool(name) and not name.startswith(("/", ".", "~")) and "\\" not in name and name.count("/") <= 1
 
 
+def cache_only_reason(model_id: str) -> str | None:
+    """Why ``model_id`` must come from the local cache only (None: a local directory, or
+    the Hub is reachable). Decided before loading, so that transformers never spends half
+    a minute retrying an unreachable Hub."""
+    if Path(model_id).is_dir() or not looks_like_hub_id(model_id):
+        return None
+    return offline_reason()
+
+
+def load_failure_hint(model_id: str, reason: str | None) -> str:
+    """What to add to a failed load's message: that only the cache was tried, or where
+    the model was looked for."""
+    if reason is not None:
+        return f" ({reason}: only the local HF cache was used)"
+    return "" if Path(model_id).is_dir() else " (is it on the Hub and reachable, or in the local HF cache?)"
+
+
 def hub_cache_dir() -> str:
     """Where huggingface_hub keeps downloaded models (``HF_HUB_CACHE``, ``HF_HOME``, ...)."""
     try:

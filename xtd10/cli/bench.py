@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from xtd10.cli.options import images_option, source_option
+from xtd10.cli.options import images_argument, images_option, source_option
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -115,7 +115,7 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
         languages=languages,
         tracks=track,
         subsets=list(subsets) or None,
-        images=True if images == "download" else images,
+        images=images_argument(images),
         source=source,
         dataset=dataset,
         batch_size=batch_size,
@@ -146,7 +146,7 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, boo
 
     entries = load_roster(roster)
     outcomes = run_sweep(entries, out_dir, offline_only=offline_only, dataset=dataset, source=source,
-                         images=True if images == "download" else images, batch_size=batch_size, device=device,
+                         images=images_argument(images), batch_size=batch_size, device=device,
                          bootstrap=bootstrap, command=command_line())
     done = 0
     for outcome in outcomes:

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import click
 
-from xtd10.cli.options import images_option, source_option
+from xtd10.cli.options import images_argument, images_option, source_option
 from xtd10.data.upstream import LICENSE_SHORT
-
-
-def _images_arg(images: str | None):
-    if images is None:
-        return None
-    return True if images == "download" else images
 
 
 @click.group(name="data")
@@ -58,7 +52,7 @@ def build(out: str, source: str | None, languages: str, images: str | None, audi
     """Write a Hugging Face dataset repository (parquet configs, card, licence) to OUT."""
     from xtd10.data.hub import build_hub_dataset
 
-    report = build_hub_dataset(out, source=source, languages=languages, images=_images_arg(images), audit=audit)
+    report = build_hub_dataset(out, source=source, languages=languages, images=images_argument(images), audit=audit)
     click.echo(f"built {report.out} from revision {report.revision}")
     for config in report.configs:
         click.echo(f"  {config.name:<7} {config.num_rows:>6} rows  {config.path}")
@@ -88,5 +82,5 @@ def images_command(source: str | None, images: str) -> None:
     from xtd10.data.table import read_images
 
     entries = read_images(resolve_source(source))
-    paths = resolve_images([e.file_name for e in entries], _images_arg(images))
+    paths = resolve_images([e.file_name for e in entries], images_argument(images))
     click.echo(f"all {len(paths)} images present and decodable")

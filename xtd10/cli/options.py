@@ -14,6 +14,12 @@ IMAGES_HELP = ("XTD10 images: a COCO 2014 root (train2014/, val2014/), a flat fo
 source_option = click.option("--source", default=None, help=SOURCE_HELP)
 
 
+def images_argument(value: str | None) -> str | bool | None:
+    """The ``images=`` value for the library: ``'download'`` means True (env var, else the
+    COCO server), anything else is passed on as it is."""
+    return True if value == "download" else value
+
+
 def images_option(when_omitted: str, **kwargs) -> click.Option:
     """``--images`` with IMAGES_HELP plus what this command does without it."""
     return click.option("--images", help=f"{IMAGES_HELP} {when_omitted}".rstrip(), **kwargs)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ from xtd10.encoders.torch_runtime import (
     resolve_precision,
 )
 from xtd10.errors import first_line
-from xtd10.hub_access import in_hub_cache, looks_like_hub_id, not_cached_message, offline_reason
+from xtd10.hub_access import cache_only_reason, in_hub_cache, load_failure_hint, not_cached_message
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +34,6 @@ log = logging.getLogger(__name__)
 # batch changes its embeddings, so those families pad to max_length.
 FIXED_LENGTH_PADDING = ("siglip", "siglip2")
 DEFAULT_MAX_LENGTH = 512
-
-
-def hub_offline_reason(model_id: str) -> str | None:
-    """Why ``model_id`` must come from the local cache only (None: a local directory, or
-    the Hub is reachable). Decided before loading, so that transformers never spends half
-    a minute retrying an unreachable Hub."""
-    if Path(model_id).is_dir() or not looks_like_hub_id(model_id):
-        return None
-    return offline_reason()
 
 
 def load_pretrained(
@@ -55,7 +45,7 @@ def load_pretrained(
     loads as usual, one that is not cached is a one-line error naming ``spec`` (the
     encoder spec the user typed, ``hf:<model_id>`` by default) and the way out.
     """
-    reason = hub_offline_reason(model_id)
+    reason = cache_only_reason(model_id)
     if reason is not None:
         kwargs["local_files_only"] = True
     try:
@@ -64,10 +54,7 @@ def load_pretrained(
         if reason is not None and not in_hub_cache(model_id):
             subject = "the model" if spec is None or spec.endswith(model_id) else f"the {what} {model_id!r}"
             raise EncoderError(not_cached_message(spec or f"hf:{model_id}", reason, subject)) from None
-        if reason is not None:
-            hint = f" ({reason}: only the local HF cache was used)"
-        else:
-            hint = "" if Path(model_id).is_dir() else " (is it on the Hub and reachable, or in the local HF cache?)"
+        hint = load_failure_hint(model_id, reason)
         raise EncoderError(f"could not load the {what} of {model_id!r}{hint}: {first_line(err)}") from None
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
-from xtd10.encoders.hf import hub_offline_reason, load_pretrained, mean_pool
+from xtd10.encoders.hf import load_pretrained, mean_pool
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import (
     autocast,
@@ -31,7 +31,7 @@ from xtd10.encoders.torch_runtime import (
 )
 from xtd10.encoders.towers import build_image_tower, check_same_size, split_pair
 from xtd10.errors import first_line
-from xtd10.hub_access import not_cached_message
+from xtd10.hub_access import cache_only_reason, not_cached_message
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class MCLIPTextTower:
         import transformers
 
         self.name = f"mclip:{model_id}"
-        self.offline = hub_offline_reason(model_id)  # then only the local HF cache is used
+        self.offline = cache_only_reason(model_id)  # then only the local HF cache is used
         config_path = _resolve_file(model_id, "config.json", revision, self.offline is not None)
         if config_path is None and self.offline is not None:
             raise EncoderError(not_cached_message(self.name, self.offline))

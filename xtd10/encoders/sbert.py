@@ -18,12 +18,11 @@ import numpy as np
 
 from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.batching import check_batch_size, check_images, check_texts
-from xtd10.encoders.hf import hub_offline_reason
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
 from xtd10.encoders.towers import build_image_tower, check_same_size, split_pair
 from xtd10.errors import first_line
-from xtd10.hub_access import in_hub_cache, not_cached_message
+from xtd10.hub_access import cache_only_reason, in_hub_cache, load_failure_hint, not_cached_message
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +40,15 @@ def load_sentence_transformer(model_id: str, device: Any, revision: str | None) 
         raise EncoderError(
             f"encoder 'st:{model_id}' needs sentence-transformers: pip install 'xtd10[st]'"
         ) from None
-    reason = hub_offline_reason(model_id)  # then only the local HF cache is used, without retries
+    reason = cache_only_reason(model_id)  # then only the local HF cache is used, without retries
     options: dict[str, Any] = {"local_files_only": True} if reason is not None else {}
     try:
         return SentenceTransformer(model_id, device=str(device), revision=revision, **options)
     except Exception as err:  # OSError, ValueError, ... from the Hub or a malformed folder
         if reason is not None and not _cached(model_id):
             raise EncoderError(not_cached_message(f"st:{model_id}", reason)) from None
-        if reason is not None:
-            hint = f" ({reason}: only the local HF cache was used)"
-        else:
-            hint = "" if Path(model_id).is_dir() else " (is it on the Hub and reachable, or in the local HF cache?)"
-        raise EncoderError(
-            f"could not load sentence-transformers model {model_id!r}{hint}: {first_line(err)}"
-        ) from None
+        raise EncoderError(f"could not load sentence-transformers model {model_id!r}"
+                           f"{load_failure_hint(model_id, reason)}: {first_line(err)}") from None
 
 
 def _cached(model_id: str) -> bool:
