@@ -121,19 +121,46 @@ def validate_cmd(batch, report_dir, semantic, encoder_spec, rules, exclude, reje
     click.echo(f"report: {paths['html']}")
 
 
+@group.command("review")
+@click.argument("batch", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The review page (HTML).")
+@click.option("--images", default=None, help="Folder (flat or COCO layout) or base URL of the images; "
+                                             "without it the page shows file names only.")
+@_with_rules
+def review_cmd(batch, output, images, semantic, encoder_spec, rules, exclude, reject_warnings, settings_dir):
+    """Write one offline page for deciding, by keyboard, the submissions the rules sent to
+    review; its exported CSV goes to 'decide --reviews'."""
+    from xtd10.crowd.review_page import render_review_page
+    from xtd10.crowd.reviews import review_queue
+    from xtd10.files import atomic_write_text
+
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
+    page = render_review_page(v, images=images, page_dir=Path(output).parent, title=Path(batch).name)
+    atomic_write_text(output, page)
+    click.echo(f"{len(review_queue(v.decisions))} submissions to review -> {output}")
+
+
 @group.command("decide")
 @click.argument("batch", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["mturk", "toloka", "csv"]), default="csv", show_default=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @click.option("--accepted", type=click.Path(dir_okay=False), default=None, help="Also write accepted rows (parquet).")
+@click.option("--reviews", "reviews_file", type=click.Path(dir_okay=False), default=None,
+              help="CSV exported from the 'crowd review' page: decides the submissions under review.")
 @_with_rules
-def decide_cmd(batch, fmt, output, accepted, semantic, encoder_spec, rules, exclude, reject_warnings,
+def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spec, rules, exclude, reject_warnings,
                settings_dir):
     """Write platform-ready approve/reject files with feedback."""
     from xtd10.crowd.decide import write_decisions
     from xtd10.files import atomic_open
 
     v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
+    if reviews_file:
+        from xtd10.crowd.reviews import apply_reviews, batch_identity, read_reviews, review_batches
+
+        v.decisions = apply_reviews(v.decisions, read_reviews(reviews_file), where=reviews_file,
+                                    explanations={r.id: r.explanation for r in v.rules},
+                                    batch=batch_identity(v.submissions), batches=review_batches(reviews_file))
     paths = write_decisions(v.decisions, v.workers, fmt, output, submissions=v.submissions)
     if accepted:
         keep = v.decisions.loc[v.decisions["decision"] == "approve", "submission_id"]
