@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,9 +35,16 @@ def test_settings_ship_in_package_and_match_repository_copies():
         packaged = REPO / "xtd10" / "crowd" / "languages" / f"{code}.yaml"
         assert repo_copy.read_text(encoding="utf-8") == packaged.read_text(encoding="utf-8"), code
         assert load_settings(code).code == code
-    template = REPO / "crowdsourcing" / "templates" / "task.html"
-    assert template.read_text(encoding="utf-8") == (REPO / "xtd10/crowd/templates/task.html").read_text("utf-8")
 
+
+def test_hit_templates_have_one_source_of_truth():
+    """The packaged templates are the source; the repository copies must be identical
+    (after editing one, copy it: cp xtd10/crowd/templates/task.html crowdsourcing/templates/)."""
+    copies = sorted((REPO / "crowdsourcing" / "templates").iterdir())
+    assert [p.name for p in copies] == ["task.html"]
+    for copy in copies:
+        packaged = REPO / "xtd10" / "crowd" / "templates" / copy.name
+        assert copy.read_bytes() == packaged.read_bytes(), f"{copy.name}: the repository copy differs"
 
 
 def test_edited_settings_override_the_packaged_ones_and_bad_files_name_themselves(tmp_path):
@@ -80,26 +88,37 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.browser
-def test_page_checks_and_posts_in_headless_chromium():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    english = PAIRS[0][0]
-    page_html = render_item(render_template("de", "plain", action="/submit"),
-                            {"image_url": "/img.jpg", "file_name": IMAGES[0], "english": english})
+def _serve(page_html: str) -> tuple[ThreadingHTTPServer, str]:
     _Recorder.posts, _Recorder.page = [], page_html.encode("utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/"
+    return server, f"http://127.0.0.1:{server.server_port}/"
+
+
+def _chromium():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    return pytest.importorskip("playwright.sync_api")
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.browser
+def test_page_checks_and_posts_in_headless_chromium():
+    playwright = _chromium()
+    english = PAIRS[0][0]
+    page_html = render_item(render_template("de", "plain", action="/submit"),
+                            {"image_url": "/img.jpg", "file_name": IMAGES[0], "english": english})
+    server, url = _serve(page_html)
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(url)
             assert "Übersetzen" in page.inner_text("h1")
+            assert "Richtlinien und Beispiele" in page.inner_text("#guidelines summary")
             for bad in ("", english.upper() + " ", "kurz"):
                 page.fill("#translation", bad)
                 page.click("#submit")
@@ -111,7 +130,56 @@ def test_page_checks_and_posts_in_headless_chromium():
             browser.close()
     finally:
         server.shutdown()
-    assert _Recorder.posts == [{"file_name": [IMAGES[0]], "translation": [PAIRS[0][1]]}]
+    assert len(_Recorder.posts) == 1
+    post = _Recorder.posts[0]
+    assert post["file_name"] == [IMAGES[0]] and post["translation"] == [PAIRS[0][1]]
+    assert post["pastes"] == ["0"] and post["pasted_chars"] == ["0"] and post["keystrokes"][0].isdigit()
+    assert float(post["time_on_task_s"][0]) >= 0
+
+
+@pytest.mark.browser
+def test_hindi_page_stops_latin_script_records_pastes_and_submits_a_good_answer():
+    playwright = _chromium()
+    from xtd10.crowd.guidance import MESSAGES
+
+    english = "a dog catching a frisbee in the park"
+    good = "पार्क में एक कुत्ता फ्रिस्बी पकड़ रहा है"
+    page_html = render_item(render_template("hi", "plain", action="/submit"),
+                            {"image_url": "/img.jpg", "file_name": IMAGES[7], "english": english})
+    server, url = _serve(page_html)
+    try:
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(url)
+            assert "देवनागरी" in page.inner_text("#guidelines")  # guidelines and examples in Hindi
+            page.fill("#translation", "park mein ek kutta frisbee pakad raha hai")
+            page.click("#submit")
+            assert page.inner_text("#error") == MESSAGES["script"]
+            page.fill("#translation", "कुत्ता")  # right script, far too short
+            page.click("#submit")
+            assert page.inner_text("#error") == MESSAGES["short"]
+            assert _Recorder.posts == []
+            page.fill("#translation", "")
+            page.evaluate("text => navigator.clipboard.writeText(text)", good)
+            page.focus("#translation")
+            page.keyboard.press("Control+V")
+            assert page.input_value("#translation") == good
+            assert page.input_value("#pastes") == "1" and page.input_value("#pasted_chars") == str(len(good))
+            page.keyboard.type(" ")
+            with page.expect_navigation():
+                page.click("#submit")
+            assert errors == []
+            browser.close()
+    finally:
+        server.shutdown()
+    assert len(_Recorder.posts) == 1
+    post = _Recorder.posts[0]
+    assert post["translation"] == [good + " "] and post["pastes"] == ["1"]
+    assert post["pasted_chars"] == [str(len(good))] and int(post["keystrokes"][0]) >= 1
 
 
 def test_cli_task_writes_input_file(tiny_source, tmp_path):
@@ -126,3 +194,45 @@ def test_cli_task_writes_input_file(tiny_source, tmp_path):
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out, encoding="utf-8-sig").shape == (len(IMAGES), 4)
     assert "crowd-form" in page.read_text(encoding="utf-8")
+
+
+def test_preview_fills_one_real_item(tiny_source, tmp_path):
+    from click.testing import CliRunner
+
+    from xtd10.cli import cli
+
+    preview = tmp_path / "preview.html"
+    result = CliRunner().invoke(cli, ["crowd", "task", "--language", "hi", "--preview", str(preview), "--item", "3",
+                                      "--source", str(tiny_source), "--image-url-template",
+                                      "https://img.example/{split}/{file_name}"])
+    assert result.exit_code == 0, result.output
+    page = preview.read_text(encoding="utf-8")
+    assert "${" not in page.replace('"$" + "{english}"', "") and "{{" not in page
+    assert f'<p class="english" id="english" lang="en">{PAIRS[3][0]}</p>' in page
+    assert f'src="https://img.example/train2014/{IMAGES[3]}"' in page and 'data-preview="1"' in page
+    bad = CliRunner().invoke(cli, ["crowd", "task", "--language", "hi", "--preview", str(preview), "--item",
+                                   str(len(IMAGES)), "--source", str(tiny_source)])
+    assert bad.exit_code != 0 and f"choose an item from 0 to {len(IMAGES) - 1}" in str(bad.exception)
+
+
+def test_every_packaged_language_has_guidelines_whose_examples_agree_with_the_rules():
+    """Good examples pass the wrong-script rule and the page's length bounds; examples
+    written in another script fail it (so the page shows workers what the rules do)."""
+    from xtd10.crowd.guidance import ENGLISH_GUIDELINES, guidance
+    from xtd10.crowd.scripts import script_fraction
+
+    for code in packaged_codes():
+        s = load_settings(code)
+        guide = guidance(s)
+        assert guide.points != ENGLISH_GUIDELINES or code == "en", code
+        assert any(e.good for e in guide.examples) and any(not e.good for e in guide.examples), code
+        page = render_template(code, "mturk")
+        for example in guide.examples:
+            fraction, _ = script_fraction(example.answer, frozenset(s.scripts))
+            if example.good:
+                assert fraction >= s.min_script_fraction, (code, example.answer)
+            assert html.escape(example.answer, quote=True) in page, code
+        wrong = [e for e in guide.examples if script_fraction(e.answer, frozenset(s.scripts))[0] < 0.5]
+        assert all(not e.good for e in wrong), code
+    generic = render_template("xx", "plain")
+    assert all(html.escape(p, quote=True) in generic for p in ENGLISH_GUIDELINES)

@@ -27,29 +27,41 @@ def _language(code: str) -> str:
 
 
 @group.command("task")
-@click.option("--language", required=True)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Platform input CSV.")
+@click.option("--language", required=True,
+              help="Target language code (e.g. hi; jp is read as ja). Its settings give the page's title, "
+                   "instructions, guidelines with examples, and the checks run before submitting.")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False), help="Platform input CSV.")
 @click.option("--image-url-template", default=None, help="e.g. https://host/{split}/{file_name}")
 @click.option("--page", type=click.Path(dir_okay=False), default=None, help="Also write the task page here.")
 @click.option("--platform", type=click.Choice(["mturk", "plain"]), default="mturk", show_default=True)
+@click.option("--preview", type=click.Path(dir_okay=False), default=None,
+              help="Write a local preview: the page with one real item filled in (submitting only checks it).")
+@click.option("--item", "item_index", type=int, default=0, show_default=True,
+              help="Which image (0-999, XTD10 order) the preview shows.")
 @source_option
 @_settings
-def task_cmd(language, out, image_url_template, page, platform, source, settings_dir):
-    """Write the input file for the 1000 images (and optionally the task page)."""
+def task_cmd(language, out, image_url_template, page, platform, preview, item_index, source, settings_dir):
+    """Write the input file for the 1000 images (and optionally the task page or a preview)."""
     from xtd10.crowd.safety import write_csv
     from xtd10.crowd.settings import load_settings
-    from xtd10.crowd.task import render_template, task_input
+    from xtd10.crowd.task import preview_page, render_template, task_input
     from xtd10.data.upstream import COCO_IMAGE_URL
     from xtd10.files import atomic_write_text
 
+    if not (out or page or preview):
+        raise click.UsageError("give --out (the input CSV), --page and/or --preview")
     language = _language(language)
     load_settings(language, settings_dir)  # warns now if the language has no settings
     frame = task_input(language, source=source, image_url_template=image_url_template or COCO_IMAGE_URL)
-    write_csv(frame, out)
-    click.echo(f"wrote {len(frame)} items to {out}")
+    if out:
+        write_csv(frame, out)
+        click.echo(f"wrote {len(frame)} items to {out}")
     if page:
         atomic_write_text(page, render_template(language, platform, settings_dir=settings_dir))
         click.echo(f"wrote the {platform} task page to {page}")
+    if preview:
+        atomic_write_text(preview, preview_page(language, frame, item_index, settings_dir=settings_dir))
+        click.echo(f"wrote a preview of item {item_index} to {preview}")
 
 
 @group.command("ingest")

@@ -31,7 +31,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "langid": ("accept", "min_chars", "min_prob"),
     "length_ratio": ("unit", "min", "max", "min_source_words"),
     "semantic": ("min_similarity",),
-    "task": ("title", "instructions"),
+    "task": ("title", "instructions", "guidelines_heading", "guidelines", "examples"),
 }
 EXAMPLES = "crowdsourcing/languages/"
 
