@@ -227,6 +227,18 @@ def test_review_by_keyboard_persists_exports_and_decides(three_outcomes, batch_f
             with page.expect_download() as download:
                 page.keyboard.press("e")
             download.value.save_as(exported)
+            # another batch's page, in the same browser: its own saved decisions (none yet)
+            other = planted_batch()
+            other.loc[other["submission_id"] == "s2", "worker_id"] = "w7"
+            other.to_parquet(tmp_path / "other.parquet", index=False)
+            other_page = page_path.with_name("other.html")
+            result = runner.invoke(cli, ["crowd", "review", str(tmp_path / "other.parquet"), "--no-semantic",
+                                         "-o", str(other_page)])
+            assert result.exit_code == 0, result.output
+            page.goto(other_page.as_uri())
+            page.wait_for_selector("body[data-ready]", state="attached")
+            assert [badge(s) for s in UNDER_REVIEW] == ["undecided"] * len(UNDER_REVIEW)
+            assert current() == INVISIBLE
             assert problems == []
             assert all(url.startswith("file://") for url in requests), requests
         finally:

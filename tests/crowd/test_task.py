@@ -236,3 +236,19 @@ def test_every_packaged_language_has_guidelines_whose_examples_agree_with_the_ru
         assert all(not e.good for e in wrong), code
     generic = render_template("xx", "plain")
     assert all(html.escape(p, quote=True) in generic for p in ENGLISH_GUIDELINES)
+
+
+def test_malformed_guidelines_in_user_settings_name_the_language(tmp_path):
+    from xtd10.crowd.errors import SettingsError
+
+    (tmp_path / "de.yaml").write_text("task:\n  examples:\n  - english: a dog\n    answer: ein Hund\n",
+                                      encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"settings for 'de': task\.examples item 1 needs english, answer and good"):
+        render_template("de", settings_dir=tmp_path)
+    (tmp_path / "de.yaml").write_text("task:\n  guidelines: one long string\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"task\.guidelines must be a list"):
+        render_template("de", settings_dir=tmp_path)
+    (tmp_path / "de.yaml").write_text("task:\n  guidelines: ['Nur ${english} übersetzen']\n", encoding="utf-8")
+    page = render_item(render_template("de", "plain", settings_dir=tmp_path), {"english": "X", "image_url": "",
+                                                                                "file_name": ""})
+    assert "Nur &#36;{english} übersetzen" in page  # settings text never becomes a platform placeholder
