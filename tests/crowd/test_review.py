@@ -117,7 +117,7 @@ def test_reviews_decide_only_review_rows_and_bad_lines_are_named(three_outcomes,
     explanations = {r.id: r.explanation for r in v.rules}
     good = _write_reviews(tmp_path / "r.csv", [(INVISIBLE, "approve", ""), (MARKUP, "reject", "no HTML please"),
                                                (LONG, "skip", "")], batch)
-    out = apply_reviews(v.decisions, read_reviews(good), explanations=explanations, batch=batch, batches={batch})
+    out = apply_reviews(v.decisions, read_reviews(good), explanations=explanations, batch=batch)
     by_id = out.set_index("submission_id")
     assert by_id.at[INVISIBLE, "decision"] == "approve" and by_id.at[MARKUP, "decision"] == "reject"
     assert by_id.at[LONG, "decision"] == "review" and by_id.at[FAST, "decision"] == "review"
@@ -135,9 +135,10 @@ def test_reviews_decide_only_review_rows_and_bad_lines_are_named(three_outcomes,
         path = _write_reviews(tmp_path / "r.csv", rows, batch)
         with pytest.raises(ReviewError, match=message):
             apply_reviews(v.decisions, read_reviews(path), explanations=explanations, where=str(path),
-                          batch=batch, batches={batch})
-    with pytest.raises(ReviewError, match="another batch"):
-        apply_reviews(v.decisions, [], explanations=explanations, batch=batch, batches={"0123456789abcdef"})
+                          batch=batch)
+    path = _write_reviews(tmp_path / "r.csv", [(INVISIBLE, "approve", "")], "0123456789abcdef")
+    with pytest.raises(ReviewError, match=r"r\.csv:2: made on another batch's review page \(batch 0123456789abcdef"):
+        apply_reviews(v.decisions, read_reviews(path), explanations=explanations, where=str(path), batch=batch)
     (tmp_path / "bad.csv").write_text("id,verdict\ns3,approve\n", encoding="utf-8")
     with pytest.raises(ReviewError, match=r"bad\.csv:1: missing column\(s\) submission_id, decision"):
         read_reviews(tmp_path / "bad.csv")

@@ -147,7 +147,7 @@ def review_cmd(batch, output, images, semantic, encoder_spec, rules, exclude, re
     from xtd10.files import atomic_write_text
 
     v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
-    page = render_review_page(v, images=images, page_dir=Path(output).parent, title=Path(batch).name)
+    page = render_review_page(v, images=images, title=Path(batch).name)
     atomic_write_text(output, page)
     click.echo(f"{len(review_queue(v.decisions))} submissions to review -> {output}")
 
@@ -168,11 +168,11 @@ def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spe
 
     v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
     if reviews_file:
-        from xtd10.crowd.reviews import apply_reviews, batch_identity, read_reviews, review_batches
+        from xtd10.crowd.reviews import apply_reviews, batch_identity, read_reviews
 
         v.decisions = apply_reviews(v.decisions, read_reviews(reviews_file), where=reviews_file,
                                     explanations={r.id: r.explanation for r in v.rules},
-                                    batch=batch_identity(v.submissions), batches=review_batches(reviews_file))
+                                    batch=batch_identity(v.submissions))
     paths = write_decisions(v.decisions, v.workers, fmt, output, submissions=v.submissions)
     if accepted:
         keep = v.decisions.loc[v.decisions["decision"] == "approve", "submission_id"]

@@ -57,9 +57,8 @@ def _esc(value: object) -> str:
 class ImageSource:
     """Where the page takes images from: a local folder (flat or COCO layout), a base URL, or nowhere."""
 
-    def __init__(self, images: str | os.PathLike | None, page_dir: Path):
+    def __init__(self, images: str | os.PathLike | None):
         self.base = str(images) if images is not None else None
-        self.page_dir = page_dir
         self.is_url = self.base is not None and urlsplit(self.base).scheme in ("http", "https")
         if self.base is not None and not self.is_url and not Path(self.base).is_dir():
             from xtd10.crowd.errors import CrowdError
@@ -197,11 +196,10 @@ def content_security_policy(template: str, img_src: str) -> str:
             f"img-src {img_src}; base-uri 'none'; form-action 'none'")
 
 
-def render_review_page(v: Validation, *, images: str | os.PathLike | None = None,
-                       page_dir: str | os.PathLike = ".", title: str = "") -> str:
+def render_review_page(v: Validation, *, images: str | os.PathLike | None = None, title: str = "") -> str:
     """The review page for the submissions ``v`` sent to review (anchor ``#<submission_id>`` each)."""
     template = resources.files("xtd10.crowd").joinpath("templates", "review.html").read_text(encoding="utf-8")
-    source = ImageSource(images, Path(page_dir))
+    source = ImageSource(images)
     queue = review_queue(v.decisions)
     context = _context(v, source)
     items = "\n".join(_item(row, i + 1, len(queue), v, context) for i, row in enumerate(queue.itertuples()))

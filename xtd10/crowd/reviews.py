@@ -40,6 +40,7 @@ class Review:
     decision: str
     note: str
     line: int
+    batch: str = ""  # the fingerprint of the batch the page was made for, if the file names it
 
 
 def review_queue(decisions: pd.DataFrame) -> pd.DataFrame:
@@ -108,30 +109,23 @@ def read_reviews(path: str | os.PathLike) -> list[Review]:
             raise ReviewError(f"{path}:{line}: {sid!r} was already decided on line {seen[sid]}")
         seen[sid] = line
         note = _cell(row[col["note"]]).strip() if "note" in col else ""
-        reviews.append(Review(sid, decision, note, line))
+        batch = row[col["batch"]].strip() if "batch" in col else ""
+        reviews.append(Review(sid, decision, note, line, batch))
     return reviews
 
 
-def review_batches(path: str | os.PathLike) -> set[str]:
-    """The batch fingerprints named in the file's ``batch`` column (empty if none)."""
-    text = read_text(path, ReviewError, "review file")
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    return {str(r.get("batch") or "").strip() for r in rows} - {""}
-
-
 def apply_reviews(decisions: pd.DataFrame, reviews: list[Review], *, explanations: dict[str, str],
-                  where: str = "reviews", batch: str | None = None,
-                  batches: set[str] | None = None) -> pd.DataFrame:
+                  where: str = "reviews", batch: str | None = None) -> pd.DataFrame:
     """``decisions`` with the reviewer's approve/reject applied to the rows under review.
 
     ``explanations`` (rule id -> text) supplies the feedback of a rejection; a reviewer's
-    note is added to it. ``batch``/``batches``: this batch's fingerprint and the ones the
-    file names; a file made for another batch is refused before any line is looked at.
+    note is added to it. ``batch``: this batch's fingerprint; a line made on another
+    batch's page is refused before anything is applied.
     """
-    if batch is not None and batches and batches != {batch}:
-        other = ", ".join(sorted(batches - {batch})) or ", ".join(sorted(batches))
-        raise ReviewError(f"{where}: these reviews were made on another batch (batch {other}, this batch is "
-                          f"{batch}); export the reviews from this batch's review page")
+    for review in reviews:
+        if batch is not None and review.batch and review.batch != batch:
+            raise ReviewError(f"{where}:{review.line}: made on another batch's review page (batch {review.batch}, "
+                              f"this batch is {batch}); export the reviews from this batch's page")
     out = decisions.copy()
     index = {sid: i for i, sid in zip(out.index, out["submission_id"].astype(str), strict=True)}
     for review in reviews:
