@@ -19,41 +19,68 @@ from xtd10.cli import cli
 from xtd10.crowd import validate as validate_module
 from xtd10.crowd.review_page import render_review_page
 from xtd10.crowd.reviews import ReviewError, apply_reviews, batch_identity, read_reviews, review_queue
-from xtd10.crowd.validate import validate
+from xtd10.crowd.rules import get_rules
+from xtd10.crowd.validate import Validation, validate
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOSTILE = "<img src=x onerror=alert(1)>ein roter Bus</p><script>alert(2)</script>"
 HIDDEN = "eine Katze\u200b sitzt \u202eauf einem\x00 Holztisch"
-# Planted faults: the rules reject EMPTY; the warnings send the others to review.
-EMPTY, INVISIBLE, MARKUP, LONG, FAST = "s1", "s3", "s5", "s7", "s9"
-UNDER_REVIEW = [INVISIBLE, MARKUP, LONG, FAST]
+EMPTY, LONG, FAST = "s1", "s7", "s9"
 
 
 def planted_batch() -> pd.DataFrame:
+    """Clean rows with planted faults: an empty answer (rejected), an answer four times too
+    long and one submitted in a second (sent to review), a second worker copying another's
+    answer on image 3, and, beside the long and the fast answers, other workers' texts
+    holding hidden characters and markup that the page must show, not obey."""
     rows = clean_rows()
     rows[1]["text"] = ""
-    rows[3]["text"] = HIDDEN
-    rows[5]["text"] = HOSTILE
-    rows[7]["text"] = " ".join([PAIRS[7][1]] * 4)
+    rows[7]["text"] = " ".join([PAIRS[7][1]] * 3)
     rows[9]["work_time_s"] = 1.0
-    # a second worker on image 3, so the page has another text to show beside the reviewed one
-    rows.append({**rows[2], "submission_id": "s3b", "worker_id": "w9", "image": IMAGES[3], "text": PAIRS[3][1],
-                 "english": PAIRS[3][0], "assignment_id": "a3b", "task_id": "h3"})
+    extra = [("s3b", 3, PAIRS[3][1]), ("s7b", 7, HIDDEN), ("s9b", 9, HOSTILE)]
+    for sid, i, text in extra:
+        rows.append({**rows[i], "submission_id": sid, "worker_id": "w9", "text": text, "assignment_id": f"a{sid}",
+                     "work_time_s": 40.0})
     return pd.DataFrame(rows)
 
 
-def _warnings_to_review(frame, flags, rules, *, reject_warnings=False):
-    """The three-outcome decision: rejectable flags reject, warning flags go to review."""
-    out = _real_decide(frame, flags, rules, reject_warnings=reject_warnings)
+def hand_validation() -> Validation:
+    """A validation built by hand to the contract (not by the rules): s3 (hidden
+    characters) and s5 (markup) under review beside s7 and s9, s1 rejected."""
+    frame = pd.DataFrame(clean_rows())
+    frame.loc[3, "text"], frame.loc[5, "text"], frame.loc[1, "text"] = HIDDEN, HOSTILE, ""
+    planted = {"s1": ("empty", "reject"), "s3": ("control_chars", "review"), "s5": ("markup", "review"),
+               "s7": ("length_ratio", "review"), "s9": ("too_fast", "review")}
+    by_id = frame.set_index("submission_id")
+    flags = pd.DataFrame([{"submission_id": sid, "worker_id": by_id.at[sid, "worker_id"],
+                           "image": by_id.at[sid, "image"], "language": "de", "rule": rule, "severity": outcome,
+                           "detail": f"planted {rule}", "text": by_id.at[sid, "text"]}
+                          for sid, (rule, outcome) in planted.items()])
+    decisions = frame[["submission_id", "worker_id", "image", "language", "text"]].copy()
+    decisions["decision"] = decisions["submission_id"].map(lambda sid: planted.get(sid, ("", "approve"))[1])
+    decisions["rules"] = decisions["submission_id"].map(lambda sid: planted.get(sid, ("",))[0])
+    decisions["feedback"] = "planted"
+    workers = frame.groupby("worker_id").size().rename("submissions").reset_index()
+    workers["rejected"], workers["reject_rate"], workers["agreement"] = 0, 0.0, float("nan")
+    workers["recommendation"] = "approve"
+    return Validation(frame, flags, workers, decisions, get_rules())
+
+
+HAND_QUEUE = ["s3", "s5", "s7", "s9"]
+
+
+def _warnings_to_review(frame, flags, rules, **options):
+    """Three outcomes from two severities: reject flags reject, warning flags send to review."""
+    out = _real_decide(frame, flags, rules, **options)
     warned = set(flags.loc[flags["severity"] == "warning", "submission_id"])
     rejected = set(flags.loc[flags["severity"] == "reject", "submission_id"])
-    to_review = out["submission_id"].isin(warned - rejected) & ~pd.Series(reject_warnings, index=out.index)
+    to_review = out["submission_id"].isin(warned - rejected) & (out["decision"] == "approve")
     out.loc[to_review, "decision"] = "review"
     out.loc[to_review, "rules"] = out.loc[to_review, "submission_id"].map(
         flags.groupby("submission_id")["rule"].agg(lambda r: ",".join(sorted(set(r)))))
-    out.loc[to_review, "feedback"] = "Under review."
+    out.loc[to_review, "feedback"] = "A person will check this answer."
     return out
 
 
@@ -61,8 +88,11 @@ _real_decide = validate_module.decide
 
 
 @pytest.fixture
-def three_outcomes(monkeypatch):
-    monkeypatch.setattr(validate_module, "decide", _warnings_to_review)
+def review_outcome(monkeypatch):
+    """The rules' review outcome; where this toolkit's decide has only approve/reject, the
+    warning-severity flags stand in for it."""
+    if not validate(planted_batch()).decisions["decision"].eq("review").any():
+        monkeypatch.setattr(validate_module, "decide", _warnings_to_review)
 
 
 @pytest.fixture
@@ -72,23 +102,24 @@ def batch_file(tmp_path) -> Path:
     return path
 
 
-def test_queue_holds_the_warned_submissions(three_outcomes):
+def test_the_rules_send_the_long_and_the_fast_answer_to_review(review_outcome):
     v = validate(planted_batch())
-    assert review_queue(v.decisions)["submission_id"].tolist() == UNDER_REVIEW
+    queue = review_queue(v.decisions)["submission_id"].tolist()
+    assert {LONG, FAST, "s3", "s3b"} <= set(queue)
+    assert queue == [s for s in v.decisions["submission_id"] if s in set(queue)]  # in batch order
     assert v.decisions.set_index("submission_id").at[EMPTY, "decision"] == "reject"
 
 
-def test_page_escapes_marks_hidden_characters_and_allows_only_its_own_code(three_outcomes):
-    v = validate(planted_batch())
+def test_page_escapes_marks_hidden_characters_and_allows_only_its_own_code():
+    v = hand_validation()
     page = render_review_page(v, images="https://images.example/coco/")
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     for mark in ("U+200B", "U+202E", "U+0000"):
         assert re.search(f'<span class="cc" title="[^"]+">{re.escape(mark)}</span>', page), mark
     assert "\u202e" not in page and "\x00" not in page and "\u200b" not in page
-    for sid in UNDER_REVIEW:
-        assert f'id="{sid}"' in page
-    assert 'id="s2"' not in page  # approved by the rules: not on the page
+    assert re.findall(r'<section class="item" id="([^"]+)"', page) == HAND_QUEUE  # approved/rejected: absent
+    assert f'src="https://images.example/coco/{IMAGES[3]}"' in page and 'loading="lazy"' in page
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
     policy = html.unescape(policy)
     assert "unsafe" not in policy and "default-src 'none'" in policy
@@ -101,6 +132,7 @@ def test_page_escapes_marks_hidden_characters_and_allows_only_its_own_code(three
         assert f"'sha256-{digest}'" in policy
     assert ' style="' not in page and " on" + "click=" not in page
     assert f'data-batch="{batch_identity(v.submissions)}"' in page
+    assert "img-src 'none'" in html.unescape(render_review_page(v))
 
 
 def _write_reviews(path: Path, rows: list[tuple], batch: str = "") -> Path:
@@ -111,8 +143,9 @@ def _write_reviews(path: Path, rows: list[tuple], batch: str = "") -> Path:
     return path
 
 
-def test_reviews_decide_only_review_rows_and_bad_lines_are_named(three_outcomes, tmp_path):
-    v = validate(planted_batch())
+def test_reviews_decide_only_review_rows_and_bad_lines_are_named(tmp_path):
+    INVISIBLE, MARKUP = "s3", "s5"
+    v = hand_validation()
     batch = batch_identity(v.submissions)
     explanations = {r.id: r.explanation for r in v.rules}
     good = _write_reviews(tmp_path / "r.csv", [(INVISIBLE, "approve", ""), (MARKUP, "reject", "no HTML please"),
@@ -144,11 +177,10 @@ def test_reviews_decide_only_review_rows_and_bad_lines_are_named(three_outcomes,
         read_reviews(tmp_path / "bad.csv")
 
 
-def test_cli_decide_with_a_bad_review_file_is_one_line_naming_the_line(three_outcomes, batch_file, tmp_path,
-                                                                       capsys):
+def test_cli_decide_with_a_bad_review_file_is_one_line_naming_the_line(batch_file, tmp_path, capsys):
     from xtd10.cli import main
 
-    reviews = _write_reviews(tmp_path / "r.csv", [(INVISIBLE, "approve", ""), (FAST, "maybe", "")])
+    reviews = _write_reviews(tmp_path / "r.csv", [(LONG, "approve", ""), (FAST, "maybe", "")])
     with pytest.raises(SystemExit) as exit_info:
         main(["crowd", "decide", str(batch_file), "--no-semantic", "-o", str(tmp_path / "d.csv"),
               "--reviews", str(reviews)])
@@ -169,18 +201,22 @@ def _images(folder: Path) -> Path:
 
 
 @pytest.mark.browser
-def test_review_by_keyboard_persists_exports_and_decides(three_outcomes, batch_file, tmp_path):
+def test_review_by_keyboard_persists_exports_and_decides(review_outcome, batch_file, tmp_path):
     if not Path(CHROMIUM).is_file():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+    rules_say = validate(planted_batch()).decisions
+    queue = review_queue(rules_say)["submission_id"].tolist()
+    assert {LONG, FAST} <= set(queue) and len(queue) >= 4
     runner = CliRunner()
     page_path = tmp_path / "out" / "review.html"
     page_path.parent.mkdir()
     result = runner.invoke(cli, ["crowd", "review", str(batch_file), "--no-semantic", "--images",
                                  str(_images(tmp_path / "coco")), "-o", str(page_path)])
     assert result.exit_code == 0, result.output
-    assert f"{len(UNDER_REVIEW)} submissions to review" in result.output
+    assert f"{len(queue)} submissions to review" in result.output
     exported = tmp_path / "reviews.csv"
+    note = "bitte selbst übersetzen"
 
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -189,10 +225,13 @@ def test_review_by_keyboard_persists_exports_and_decides(three_outcomes, batch_f
             problems: list[str] = []
             requests: list[str] = []
             page.on("pageerror", lambda err: problems.append(str(err)))
+            page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
             page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
             page.on("request", lambda req: requests.append(req.url))
-            page.goto(page_path.as_uri())
-            page.wait_for_selector("body[data-ready]", state="attached")
+
+            def open_page(url: str) -> None:
+                page.goto(url)
+                page.wait_for_selector("body[data-ready]", state="attached")
 
             def current() -> str:
                 return page.get_attribute("section.item.current", "data-id")
@@ -200,31 +239,43 @@ def test_review_by_keyboard_persists_exports_and_decides(three_outcomes, batch_f
             def badge(sid: str) -> str:
                 return page.inner_text(f'section[data-id="{sid}"] .state')
 
-            assert current() == INVISIBLE
-            assert page.evaluate("document.querySelector('section.item.current img').naturalWidth") == 40 + 3
-            assert "U+202E" in page.inner_text("section.item.current .answer")
-            assert PAIRS[3][1] in page.inner_text("section.item.current .others")  # the other worker
-            assert "invisible or control characters" in page.inner_text("section.item.current .flags")
-            page.keyboard.press("a")          # approve s3, on to s5
-            assert current() == MARKUP
-            assert page.locator("section.item.current img").count() == 1
-            page.keyboard.press("r")          # reject s5
-            page.keyboard.press("s")          # skip s7
-            assert current() == FAST
+            def shown(part: str) -> str:
+                return page.inner_text(f"section.item.current {part}")
+
+            open_page(page_path.as_uri())
+            assert current() == queue[0]
+            first_image = rules_say.set_index("submission_id").at[queue[0], "image"]
+            assert page.evaluate("document.querySelector('section.item.current img').naturalWidth") == \
+                40 + IMAGES.index(first_image)
+            page.keyboard.press("a")
+            assert current() == queue[1]
+            page.keyboard.press("r")
+            page.keyboard.press("s")
+            assert current() == queue[3]
             page.reload()
             page.wait_for_selector("body[data-ready]", state="attached")
-            assert current() == FAST          # the position survives a reload, and so do the decisions
-            assert [badge(s) for s in UNDER_REVIEW] == ["approve", "reject", "skip", "undecided"]
+            assert current() == queue[3]          # the position survives a reload, and so do the decisions
+            assert [badge(s) for s in queue[:4]] == ["approve", "reject", "skip", "undecided"]
             page.keyboard.press("k")
-            assert current() == LONG
+            assert current() == queue[2]
             page.keyboard.press("ArrowRight")
             page.keyboard.press("n")
-            page.keyboard.type("bitte langsamer arbeiten")
+            page.keyboard.type(note)
             page.keyboard.press("Escape")
-            page.keyboard.press("a")          # approve s9 with a note
-            page.goto(page_path.as_uri() + "#" + MARKUP)  # reports link review.html#<id>
-            page.wait_for_selector("body[data-ready]", state="attached")
-            assert current() == MARKUP and badge(MARKUP) == "reject"
+            page.keyboard.press("a")              # approve queue[3], with a note to the worker
+            open_page(page_path.as_uri() + "#" + LONG)  # reports link review.html#<id>
+            assert current() == LONG
+            assert "U+202E" in shown(".others") and "U+200B" in shown(".others")
+            assert "shorter or longer than the English" in shown(".flags")
+            open_page(page_path.as_uri() + "#" + FAST)
+            assert "<img src=x onerror=alert(1)>" in shown(".others")  # shown as text ...
+            assert page.locator('img[src="x"]').count() == 0 and page.locator("script").count() == 1  # ... inert
+            batch = planted_batch()
+            worker = batch.set_index("submission_id").at[FAST, "worker_id"]
+            record = shown("dl.record")  # the worker's record
+            assert f"submissions\n{int((batch['worker_id'] == worker).sum())}\n" in record and "too_fast" in record
+            open_page(page_path.as_uri() + "#" + queue[1])
+            assert current() == queue[1] and badge(queue[1]) == "reject"
             with page.expect_download() as download:
                 page.keyboard.press("e")
             download.value.save_as(exported)
@@ -236,24 +287,23 @@ def test_review_by_keyboard_persists_exports_and_decides(three_outcomes, batch_f
             result = runner.invoke(cli, ["crowd", "review", str(tmp_path / "other.parquet"), "--no-semantic",
                                          "-o", str(other_page)])
             assert result.exit_code == 0, result.output
-            page.goto(other_page.as_uri())
-            page.wait_for_selector("body[data-ready]", state="attached")
-            assert [badge(s) for s in UNDER_REVIEW] == ["undecided"] * len(UNDER_REVIEW)
-            assert current() == INVISIBLE
+            open_page(other_page.as_uri())
+            assert [badge(s) for s in queue[:4]] == ["undecided"] * 4
             assert problems == []
             assert all(url.startswith("file://") for url in requests), requests
         finally:
             browser.close()
 
     rows = list(csv.DictReader(exported.open(encoding="utf-8-sig")))
-    assert {r["submission_id"]: r["decision"] for r in rows} == {INVISIBLE: "approve", MARKUP: "reject",
-                                                                 LONG: "skip", FAST: "approve"}
+    chosen = {queue[0]: "approve", queue[1]: "reject", queue[2]: "skip", queue[3]: "approve"}
+    assert {r["submission_id"]: r["decision"] for r in rows} == chosen
     decisions, accepted = tmp_path / "decisions.csv", tmp_path / "accepted.parquet"
     result = runner.invoke(cli, ["crowd", "decide", str(batch_file), "--no-semantic", "-o", str(decisions),
                                  "--accepted", str(accepted), "--reviews", str(exported)])
     assert result.exit_code == 0, result.output
-    expected = set(planted_batch()["submission_id"]) - {EMPTY, MARKUP, LONG}
-    assert set(pd.read_parquet(accepted)["submission_id"]) == expected
-    table = pd.read_csv(decisions, encoding="utf-8-sig").set_index("submission_id")
-    assert table.at[FAST, "feedback"].endswith("bitte langsamer arbeiten")
-    assert table.at[LONG, "decision"] == "review"
+    approved_by_rules = set(rules_say.loc[rules_say["decision"] == "approve", "submission_id"])
+    assert set(pd.read_parquet(accepted)["submission_id"]) == approved_by_rules | {queue[0], queue[3]}
+    table = pd.read_csv(decisions, encoding="utf-8-sig", keep_default_na=False).set_index("submission_id")
+    assert table.at[queue[3], "feedback"].endswith(note)
+    assert table.at[queue[1], "decision"] == "reject"
+    assert set(table.index[table["decision"] == "review"]) == set(queue) - {queue[0], queue[1], queue[3]}
