@@ -252,3 +252,35 @@ def test_malformed_guidelines_in_user_settings_name_the_language(tmp_path):
     page = render_item(render_template("de", "plain", settings_dir=tmp_path), {"english": "X", "image_url": "",
                                                                                 "file_name": ""})
     assert "Nur &#36;{english} übersetzen" in page  # settings text never becomes a platform placeholder
+
+
+@pytest.mark.browser
+def test_preview_checks_without_sending_and_the_bare_template_says_what_it_is(tiny_source, tmp_path):
+    playwright = _chromium()
+    from click.testing import CliRunner
+
+    from xtd10.cli import cli
+
+    preview, bare = tmp_path / "preview.html", tmp_path / "task.html"
+    result = CliRunner().invoke(cli, ["crowd", "task", "--language", "de", "--preview", str(preview), "--page",
+                                      str(bare), "--platform", "plain", "--source", str(tiny_source),
+                                      "--image-url-template", "{file_name}"])
+    assert result.exit_code == 0, result.output
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto(preview.as_uri())
+        assert page.inner_text("#english") == PAIRS[0][0] and page.is_hidden("#template-note")
+        page.fill("#translation", PAIRS[0][0])
+        page.click("#submit")
+        assert "copy the English" in page.inner_text("#error") and page.is_hidden("#status")
+        page.fill("#translation", PAIRS[0][1])
+        page.click("#submit")
+        assert page.inner_text("#error") == "" and "would be submitted" in page.inner_text("#status")
+        assert page.url == preview.as_uri()  # nothing was sent anywhere
+        page.goto(bare.as_uri())
+        assert page.is_visible("#template-note") and "--preview" in page.inner_text("#template-note")
+        assert errors == []
+        browser.close()
