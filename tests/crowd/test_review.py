@@ -307,3 +307,18 @@ def test_review_by_keyboard_persists_exports_and_decides(review_outcome, batch_f
     assert table.at[queue[3], "feedback"].endswith(note)
     assert table.at[queue[1], "decision"] == "reject"
     assert set(table.index[table["decision"] == "review"]) == set(queue) - {queue[0], queue[1], queue[3]}
+
+
+def test_formula_quoted_ids_round_trip_and_an_empty_queue_says_so(tmp_path):
+    v = hand_validation()
+    v.submissions.loc[v.submissions["submission_id"] == "s7", "submission_id"] = "=s7"
+    v.decisions.loc[v.decisions["submission_id"] == "s7", "submission_id"] = "=s7"
+    # the page writes a cell that starts like a formula with a leading quote (as spreadsheets need)
+    path = _write_reviews(tmp_path / "r.csv", [("'=s7", "reject", "'-- too long")])
+    reviews = read_reviews(path)
+    assert [(r.submission_id, r.note) for r in reviews] == [("=s7", "-- too long")]
+    out = apply_reviews(v.decisions, reviews, explanations={"length_ratio": "Too long."})
+    assert out.set_index("submission_id").at["=s7", "feedback"] == "Too long. -- too long"
+    v.decisions["decision"] = "approve"
+    page = render_review_page(v)
+    assert "Nothing to review" in page and '<section class="item"' not in page
