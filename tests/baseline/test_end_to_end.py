@@ -124,7 +124,7 @@ def test_an_earlier_run_is_not_trained_over_without_resume_or_overwrite(trained)
     assert runner.invoke(group, ["train", "--config", str(path), "--epochs", "2"]).exit_code == 0
     refused = runner.invoke(group, ["train", "--config", str(path), "--epochs", "1", "--loss", "patr"])
     assert isinstance(refused.exception, ConfigError)
-    assert "already holds a training run (trainer_state.pt, log.jsonl, checkpoint, best)" in str(refused.exception)
+    assert "already holds a training run (trainer_state.json, trainer_state.safetensors, log.jsonl, checkpoint, best)" in str(refused.exception)
     assert len((run.parent / "run3" / "log.jsonl").read_text().splitlines()) == 2  # untouched
     replaced = runner.invoke(group, ["train", "--config", str(path), "--epochs", "1", "--loss", "patr", "--overwrite"])
     assert replaced.exit_code == 0, replaced.output

@@ -24,13 +24,14 @@ def identity_of(encoder: Any) -> dict[str, Any]:
     return {"name": meta.name, "spec": meta.spec, "revision": meta.revision, "dim": meta.embedding_dim}
 
 
-def text_encoder(spec_or_encoder: str | Encoder) -> Encoder:
+def text_encoder(spec_or_encoder: str | Encoder, *, trust_code: bool = False) -> Encoder:
+    """The encoder for a spec (``trust_code`` is passed on: see ``xtd10.encoders.build``)."""
     if not isinstance(spec_or_encoder, str):
         return spec_or_encoder
-    return build(spec_or_encoder)
+    return build(spec_or_encoder, trust_code=trust_code)
 
 
-def image_backbone(name_or_encoder: Any) -> Any:
+def image_backbone(name_or_encoder: Any, *, trust_code: bool = False) -> Any:
     """An object with ``encode_image(images) -> (n, d)`` for a backbone name or encoder spec."""
     if not isinstance(name_or_encoder, str):
         if not supports_images(name_or_encoder):
@@ -45,7 +46,7 @@ def image_backbone(name_or_encoder: Any) -> Any:
         except (ImportError, AttributeError) as err:
             raise ConfigError(f"image backbone {name_or_encoder!r} is unavailable: {err}") from None
         return factory()
-    encoder = build(name_or_encoder)
+    encoder = build(name_or_encoder, trust_code=trust_code)
     if not supports_images(encoder):
         raise ConfigError(f"image backbone {name_or_encoder!r}: that encoder cannot encode images")
     return encoder

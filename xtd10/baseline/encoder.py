@@ -2,9 +2,9 @@
 
 Text goes through the frozen text encoder named in the checkpoint, then the text head;
 images through the frozen backbone, then the image head. Importing this module registers
-the ``baseline`` prefix with the encoder registry; it imports only the registry at module
-level (torch and the frozen encoders load when an encoder is built), so the registry can
-import it among its built-in adapters without a cycle or a torch import.
+the ``baseline`` prefix with the encoder registry, which imports it by import path the first
+time ``baseline:`` is used; it imports only the registry at module level (torch and the
+frozen encoders load when an encoder is built).
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from typing import Any
 import numpy as np
 
 from xtd10.baseline.errors import CheckpointError
-from xtd10.encoders.base import EncoderMeta, register
-from xtd10.files import sha256_file
+from xtd10.encoders.base import EncoderMeta, register, require_trusted
+from xtd10.encoders.weights import weights_identity
 
 
 class BaselineEncoder:
     """Frozen encoders + trained heads; ``text``/``image`` override the frozen encoders
     named in the checkpoint (an object or a spec), e.g. to reuse one already loaded."""
 
-    def __init__(self, path: str | Path, *, text: Any = None, image: Any = None, device: str | None = None):
-        from xtd10.baseline.model import WEIGHTS_FILE, load_checkpoint
+    def __init__(self, path: str | Path, *, text: Any = None, image: Any = None, device: str | None = None,
+                 trust_code: bool = False):
+        from xtd10.baseline.model import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint
         from xtd10.encoders.torch_runtime import resolve_device
 
         self.path = Path(path)
@@ -34,14 +35,20 @@ class BaselineEncoder:
         self.model, self.config = load_checkpoint(self.path)
         self.device = resolve_device(device, f"baseline:{path}")
         self.model.to(self.device)
+        # The frozen encoders' specs come from config.json, a file the user may have been
+        # sent: one naming Python code is refused here, before anything is imported.
+        self.trust_code = trust_code
         self._text_spec = text if text is not None else self._frozen_spec("text_encoder")
         self._image_spec = image if image is not None else self._frozen_spec("image_backbone")
+        for spec in (self._text_spec, self._image_spec):
+            if isinstance(spec, str):
+                require_trusted(spec, trust_code=trust_code, origin=f"checkpoint {self.path / CONFIG_FILE}")
         self._text = None
         self._image = None
         self.meta = EncoderMeta(
             name=f"xtd10-baseline ({self.config.get('train', {}).get('loss', {}).get('name', '?')})",
             spec=f"baseline:{path}",
-            revision=sha256_file(self.path / WEIGHTS_FILE)[:16],
+            revision=weights_identity(self.path),
             embedding_dim=self.model.embed_dim,
             parameters=sum(p.numel() for p in self.model.parameters()),
             license=None,
@@ -67,19 +74,20 @@ class BaselineEncoder:
         if self._text is None:
             from xtd10.baseline.backbones import text_encoder
 
-            self._text = text_encoder(self._text_spec)
+            self._text = text_encoder(self._text_spec, trust_code=self.trust_code)
         return self._project(self.model.embed_text, self._text.encode_text(list(texts), language=language))
 
     def encode_image(self, images) -> np.ndarray:
         if self._image is None:
             from xtd10.baseline.backbones import image_backbone
 
-            self._image = image_backbone(self._image_spec)
+            self._image = image_backbone(self._image_spec, trust_code=self.trust_code)
         return self._project(self.model.embed_image, self._image.encode_image(list(images)))
 
 
 @register("baseline", "the project's trained baseline: baseline:PATH (checkpoint or training out dir)")
 def _baseline(argument: str, *, device: str | None = None, batch_size: int | None = None, text: Any = None,
-              image: Any = None) -> BaselineEncoder:
-    """``batch_size`` is accepted for the harness's sake; the frozen encoders batch themselves."""
-    return BaselineEncoder(argument, text=text, image=image, device=device)
+              image: Any = None, trust_code: bool = False) -> BaselineEncoder:
+    """``batch_size`` is accepted for the harness's sake; the frozen encoders batch themselves.
+    ``trust_code`` lets the checkpoint's config name ``py:`` encoders (see ``build``)."""
+    return BaselineEncoder(argument, text=text, image=image, device=device, trust_code=trust_code)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from xtd10.baseline.errors import CheckpointError, ConfigError
+from xtd10.errors import first_line
 from xtd10.files import atomic_write_bytes, atomic_write_text
 
 WEIGHTS_FILE = "model.safetensors"
@@ -96,8 +97,9 @@ def read_checkpoint_config(directory: str | Path) -> dict[str, Any]:
         config = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise CheckpointError(f"{path}: invalid JSON ({err})") from None
-    if config.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: 'format' is {config.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
+    if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
+        found = config.get("format") if isinstance(config, dict) else type(config).__name__
+        raise CheckpointError(f"{path}: 'format' is {found!r}, expected {CHECKPOINT_FORMAT!r}")
     return config
 
 
@@ -115,7 +117,12 @@ def load_checkpoint(directory: str | Path) -> tuple[DualHead, dict[str, Any]]:
     if not weights.is_file():
         raise CheckpointError(f"{directory}: missing {WEIGHTS_FILE}")
     try:
-        model.load_state_dict(load_file(str(weights)))
+        state = load_file(str(weights))
+    except Exception as err:  # safetensors raises its own error type for truncated or foreign files
+        raise CheckpointError(f"{weights}: not a readable safetensors file (truncated or not a checkpoint: "
+                              f"{first_line(err)})") from None
+    try:
+        model.load_state_dict(state)
     except RuntimeError as err:
-        raise CheckpointError(f"{weights}: weights do not match config.json ({err})") from None
+        raise CheckpointError(f"{weights}: weights do not match config.json ({first_line(err)})") from None
     return model.eval(), config

@@ -16,7 +16,8 @@ from xtd10.baseline.config import BaselineConfig, DataConfig
 from xtd10.baseline.errors import ConfigError, TrainingDataError
 from xtd10.baseline.pairs import read_coco_captions, read_pair_file, xtd10_coco_ids
 from xtd10.baseline.pipeline import encode_pairs, split_holdout
-from xtd10.baseline.trainer import LOG_FILE, STATE_FILE, TrainResult, resolve_device, train_heads
+from xtd10.baseline.state import LEGACY_STATE_FILE, STATE_FILE, TENSORS_FILE
+from xtd10.baseline.trainer import LOG_FILE, TrainResult, resolve_device, train_heads
 from xtd10.errors import HostUnreachableError
 
 log = logging.getLogger(__name__)
@@ -43,24 +44,50 @@ def _excluded_ids(data: DataConfig) -> set[int]:
         ) from None
 
 
-RUN_FILES = (STATE_FILE, LOG_FILE, "checkpoint", "best")
+RUN_FILES = (STATE_FILE, TENSORS_FILE, LEGACY_STATE_FILE, LOG_FILE, "checkpoint", "best")
 
 
-def check_output_folder(out: Path, *, resume: bool, overwrite: bool) -> None:
+def check_output_folder(out: Path, *, resume: bool, overwrite: bool) -> list[str]:
     """Refuse to train over an earlier run unless told what to do with it: silently mixing
-    two runs' checkpoints and logs in one folder loses the first and confuses the second."""
+    two runs' checkpoints and logs in one folder loses the first and confuses the second.
+    Returns the earlier run's files (to be replaced once the new run has a checkpoint)."""
     found = [name for name in RUN_FILES if (out / name).exists()]
     if not found or resume:
-        return
+        return []
     if not overwrite:
         raise ConfigError(f"{out} already holds a training run ({', '.join(found)}); pass --resume to continue it, "
                           "--overwrite to replace it, or --out for a new folder")
-    for name in found:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+    return found
+
+
+def staging_folder(out: Path) -> Path:
+    """Where an ``--overwrite`` run trains until its first checkpoint: a hidden sibling of
+    ``out`` (same file system, so the swap is a rename; same name on every DDP rank)."""
+    return out.parent / f".{out.name}.overwrite"
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def replace_run(out: Path, staging: Path) -> None:
+    """Put the new run (in ``staging``, which holds a checkpoint by now) in place of the old
+    one: the old run's files move aside, the new ones move in, then the old ones go.
+    Other files in ``out`` are left alone."""
+    aside = out / ".replaced"
+    _remove(aside)
+    aside.mkdir()
+    for name in RUN_FILES:
+        if (out / name).exists():
+            (out / name).rename(aside / name)
+    for name in RUN_FILES:
+        if (staging / name).exists():
+            (staging / name).rename(out / name)
+    shutil.rmtree(aside)
+    shutil.rmtree(staging)
 
 
 def _init_distributed() -> bool:
@@ -82,8 +109,9 @@ def train_from_config(config: BaselineConfig, *, resume: bool = False, overwrite
     started_group = _init_distributed()
     try:
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-        if rank == 0:
-            check_output_folder(Path(config.out), resume=resume, overwrite=overwrite)
+        replacing = bool(check_output_folder(Path(config.out), resume=resume, overwrite=overwrite)) \
+            if rank == 0 else overwrite and not resume
+        replacing = _broadcast_flag(replacing)
         text = text_override or text_encoder(config.encoders.text)
         image = image_override or image_backbone(config.encoders.image)
         pairs = read_training_pairs(config)
@@ -99,11 +127,40 @@ def train_from_config(config: BaselineConfig, *, resume: bool = False, overwrite
             "data": dataclasses.asdict(config.data),
             "n_train_pairs": len(train), "n_holdout_pairs": len(holdout) if holdout else 0,
         }
-        return train_heads(train, config.train, Path(config.out), holdout=holdout, metadata=metadata,
-                           resume=resume, progress=progress)
+        out = Path(config.out)
+        if not replacing:
+            return train_heads(train, config.train, out, holdout=holdout, metadata=metadata,
+                               resume=resume, progress=progress)
+        # --overwrite: the earlier run stays until the new one has written its first
+        # checkpoint, so a run that fails early (bad data, out of memory) loses nothing.
+        staging = staging_folder(out)
+        if rank == 0:
+            _remove(staging)
+            staging.mkdir(parents=True)
+        first = train_heads(train, config.train, staging, holdout=holdout, metadata=metadata,
+                            progress=progress, stop_after=1)
+        if rank == 0:
+            replace_run(out, staging)
+        if torch.distributed.is_initialized():
+            torch.distributed.barrier()
+        if config.train.epochs == 1:
+            return dataclasses.replace(first, out_dir=out)
+        return train_heads(train, config.train, out, holdout=holdout, metadata=metadata, resume=True,
+                           progress=progress)
     finally:
         if started_group:
             torch.distributed.destroy_process_group()
+
+
+def _broadcast_flag(value: bool) -> bool:
+    """Rank 0's answer on every rank (only rank 0 looks at the output folder)."""
+    if not torch.distributed.is_initialized():
+        return value
+    on_gpu = torch.distributed.get_backend() == "nccl"
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if on_gpu else torch.device("cpu")
+    flag = torch.tensor([int(value)], device=device)
+    torch.distributed.broadcast(flag, src=0)
+    return bool(flag.item())
 
 
 def _spec(configured: str, override: Any) -> str:

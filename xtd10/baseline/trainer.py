@@ -8,8 +8,8 @@ in-batch negatives are the rank's own batch, so the effective negatives per step
 the per-rank batch size).
 
 Files written in ``out_dir``: ``checkpoint/`` (latest heads, usable as ``baseline:PATH``),
-``best/`` (best held-out t2i R@10), ``trainer_state.pt`` (optimizer, epoch, RNG: resume),
-``log.jsonl`` (one record per epoch).
+``best/`` (best held-out t2i R@10), ``trainer_state.json`` + ``trainer_state.safetensors``
+(optimizer, epoch, RNG: resume; no pickle, see ``state``), ``log.jsonl`` (one record per epoch).
 """
 
 from __future__ import annotations
@@ -28,13 +28,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from xtd10.baseline.errors import ConfigError
+from xtd10.baseline.errors import CheckpointError, ConfigError
 from xtd10.baseline.losses import LossConfig, compute_loss
 from xtd10.baseline.model import DualHead, HeadConfig, load_checkpoint, save_checkpoint
-from xtd10.files import atomic_open, atomic_write_text
+from xtd10.baseline.state import STATE_FILE as STATE_FILE  # re-exported: the file resume looks for
+from xtd10.baseline.state import read_state, write_state
+from xtd10.errors import first_line
+from xtd10.files import atomic_write_text
 
 log = logging.getLogger(__name__)
-STATE_FILE = "trainer_state.pt"
 LOG_FILE = "log.jsonl"
 
 
@@ -192,93 +194,134 @@ def train_heads(
     ``stop_after`` ends this call after that many epochs (as an interruption would), so a
     later ``resume=True`` call continues the same schedule.
     """
-    rank, world = _distributed()
-    device = resolve_device(config.device)
-    if world > 1 and device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
-        torch.cuda.set_device(device)
+    rank, world, device = _placement(config)
     out_dir = Path(out_dir)
     torch.manual_seed(config.seed)
     model = DualHead(train.text_features.shape[1], train.image_features.shape[1], config.embed_dim,
                      config.head).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    start_epoch, history, best = 0, [], None
-    state_path = out_dir / STATE_FILE
-    if resume and state_path.is_file():
-        heads, _ = load_checkpoint(out_dir / "checkpoint")
-        model.load_state_dict(heads.state_dict())
-        state = torch.load(state_path, map_location=device, weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        start_epoch, history, best = state["epoch"], state["history"], state["best"]
-        log.info("resuming from epoch %d", start_epoch)
-    elif rank == 0 and save:
+    progress_so_far = _restore(model, optimizer, out_dir) if resume else None
+    if progress_so_far is None and rank == 0 and save:
         (out_dir / LOG_FILE).unlink(missing_ok=True)  # a fresh run starts a fresh log
+    start_epoch, history, best = progress_so_far or (0, [], None)
     ddp_model = model
     if world > 1:
         ddp_model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
-
-    # Frozen features go to the device once, as float16: COCO-scale fits easily on a GPU.
-    text_all = torch.as_tensor(np.array(train.text_features, dtype=np.float16), device=device)
-    image_all = torch.as_tensor(np.array(train.image_features, dtype=np.float16), device=device)
-    text_rows = torch.as_tensor(train.text_rows, device=device)
-    image_rows = torch.as_tensor(train.image_rows, device=device)
-    groups = torch.as_tensor(train.groups, device=device)
-    per_rank = len(train) // world
-    steps_per_epoch = max(1, per_rank // config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
-    use_amp = config.amp and device.type == "cuda"
+    data = _DeviceData.of(train, device, config.batch_size, world)
     meta = {"train": config.to_dict(), **(metadata or {})}
-
     last_epoch = config.epochs if stop_after is None else min(config.epochs, start_epoch + stop_after)
     for epoch in range(start_epoch, last_epoch):
-        model.train()
-        generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        order = torch.randperm(len(train), generator=generator)[rank * per_rank:(rank + 1) * per_rank].to(device)
-        started, loss_sum, pairs_seen = time.perf_counter(), 0.0, 0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
-                   disable=not progress or rank != 0, leave=False)
-        for step in bar:
-            batch = order[step * config.batch_size:(step + 1) * config.batch_size]
-            global_step = epoch * steps_per_epoch + step
-            for group in optimizer.param_groups:
-                group["lr"] = config.lr * _lr_factor(global_step, total_steps, config.warmup_steps)
-            t_feat = text_all[text_rows[batch]].float()
-            v_feat = image_all[image_rows[batch]].float()
-            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
-                t_emb, v_emb = ddp_model(t_feat, v_feat)
-            loss = compute_loss(config.loss, t_emb, v_emb, groups[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += float(loss.detach())
-            pairs_seen += len(batch)
-            if step % 20 == 0 or step == steps_per_epoch - 1:
-                bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}")
-        elapsed = time.perf_counter() - started
-        record: dict[str, Any] = {"epoch": epoch + 1, "objective": config.loss.name,
-                                  "loss": loss_sum / steps_per_epoch, "seconds": elapsed,
-                                  "pairs_per_second": pairs_seen * world / max(elapsed, 1e-9),
-                                  "lr": optimizer.param_groups[0]["lr"]}
+        record = _run_epoch(ddp_model, optimizer, data, config, epoch, rank, world, progress)
         if holdout is not None and rank == 0:
             record["holdout"] = holdout_metrics(model, holdout, device)
         history.append(record)
         log.info("epoch %d: %s", epoch + 1, record)
         if rank == 0 and save:
-            save_checkpoint(model, out_dir / "checkpoint", {**meta, "epoch": epoch + 1, "metrics": record})
-            _append_log(out_dir / LOG_FILE, record)
-            metric = record.get("holdout", {}).get("t2i_R@10")
-            if metric is not None and (best is None or metric > best):
-                best = metric
-                save_checkpoint(model, out_dir / "best", {**meta, "epoch": epoch + 1, "metrics": record})
-            _write_state(optimizer, state_path, epoch + 1, history, best)
+            best = _save_epoch(model, optimizer, out_dir, meta, record, history, best)
         if world > 1:
             torch.distributed.barrier()
     return TrainResult(out_dir, len(history), history, best, model)
 
 
-def _write_state(optimizer, path: Path, epoch: int, history: list, best: float | None) -> None:
-    with atomic_open(path, "wb") as handle:
-        torch.save({"optimizer": optimizer.state_dict(), "epoch": epoch, "history": history, "best": best,
-                    "torch_rng": torch.get_rng_state()}, handle)
+def _placement(config: TrainConfig) -> tuple[int, int, torch.device]:
+    """This process's rank, the world size and the device it trains on."""
+    rank, world = _distributed()
+    device = resolve_device(config.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+        torch.cuda.set_device(device)
+    return rank, world, device
+
+
+def _restore(model: DualHead, optimizer: torch.optim.Optimizer, out_dir: Path) -> tuple[int, list[dict[str, Any]], float | None] | None:
+    """Load heads, optimizer and RNG of an earlier run (None when it saved no state);
+    returns (epochs done, history, best metric)."""
+    state = read_state(out_dir)
+    if state is None:
+        return None
+    heads, _ = load_checkpoint(out_dir / "checkpoint")
+    try:
+        model.load_state_dict(heads.state_dict())
+        optimizer.load_state_dict(state.optimizer)
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise CheckpointError(f"{out_dir}: the saved trainer state does not fit this model and config "
+                              f"({first_line(err)})") from None
+    torch.set_rng_state(state.torch_rng)
+    log.info("resuming from epoch %d", state.epoch)
+    return state.epoch, state.history, state.best
+
+
+@dataclass
+class _DeviceData:
+    """Frozen features and pair indices on the training device, and the epoch's shape."""
+
+    text_all: torch.Tensor
+    image_all: torch.Tensor
+    text_rows: torch.Tensor
+    image_rows: torch.Tensor
+    groups: torch.Tensor
+    n_pairs: int
+    per_rank: int
+    steps_per_epoch: int
+
+    @classmethod
+    def of(cls, train: PairSet, device: torch.device, batch_size: int, world: int) -> _DeviceData:
+        # Frozen features go to the device once, as float16: COCO-scale fits easily on a GPU.
+        per_rank = len(train) // world
+        return cls(torch.as_tensor(np.array(train.text_features, dtype=np.float16), device=device),
+                   torch.as_tensor(np.array(train.image_features, dtype=np.float16), device=device),
+                   torch.as_tensor(train.text_rows, device=device), torch.as_tensor(train.image_rows, device=device),
+                   torch.as_tensor(train.groups, device=device), len(train), per_rank,
+                   max(1, per_rank // batch_size))
+
+
+def _run_epoch(ddp_model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: _DeviceData,
+               config: TrainConfig, epoch: int, rank: int, world: int, progress: bool) -> dict[str, Any]:
+    """One pass over this rank's shard of a seeded permutation; returns the epoch's record."""
+    device = data.text_rows.device
+    ddp_model.train()
+    total_steps = data.steps_per_epoch * config.epochs
+    use_amp = config.amp and device.type == "cuda"
+    generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    order = torch.randperm(data.n_pairs, generator=generator)[rank * data.per_rank:(rank + 1) * data.per_rank]
+    order = order.to(device)
+    started, loss_sum, pairs_seen = time.perf_counter(), 0.0, 0
+    bar = tqdm(range(data.steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
+               disable=not progress or rank != 0, leave=False)
+    for step in bar:
+        batch = order[step * config.batch_size:(step + 1) * config.batch_size]
+        global_step = epoch * data.steps_per_epoch + step
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr * _lr_factor(global_step, total_steps, config.warmup_steps)
+        t_feat = data.text_all[data.text_rows[batch]].float()
+        v_feat = data.image_all[data.image_rows[batch]].float()
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
+            t_emb, v_emb = ddp_model(t_feat, v_feat)
+        loss = compute_loss(config.loss, t_emb, v_emb, data.groups[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += float(loss.detach())
+        pairs_seen += len(batch)
+        if step % 20 == 0 or step == data.steps_per_epoch - 1:
+            bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}")
+    elapsed = time.perf_counter() - started
+    return {"epoch": epoch + 1, "objective": config.loss.name, "loss": loss_sum / data.steps_per_epoch,
+            "seconds": elapsed, "pairs_per_second": pairs_seen * world / max(elapsed, 1e-9),
+            "lr": optimizer.param_groups[0]["lr"]}
+
+
+def _save_epoch(model: DualHead, optimizer: torch.optim.Optimizer, out_dir: Path, meta: dict[str, Any],
+                record: dict[str, Any], history: list[dict[str, Any]], best: float | None) -> float | None:
+    """Checkpoint, log line, best checkpoint when the held-out metric improved, then the
+    resume state (last, so a state on disk always has its checkpoint); returns the best metric."""
+    epoch = record["epoch"]
+    save_checkpoint(model, out_dir / "checkpoint", {**meta, "epoch": epoch, "metrics": record})
+    _append_log(out_dir / LOG_FILE, record)
+    metric = record.get("holdout", {}).get("t2i_R@10")
+    if metric is not None and (best is None or metric > best):
+        best = metric
+        save_checkpoint(model, out_dir / "best", {**meta, "epoch": epoch, "metrics": record})
+    write_state(out_dir, optimizer, epoch, history, best)
+    return best

@@ -77,8 +77,10 @@ def normalise_tracks(tracks: str | Iterable[str]) -> list[str]:
     return out
 
 
-def build_encoder(spec: str, *, device: str | None = None, batch_size: int | None = None) -> object:
-    """``build(spec)``, passing ``device``/``batch_size`` only to adapters that take them."""
+def build_encoder(spec: str, *, device: str | None = None, batch_size: int | None = None,
+                  trust_code: bool = False) -> object:
+    """``build(spec)``, passing ``device``/``batch_size`` only to adapters that take them
+    (``trust_code``: see :func:`xtd10.encoders.build`)."""
     prefix, _ = parse_spec(spec)
     options = {"device": device, "batch_size": batch_size}
     adapter = ADAPTERS.get(prefix)
@@ -89,7 +91,8 @@ def build_encoder(spec: str, *, device: str | None = None, batch_size: int | Non
             accepted = set(options)
         else:
             accepted = set(params)
-    return build(spec, **{k: v for k, v in options.items() if v is not None and k in accepted})
+    return build(spec, trust_code=trust_code,
+                 **{k: v for k, v in options.items() if v is not None and k in accepted})
 
 
 def _query_positions(gallery_images: np.ndarray) -> dict[int, np.ndarray]:
@@ -267,6 +270,7 @@ def evaluate(
     ks: Sequence[int] = DEFAULT_KS,
     command: str | None = None,
     progress: bool = True,
+    trust_code: bool = False,
 ) -> Result:
     """Score an encoder (object or spec string) and return a :class:`Result`.
 
@@ -274,10 +278,11 @@ def evaluate(
     runs the text track only. ``subsets`` defaults to all + val2014 on XTD10 and ``all``
     on the demo set (whose images are not from COCO). ``images`` is passed to
     :func:`xtd10.data.images.resolve_images` (COCO root, flat folder, URL or True).
+    ``trust_code`` lets a checkpoint (``baseline:PATH``) name ``py:`` encoders to import.
     """
     started = time.perf_counter()
     wanted_tracks = normalise_tracks(tracks)
-    encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size) \
+    encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size, trust_code=trust_code) \
         if isinstance(encoder_or_spec, str) else encoder_or_spec
     meta = getattr(encoder, "meta", None)
     if not isinstance(meta, EncoderMeta):

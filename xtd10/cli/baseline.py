@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from xtd10.cli.options import trust_code_option
+
 
 @click.group(name="baseline")
 def group() -> None:
@@ -21,8 +23,8 @@ def group() -> None:
 @click.option("--device", help="Override train.device (cpu, cuda, cuda:1, auto).")
 @click.option("--epochs", type=int, help="Override train.epochs.")
 @click.option("--out", type=click.Path(file_okay=False), help="Override the output directory.")
-@click.option("--resume", is_flag=True, help="Continue from OUT/trainer_state.pt if present.")
-@click.option("--overwrite", is_flag=True, help="Replace an earlier run in OUT (otherwise an error).")
+@click.option("--resume", is_flag=True, help="Continue the run in OUT from its last checkpoint (OUT/trainer_state.json).")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier run in OUT (otherwise an error); it is kept until the new run has its first checkpoint.")
 def train(config_path: str, loss: str | None, device: str | None, epochs: int | None, out: str | None,
           resume: bool, overwrite: bool) -> None:
     """Train the heads on English pairs (COCO or JSONL/CSV); launch with torchrun for DDP."""
@@ -64,7 +66,9 @@ def _as_typed(path: Path) -> str:
               help="Tags, one per line.")
 @click.option("--top", default=10, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def tag(image: str, checkpoint: str, language: str, vocabulary: str, top: int, as_json: bool) -> None:
+@trust_code_option
+def tag(image: str, checkpoint: str, language: str, vocabulary: str, top: int, as_json: bool,
+        trust_code: bool) -> None:
     """Rank the tags of VOCABULARY for IMAGE (zero-shot in any language)."""
     from xtd10.baseline.encoder import BaselineEncoder
     from xtd10.baseline.pipeline import open_rgb
@@ -72,7 +76,8 @@ def tag(image: str, checkpoint: str, language: str, vocabulary: str, top: int, a
     from xtd10.languages import normalize_language
 
     code = normalize_language(language)
-    tags = rank_tags(BaselineEncoder(checkpoint), open_rgb(Path(image)), read_vocabulary(vocabulary),
+    tags = rank_tags(BaselineEncoder(checkpoint, trust_code=trust_code), open_rgb(Path(image)),
+                     read_vocabulary(vocabulary),
                      language=code, top=top)
     if as_json:
         click.echo(json.dumps([{"tag": t.tag, "score": t.score} for t in tags], ensure_ascii=False, indent=2))

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from xtd10.cli.options import images_argument, images_option, source_option
+from xtd10.cli.options import images_argument, images_option, source_option, trust_code_option
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -104,8 +104,9 @@ def group() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-cache", is_flag=True, help="Encode everything again (do not read or write the embedding cache).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Result file (default: leaderboards/results/<model>.json).")
+@trust_code_option
 def run(spec, languages, track, subsets, dataset, source, images, batch_size, device, bootstrap, seed, no_cache,
-        out) -> None:
+        out, trust_code) -> None:
     """Score one encoder: every language, both directions, with confidence intervals."""
     from xtd10.benchmark.result import default_result_path
     from xtd10.benchmark.runner import evaluate
@@ -124,6 +125,7 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
         seed=seed,
         cache=not no_cache,
         command=command_line(),
+        trust_code=trust_code,
     )
     path = result.save(out or default_result_path(result))
     echo_result_summary(result, path)
@@ -140,14 +142,15 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
 @click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Result folder (default: leaderboards/results).")
-def sweep(roster, offline_only, dataset, source, images, batch_size, device, bootstrap, out_dir) -> None:
+@trust_code_option
+def sweep(roster, offline_only, dataset, source, images, batch_size, device, bootstrap, out_dir, trust_code) -> None:
     """Score every model of the leaderboard's list (benchmark/models.yaml), one result file each."""
     from xtd10.benchmark.sweep import load_roster, run_sweep
 
     entries = load_roster(roster)
     outcomes = run_sweep(entries, out_dir, offline_only=offline_only, dataset=dataset, source=source,
                          images=images_argument(images), batch_size=batch_size, device=device,
-                         bootstrap=bootstrap, command=command_line())
+                         bootstrap=bootstrap, command=command_line(), trust_code=trust_code)
     done = 0
     for outcome in outcomes:
         if outcome.result is None:

@@ -23,3 +23,9 @@ def images_argument(value: str | None) -> str | bool | None:
 def images_option(when_omitted: str, **kwargs) -> click.Option:
     """``--images`` with IMAGES_HELP plus what this command does without it."""
     return click.option("--images", help=f"{IMAGES_HELP} {when_omitted}".rstrip(), **kwargs)
+
+
+TRUST_CODE_HELP = ("Let a checkpoint (baseline:PATH) name py:MODULE:FACTORY encoders, which imports and runs "
+                   "that code; only for checkpoints from people you trust.")
+
+trust_code_option = click.option("--trust-code", is_flag=True, help=TRUST_CODE_HELP)

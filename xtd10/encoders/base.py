@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -96,7 +96,112 @@ class Adapter:
         return [pip for module, pip in self.requires.items() if importlib.util.find_spec(module) is None]
 
 
-ADAPTERS: dict[str, Adapter] = {}
+ENTRY_POINT_GROUP = "xtd10.encoders"
+
+# Built-in adapters by import path: the module is imported the first time its prefix is
+# looked up, so importing the registry imports no adapter module (and no torch), and the
+# baseline's adapter is found without ``xtd10.encoders`` importing ``xtd10.baseline``.
+BUILTIN_ADAPTERS: dict[str, str] = {
+    "baseline": "xtd10.baseline.encoder:_baseline",
+    "e5-small": "xtd10.encoders.e5:build_e5_small",
+    "hf": "xtd10.encoders.hf:HFEncoder",
+    "mclip": "xtd10.encoders.mclip:MCLIPEncoder",
+    "muse": "xtd10.encoders.muse:build_muse",
+    "offline-labels": "xtd10.encoders.offline_labels:build_offline_labels",
+    "open_clip": "xtd10.encoders.openclip:OpenCLIPEncoder",
+    "random": "xtd10.encoders.random_encoder:build_random",
+    "st": "xtd10.encoders.sbert:build_st",
+}
+
+
+def _entry_point_adapters() -> dict[str, str]:
+    """``name -> "module:attr"`` of the ``xtd10.encoders`` entry points of installed
+    distributions (read afresh on each call: a package installed meanwhile is found)."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, str] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if point.name in BUILTIN_ADAPTERS:
+            logging.getLogger("xtd10.encoders").warning(
+                "ignoring entry point %r (%s): the prefix belongs to a built-in adapter", point.name, point.value)
+            continue
+        found.setdefault(point.name, point.value)
+    return found
+
+
+class AdapterRegistry(MutableMapping):
+    """``prefix -> Adapter``, loading built-in and entry-point adapters on first lookup.
+
+    ``register`` stores into it; a lookup of a prefix not yet loaded imports the module
+    its import path names (which usually registers the adapter with its description);
+    a factory that the module did not register is registered under the prefix as it is.
+    Iterating loads every known adapter.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Adapter] = {}
+
+    def _lazy(self) -> dict[str, str]:
+        return {**_entry_point_adapters(), **BUILTIN_ADAPTERS}
+
+    def _load(self, prefix: str, target: str) -> None:
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+            factory = getattr(module, attr) if attr else None
+        except Exception as err:  # a broken third-party package must not break the registry
+            raise EncoderError(f"encoder adapter {prefix!r} ({target}) could not be loaded: {err}") from None
+        if prefix not in self._loaded:
+            if not callable(factory):
+                raise EncoderError(f"encoder adapter {prefix!r}: {target} is not a factory")
+            doc = (inspect.getdoc(factory) or f"adapter from {target}").strip().splitlines()[0]
+            register(prefix, doc, takes_argument=_takes_argument(factory))(factory)
+
+    def __getitem__(self, prefix: str) -> Adapter:
+        if prefix not in self._loaded:
+            target = BUILTIN_ADAPTERS.get(prefix) or _entry_point_adapters().get(prefix)
+            if target is None:
+                raise KeyError(prefix)
+            self._load(prefix, target)
+        return self._loaded[prefix]
+
+    def __setitem__(self, prefix: str, adapter: Adapter) -> None:
+        self._loaded[prefix] = adapter
+
+    def __delitem__(self, prefix: str) -> None:
+        del self._loaded[prefix]
+
+    def load_all(self) -> dict[str, str]:
+        """Load every known adapter; returns ``prefix -> error`` for those that failed."""
+        failed = {}
+        for prefix, target in self._lazy().items():
+            if prefix not in self._loaded:
+                try:
+                    self._load(prefix, target)
+                except EncoderError as err:
+                    failed[prefix] = str(err)
+        return failed
+
+    def __iter__(self):
+        self.load_all()
+        return iter(dict(self._loaded))
+
+    def __len__(self) -> int:
+        self.load_all()
+        return len(self._loaded)
+
+
+def _takes_argument(factory: Callable[..., Any]) -> bool:
+    """Whether a factory takes the spec's argument: its first parameter is positional."""
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    return bool(parameters) and parameters[0].kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                        inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+ADAPTERS: MutableMapping[str, Adapter] = AdapterRegistry()
 
 
 def register(
@@ -127,15 +232,19 @@ class AdapterInfo:
 
 
 def describe_adapters() -> list[AdapterInfo]:
-    """Every registered adapter (plus ``py:``), with whether its packages are installed."""
+    """Every registered adapter (plus ``py:``), with whether its packages are installed;
+    an installed plugin that fails to load is listed as unavailable with its error."""
     rows = []
+    failed = ADAPTERS.load_all() if isinstance(ADAPTERS, AdapterRegistry) else {}
+    for prefix, error in failed.items():
+        rows.append(AdapterInfo(f"{prefix}:<model>", "installed plugin", False, error))
     for prefix, adapter in sorted(ADAPTERS.items()):
         missing = adapter.missing_packages()
         reason = f"needs: pip install {' '.join(missing)}" if missing else ""
         shown = f"{prefix}:<model>" if adapter.takes_argument else prefix
         rows.append(AdapterInfo(shown, adapter.description, not missing, reason))
     rows.append(AdapterInfo("py:<module>:<factory>", "any encoder built by third-party Python code", True, ""))
-    return rows
+    return sorted(rows, key=lambda row: row.prefix)
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -146,8 +255,31 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     return prefix, (rest if sep else None)
 
 
-def build(spec: str, **options: Any) -> Encoder:
-    """Instantiate the encoder named by ``spec``; unknown prefixes list the adapters."""
+class UntrustedCodeError(EncoderError):
+    """A file (a checkpoint's config) names Python code to import, and trust was not given."""
+
+
+def require_trusted(spec: str, *, trust_code: bool, origin: str) -> None:
+    """Refuse a ``py:`` spec that comes from a file rather than from the user.
+
+    A checkpoint's ``config.json`` names the encoders it was trained on; a ``py:`` spec
+    there would import (and run) a module found on ``sys.path`` or in the current folder
+    as soon as the checkpoint is used. Specs of registered adapters (built-in or installed
+    by the user as a plugin) need no trust; Python code needs ``trust_code=True``.
+    """
+    prefix, _ = parse_spec(spec)
+    if prefix == "py" and not trust_code:
+        raise UntrustedCodeError(
+            f"{origin} names Python code to import ({spec!r}); it is not imported unless you trust whoever "
+            "made the file: pass --trust-code on the command line (trust_code=True in Python)")
+
+
+def build(spec: str, *, trust_code: bool = False, **options: Any) -> Encoder:
+    """Instantiate the encoder named by ``spec``; unknown prefixes list the adapters.
+
+    ``trust_code`` is passed on to adapters that load files which may name code (the
+    baseline's checkpoints); a ``py:`` spec given here is the caller's own choice.
+    """
     prefix, argument = parse_spec(spec)
     if prefix == "py":
         return _from_python_path(spec, argument, **options)
@@ -160,6 +292,8 @@ def build(spec: str, **options: Any) -> Encoder:
     if not adapter.takes_argument and argument:
         raise UnknownEncoderError(f"encoder spec {spec!r}: adapter {prefix!r} takes no argument")
     _check_options(adapter, spec, options)
+    if trust_code and "trust_code" in inspect.signature(adapter.factory).parameters:
+        options = {**options, "trust_code": True}
     encoder = adapter.factory(argument, **options) if adapter.takes_argument else adapter.factory(**options)
     check_encoder(encoder, spec)
     return encoder
@@ -178,6 +312,7 @@ def _check_options(adapter: Adapter, spec: str, options: Mapping[str, Any]) -> N
     ]
     if adapter.takes_argument and accepted:
         accepted = accepted[1:]  # the spec's argument, passed positionally
+    accepted = [name for name in accepted if name != "trust_code"]  # build's own keyword, never an option
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise EncoderError(

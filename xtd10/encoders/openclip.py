@@ -21,14 +21,16 @@ from xtd10.encoders.torch_runtime import (
     resolve_device,
     resolve_precision,
 )
+from xtd10.encoders.weights import is_local_weights, weights_identity
 
 
 def parse_open_clip_argument(argument: str) -> tuple[str, str]:
     """``"ViT-B-32/laion2b_s34b_b79k"`` -> ("ViT-B-32", "laion2b_s34b_b79k"). The pretrained tag
-    follows the last slash (architectures have none; ``hf-hub:org/name`` has exactly one)."""
+    follows the first slash (architectures have none; ``hf-hub:org/name`` has exactly one), so
+    it may be a path to a local checkpoint file: ``ViT-B-32/runs/epoch_5.pt``."""
     if argument.startswith("hf-hub:"):
         return argument, ""
-    architecture, sep, pretrained = argument.rpartition("/")
+    architecture, sep, pretrained = argument.partition("/")
     if not sep or not architecture or not pretrained:
         raise EncoderError(
             f"encoder spec 'open_clip:{argument}': expected open_clip:<architecture>/<pretrained>, "
@@ -73,7 +75,8 @@ class OpenCLIPEncoder:
         self.meta = EncoderMeta(
             name=argument,
             spec=self.name,
-            revision=f"open_clip=={getattr(open_clip, '__version__', 'unknown')}:{pretrained or architecture}",
+            revision=f"open_clip=={getattr(open_clip, '__version__', 'unknown')}:"
+                     + (weights_identity(pretrained) if is_local_weights(pretrained) else pretrained or architecture),
             embedding_dim=self.dim,
             parameters=count_parameters(self.model),
             modalities=("text", "image"),

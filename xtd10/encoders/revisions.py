@@ -7,33 +7,22 @@ not by its path or its config alone (fine-tuned weights keep the base model's co
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from pathlib import Path
 
-from xtd10.files import sha256_file
+from xtd10.encoders.weights import weights_identity
 
 log = logging.getLogger(__name__)
 
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
-IDENTITY_FILES = ("config.json", "config_sentence_transformers.json", "modules.json")
 _SNAPSHOT = re.compile(r"[\\/]snapshots[\\/]([0-9a-f]{40})[\\/]")
 
 
 def local_revision(directory: str | Path) -> str:
     """``local-sha256:<16 hex>`` over the names and sha256 of the config and weight files
-    (recursively, so sentence-transformers' module folders count too)."""
-    root = Path(directory)
-    digest = hashlib.sha256()
-    files = sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file() and (path.suffix in WEIGHT_SUFFIXES or path.name in IDENTITY_FILES)
-    )
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + sha256_file(path).encode() + b"\n")
-    return f"local-sha256:{digest.hexdigest()[:16]}"
+    (recursively, so sentence-transformers' module folders count too); see
+    :func:`xtd10.encoders.weights.weights_identity`, which remembers each file's hash."""
+    return weights_identity(directory)
 
 
 def hub_revision(model_id: str, revision: str | None = None) -> str | None:
