@@ -9,6 +9,7 @@ back to a default. Relative paths in the file are relative to the file itself.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -40,6 +41,8 @@ class DataConfig:
             raise ConfigError("data.kind 'coco' needs data.annotations and data.images")
         if self.kind == "pairs" and not self.file:
             raise ConfigError("data.kind 'pairs' needs data.file")
+        if self.holdout_images < 0:
+            raise ConfigError(f"data.holdout_images must be >= 0, got {self.holdout_images}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class EncodersConfig:
     text: str = "muse"
     image: str = "efficientnet-lite0"
     batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError(f"encoders.batch_size must be >= 1, got {self.batch_size}")
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,8 @@ def _check_scalar(value: Any, hint: Any, where: str) -> None:
     if not ok:
         expected = " or ".join(_SCALARS[option][1] for option in scalars)
         raise ConfigError(f"{where} must be {expected}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):  # YAML reads .nan and .inf as numbers
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
 
 
 def parse_config(raw: Any, where: str = "config", overrides: dict[str, Any] | None = None) -> BaselineConfig:

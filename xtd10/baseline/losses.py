@@ -22,6 +22,8 @@ each other's negatives. Distances are cosine distances ``d(a, b) = 1 - a.b`` in 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -29,7 +31,6 @@ import torch.nn.functional as F
 
 from xtd10.baseline.errors import ConfigError
 
-LOSSES = ("m3l", "patr", "infonce")
 _EPS = 1e-6
 _FAR = 4.0  # larger than any cosine distance: masks positives out of a hardest-negative min
 
@@ -46,13 +47,12 @@ class LossConfig:
     temperature: float = 0.05
 
     def __post_init__(self) -> None:
-        if self.name not in LOSSES:
-            raise ConfigError(f"loss.name: unknown loss {self.name!r}; choose one of {', '.join(LOSSES)}")
+        loss_function(self.name)  # refuses unknown names, listing the known ones
         for field_name in ("rho", "temperature"):
-            if getattr(self, field_name) <= 0:
+            if not getattr(self, field_name) > 0:  # NaN too
                 raise ConfigError(f"loss.{field_name} must be > 0, got {getattr(self, field_name)}")
-        if self.a1 < 0 or self.a2 < 0 or self.margin < 0:
-            raise ConfigError("loss.a1, loss.a2 and loss.margin must be >= 0")
+        if not (self.a1 >= 0 and self.a2 >= 0 and self.margin >= 0 and math.isfinite(self.a1 + self.a2 + self.margin)):
+            raise ConfigError("loss.a1, loss.a2 and loss.margin must be finite and >= 0")
 
 
 def _negative_mask(groups: torch.Tensor) -> torch.Tensor:
@@ -93,11 +93,24 @@ def m3l(t: torch.Tensor, v: torch.Tensor, groups: torch.Tensor, a1: float, a2: f
     return (a1 * positive / hardest_image + a2 * positive / hardest_text).mean()
 
 
+# name -> the loss over one batch, reading its own hyper-parameters from the config
+LOSS_FUNCTIONS: dict[str, Callable[[LossConfig, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "m3l": lambda c, t, v, g: m3l(t, v, g, c.a1, c.a2, c.rho),
+    "patr": lambda c, t, v, g: patr(t, v, g, c.margin),
+    "infonce": lambda c, t, v, g: infonce(t, v, g, c.temperature),
+}
+LOSSES = tuple(LOSS_FUNCTIONS)
+
+
+def loss_function(name: str) -> Callable[[LossConfig, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The loss registered under ``name``; an unknown name is an error listing the known
+    ones (never a silent fall-back to another objective)."""
+    try:
+        return LOSS_FUNCTIONS[name]
+    except KeyError:
+        raise ConfigError(f"loss.name: unknown loss {name!r}; choose one of {', '.join(LOSS_FUNCTIONS)}") from None
+
+
 def compute_loss(config: LossConfig, t: torch.Tensor, v: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
     """The configured loss for one batch; computed in float32 even under autocast."""
-    t, v = t.float(), v.float()
-    if config.name == "infonce":
-        return infonce(t, v, groups, config.temperature)
-    if config.name == "patr":
-        return patr(t, v, groups, config.margin)
-    return m3l(t, v, groups, config.a1, config.a2, config.rho)
+    return loss_function(config.name)(config, t.float(), v.float(), groups)

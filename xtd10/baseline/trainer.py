@@ -59,8 +59,17 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2:
             raise ConfigError("train.epochs must be >= 1 and train.batch_size >= 2")
-        if self.lr <= 0:
+        if not self.lr > 0:  # also refuses NaN, which every comparison lets through
             raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+        if not self.weight_decay >= 0:
+            raise ConfigError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
+        if self.warmup_steps < 0:
+            raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
+        if self.embed_dim < 1:
+            raise ConfigError(f"train.embed_dim must be >= 1, got {self.embed_dim}")
+        for name in ("lr", "weight_decay"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"train.{name} must be a finite number, got {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

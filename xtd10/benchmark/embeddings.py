@@ -9,7 +9,12 @@ Embeddings are stored per chunk of inputs under
   language; the bytes of the image files), so edited captions or images never reuse
   stale vectors;
 * every chunk is written atomically as soon as it is done, so an interrupted run resumes
-  from the last finished chunk and a finished run re-runs without encoding anything.
+  from the last finished chunk and a finished run re-runs without encoding anything;
+* every chunk has a manifest beside it (``<fingerprint>.json``: shape, dtype, sha256 of the
+  ``.npy`` file), written after the chunk. A chunk is served only when its bytes match the
+  manifest and its rows are finite unit vectors (or all-zero rows the encoder returned);
+  anything else (a truncated or edited file, zeroed or NaN rows, a chunk without manifest)
+  is encoded again, with a warning, and rewritten.
 
 Stored vectors are validated and L2-normalised: scoring is then a plain dot product.
 """
@@ -17,6 +22,7 @@ Stored vectors are validated and L2-normalised: scoring is then a plain dot prod
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import re
@@ -31,7 +37,7 @@ from tqdm.auto import tqdm
 
 from xtd10.data.cache import cache_root
 from xtd10.encoders.base import EncoderMeta, validate_embeddings
-from xtd10.files import atomic_open
+from xtd10.files import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +96,53 @@ def image_fingerprint(paths: Sequence[Path]) -> str:
     return digest.hexdigest()[:32]
 
 
+CHUNK_FORMAT = "xtd10.embeddings.chunk"
+_NORM_TOLERANCE = 1e-3  # float32 unit vectors; damage is far larger
+
+
+def manifest_path(chunk: Path) -> Path:
+    return chunk.with_suffix(".json")
+
+
+def write_chunk(path: Path, vectors: np.ndarray) -> None:
+    """The chunk, then its manifest: a chunk whose manifest exists was written completely."""
+    buffer = io.BytesIO()
+    np.save(buffer, vectors, allow_pickle=False)
+    data = buffer.getvalue()
+    atomic_write_bytes(path, data)
+    manifest = {"format": CHUNK_FORMAT, "version": 1, "shape": list(vectors.shape), "dtype": str(vectors.dtype),
+                "sha256": hashlib.sha256(data).hexdigest()}
+    atomic_write_text(manifest_path(path), json.dumps(manifest, sort_keys=True) + "\n")
+
+
+def read_chunk(path: Path, n: int, dim: int | None) -> tuple[np.ndarray | None, str | None]:
+    """``(vectors, None)`` for a sound chunk of ``n`` rows, else ``(None, what is wrong)``."""
+    try:
+        manifest = json.loads(manifest_path(path).read_text(encoding="utf-8"))
+        expected = manifest["sha256"] if isinstance(manifest, dict) else None
+    except (OSError, ValueError, KeyError) as err:
+        return None, f"no readable manifest ({type(err).__name__})"
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return None, f"unreadable ({err})"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return None, "contents do not match the checksum in its manifest (damaged or edited)"
+    try:
+        values = np.load(io.BytesIO(data), allow_pickle=False)
+    except (OSError, ValueError) as err:
+        return None, f"unreadable ({err})"
+    if values.dtype != np.float32 or values.ndim != 2 or values.shape[0] != n \
+            or (dim is not None and values.shape[1] != dim) or list(values.shape) != manifest.get("shape"):
+        return None, f"unexpected shape {values.shape} or dtype {values.dtype}"
+    if not np.isfinite(values).all():
+        return None, "holds NaN or infinite values"
+    norms = np.linalg.norm(values, axis=1)
+    if not (np.isclose(norms, 1.0, atol=_NORM_TOLERANCE) | (norms == 0)).all():
+        return None, "holds vectors that are not unit length"
+    return values, None
+
+
 @dataclass
 class EncodeStats:
     """What encoding cost: seconds inside the encoder, calls made, cache use."""
@@ -135,6 +188,10 @@ class EmbeddingStore:
 
     def _check(self, array: object, n: int) -> np.ndarray:
         values = validate_embeddings(array, n, self.name, dim=self.dim)
+        # The harness keeps these rows while the encoder runs on: an encoder that returns
+        # views of one buffer it reuses would otherwise overwrite them with later batches.
+        if values is array or not values.flags.owndata:
+            values = values.copy()
         if self.dim is None:
             self.dim = int(values.shape[1])
         return values
@@ -169,8 +226,7 @@ class EmbeddingStore:
                 bar.update(len(batch))
             vectors = l2_normalise(np.concatenate(pieces))
             if self.cache:
-                with atomic_open(path, "wb") as handle:
-                    np.save(handle, vectors)
+                write_chunk(path, vectors)
             self.stats.chunks_computed += 1
             parts.append(vectors)
         bar.close()
@@ -186,13 +242,9 @@ class EmbeddingStore:
     def _load(self, path: Path, n: int) -> np.ndarray | None:
         if not path.is_file():
             return None
-        try:
-            values = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as err:
-            log.warning("ignoring unreadable cache entry %s: %s", path, err)
-            return None
-        if values.ndim != 2 or values.shape[0] != n or (self.dim is not None and values.shape[1] != self.dim):
-            log.warning("ignoring cache entry %s with unexpected shape %s", path, values.shape)
+        values, problem = read_chunk(path, n, self.dim)
+        if problem is not None:
+            log.warning("embedding cache: %s: %s; encoding this chunk again", path, problem)
             return None
         if self.dim is None:
             self.dim = int(values.shape[1])
