@@ -130,3 +130,22 @@ def test_loss_runs_under_float16_inputs():
     t, v, g = batch(4)
     value = compute_loss(LossConfig("m3l"), t.half(), v.half(), g)
     assert value.dtype == torch.float32 and np.isfinite(float(value))
+
+
+def test_an_unknown_loss_name_is_refused_never_replaced_by_m3l():
+    with pytest.raises(ConfigError, match=r"unknown loss 'M3L'; choose one of m3l, patr, infonce"):
+        LossConfig("M3L")
+    config = LossConfig("m3l")
+    object.__setattr__(config, "name", "triplet")  # past the config's own check, as a stale object could be
+    t, v, g = batch(5)
+    with pytest.raises(ConfigError, match=r"unknown loss 'triplet'; choose one of m3l, patr, infonce"):
+        compute_loss(config, t, v, g)
+
+
+@pytest.mark.parametrize("name", ["m3l", "patr", "infonce"])
+def test_the_registry_maps_each_name_to_its_own_loss(name):
+    t, v, g = batch(6)
+    config = LossConfig(name, a1=0.7, a2=1.3, rho=1.5, margin=0.3, temperature=0.2)
+    expected = {"m3l": lambda: m3l(t, v, g, 0.7, 1.3, 1.5), "patr": lambda: patr(t, v, g, 0.3),
+                "infonce": lambda: infonce(t, v, g, 0.2)}[name]()
+    assert float(compute_loss(config, t, v, g)) == pytest.approx(float(expected), rel=1e-6)

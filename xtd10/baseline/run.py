@@ -137,8 +137,13 @@ def train_from_config(config: BaselineConfig, *, resume: bool = False, overwrite
         if rank == 0:
             _remove(staging)
             staging.mkdir(parents=True)
-        first = train_heads(train, config.train, staging, holdout=holdout, metadata=metadata,
-                            progress=progress, stop_after=1)
+        try:
+            first = train_heads(train, config.train, staging, holdout=holdout, metadata=metadata,
+                                progress=progress, stop_after=1)
+        except BaseException:
+            if rank == 0:
+                _remove(staging)  # the earlier run is untouched
+            raise
         if rank == 0:
             replace_run(out, staging)
         if torch.distributed.is_initialized():
