@@ -102,7 +102,7 @@ def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
 def test_ddp_two_gloo_processes_keep_replicas_in_sync(tmp_path):
     port = _free_port()
     mp.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
-    zero, one = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    zero, one = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     for name in zero:
         torch.testing.assert_close(zero[name], one[name], msg=name)
     saved, _ = load_checkpoint(tmp_path / "checkpoint")

@@ -350,3 +350,14 @@ def test_overwrite_gives_the_same_model_as_a_fresh_run(run, tmp_path, fake_encod
     fresh_losses = [json.loads(line)["loss"] for line in (tmp_path / "fresh" / "log.jsonl").read_text().splitlines()]
     assert losses == pytest.approx(fresh_losses, rel=1e-6)
     assert np.isfinite(losses).all()
+
+
+def test_a_checkpoint_for_other_frozen_encoders_is_a_one_line_error(tmp_path):
+    save_checkpoint(DualHead(512, 16, 4, HeadConfig(hidden_dim=5)), tmp_path / "ck",
+                    {"text_encoder": {"spec": "random"}, "image_backbone": {"spec": "random"}})
+    result = CliRunner().invoke(cli, ["bench", "run", "--model", f"baseline:{tmp_path / 'ck'}", "--dataset", "demo",
+                                      "--bootstrap", "0", "--out", str(tmp_path / "r.json")])
+    assert isinstance(result.exception, CheckpointError), result.output
+    assert "the image head takes 16-d features, but its frozen encoder returned shape (12, 512)" \
+        in str(result.exception)
+    assert not (tmp_path / "r.json").exists()

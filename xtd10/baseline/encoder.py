@@ -63,9 +63,12 @@ class BaselineEncoder:
             raise CheckpointError(f"{self.path}/config.json: no {key}.spec; pass the frozen encoder explicitly")
         return spec
 
-    def _project(self, head, features: np.ndarray) -> np.ndarray:
+    def _project(self, head, features: np.ndarray, width: int, side: str) -> np.ndarray:
         import torch
 
+        if np.ndim(features) != 2 or np.shape(features)[1] != width:
+            raise CheckpointError(f"{self.path}: the {side} head takes {width}-d features, but its frozen encoder "
+                                  f"returned shape {np.shape(features)} (a checkpoint for another frozen encoder?)")
         with torch.no_grad():
             tensor = torch.as_tensor(np.asarray(features, dtype=np.float32), device=self.device)
             return head(tensor).cpu().numpy()
@@ -75,14 +78,16 @@ class BaselineEncoder:
             from xtd10.baseline.backbones import text_encoder
 
             self._text = text_encoder(self._text_spec, trust_code=self.trust_code)
-        return self._project(self.model.embed_text, self._text.encode_text(list(texts), language=language))
+        return self._project(self.model.embed_text, self._text.encode_text(list(texts), language=language),
+                             self.model.text_dim, "text")
 
     def encode_image(self, images) -> np.ndarray:
         if self._image is None:
             from xtd10.baseline.backbones import image_backbone
 
             self._image = image_backbone(self._image_spec, trust_code=self.trust_code)
-        return self._project(self.model.embed_image, self._image.encode_image(list(images)))
+        return self._project(self.model.embed_image, self._image.encode_image(list(images)),
+                             self.model.image_dim, "image")
 
 
 @register("baseline", "the project's trained baseline: baseline:PATH (checkpoint or training out dir)")

@@ -7,6 +7,7 @@ offline package, the project's own baseline, third-party code — be scored iden
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -152,6 +153,10 @@ class AdapterRegistry(MutableMapping):
         except Exception as err:  # a broken third-party package must not break the registry
             raise EncoderError(f"encoder adapter {prefix!r} ({target}) could not be loaded: {err}") from None
         if prefix not in self._loaded:
+            declared = getattr(factory, "__xtd10_adapter__", None)
+            if isinstance(declared, Adapter) and declared.prefix == prefix:
+                self._loaded[prefix] = declared  # registered on an earlier import
+                return
             if not callable(factory):
                 raise EncoderError(f"encoder adapter {prefix!r}: {target} is not a factory")
             doc = (inspect.getdoc(factory) or f"adapter from {target}").strip().splitlines()[0]
@@ -215,7 +220,10 @@ def register(
     """
 
     def decorate(factory: Callable[..., Encoder]) -> Callable[..., Encoder]:
-        ADAPTERS[prefix] = Adapter(prefix, factory, description, takes_argument, dict(requires or {}))
+        adapter = Adapter(prefix, factory, description, takes_argument, dict(requires or {}))
+        ADAPTERS[prefix] = adapter
+        with contextlib.suppress(AttributeError, TypeError):  # remembered for a registry that reloads
+            factory.__xtd10_adapter__ = adapter  # type: ignore[attr-defined]
         return factory
 
     return decorate

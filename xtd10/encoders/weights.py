@@ -7,9 +7,10 @@ the old name must not be served the old model's vectors. Every adapter that take
 calls :func:`weights_identity`.
 
 Hashing a multi-gigabyte checkpoint takes seconds, so each file's sha256 is remembered by
-(absolute path, size, modification time in ns, inode): in memory for the process, and in
-``<cache root>/weights/`` across runs. Any change to the file changes that stamp and
-forces a new hash.
+(absolute path, size, modification and change times in ns, inode): in memory for the
+process, and in ``<cache root>/weights/`` across runs. Any write to the file changes that
+stamp and forces a new hash; a file written in the last two seconds is always hashed, as
+two writes within the file system's clock tick could leave the same stamp.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
 from xtd10.files import atomic_write_text, sha256_file
@@ -32,9 +34,14 @@ IDENTITY_FILES = ("config.json", "config_sentence_transformers.json", "modules.j
 _MEMO: dict[tuple, str] = {}
 
 
+# A file changed this recently may change again within the file system's timestamp
+# granularity without its stamp changing: its hash is computed but not remembered.
+_RACY_NS = 2_000_000_000
+
+
 def _stamp(path: Path) -> tuple:
     stat = path.stat()
-    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 def _disk_memo_path(stamp: tuple) -> Path:
@@ -48,6 +55,8 @@ def file_sha256(path: str | os.PathLike) -> str:
     """sha256 of a file's bytes, computed once per (path, size, mtime, inode)."""
     path = Path(path)
     stamp = _stamp(path)
+    if time.time_ns() - max(stamp[2], stamp[3]) < _RACY_NS:
+        return sha256_file(path)
     if stamp in _MEMO:
         return _MEMO[stamp]
     memo = _disk_memo_path(stamp)
