@@ -244,15 +244,15 @@ def describe_adapters() -> list[AdapterInfo]:
     an installed plugin that fails to load is listed as unavailable with its error."""
     rows = []
     failed = ADAPTERS.load_all() if isinstance(ADAPTERS, AdapterRegistry) else {}
-    for prefix, error in failed.items():
-        rows.append(AdapterInfo(f"{prefix}:<model>", "installed plugin", False, error))
     for prefix, adapter in sorted(ADAPTERS.items()):
         missing = adapter.missing_packages()
         reason = f"needs: pip install {' '.join(missing)}" if missing else ""
         shown = f"{prefix}:<model>" if adapter.takes_argument else prefix
         rows.append(AdapterInfo(shown, adapter.description, not missing, reason))
+    for prefix, error in sorted(failed.items()):
+        rows.append(AdapterInfo(f"{prefix}:<model>", "installed plugin", False, error))
     rows.append(AdapterInfo("py:<module>:<factory>", "any encoder built by third-party Python code", True, ""))
-    return sorted(rows, key=lambda row: row.prefix)
+    return rows
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
