@@ -260,7 +260,9 @@ def public_command(command: str) -> str:
     out: list[str] = []
     for number, word in enumerate(words):
         flag, eq, value = word.partition("=")
-        if eq and flag in _PATH_OPTIONS and not _is_public_value(value):
+        if word.startswith(("http://", "https://")):
+            out.append(word)
+        elif eq and flag in _PATH_OPTIONS and not _is_public_value(value):
             out.append(f"{flag}={PATH_PLACEHOLDER}")
         elif (number and words[number - 1] in _PATH_OPTIONS and not _is_public_value(word)) \
                 or _looks_like_local_path(word):
