@@ -66,3 +66,34 @@ def test_validate_checks_without_writing(inputs, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["leaderboard", "validate", "--results", str(results), "--reported", str(reported)])
     assert exit_info.value.code == 2 and "again.json" in capsys.readouterr().err
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_without_plots_keeps_the_existing_figures(inputs, tmp_path):
+    results, reported = inputs
+    main(["leaderboard", "build", "--out", str(tmp_path)])
+    figures = {p.name: p.read_bytes() for p in (tmp_path / "plots").iterdir()}
+    assert figures and any(name.endswith(".svg") for name in figures)
+    main(["leaderboard", "build", "--out", str(tmp_path), "--no-plots"])
+    assert {p.name: p.read_bytes() for p in (tmp_path / "plots").iterdir()} == figures
+
+
+def test_build_with_no_inputs_is_an_error_naming_where_it_looked(tmp_path, capsys):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("the board people see", encoding="utf-8")
+    before = _snapshot(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", "build", "--out", str(out)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"neither {out / 'results'} nor {out / 'reported'} exists" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit):
+        main(["leaderboard", "build", "--out", str(out), "--results", str(empty)])
+    assert f"looked in {empty})" in capsys.readouterr().err
+    assert _snapshot(tmp_path) == before
