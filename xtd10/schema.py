@@ -200,8 +200,9 @@ def dataset_descriptor(name: str) -> DatasetDescriptor | None:
 
 def promoted_descriptor(entries: Iterable[Mapping[str, Any]], revision: str | None = None) -> DatasetDescriptor:
     """XTD10 plus the languages a promoted crowd source adds (its ``languages.json``
-    entries, as written by ``xtd10 crowd promote``). Crowd captions are written for the
-    images, not translated, unless an entry's provenance says translation."""
+    entries, as written by ``xtd10 crowd promote``). An added language counts as translated
+    when its provenance says so (the crowd task shows the English caption to translate),
+    otherwise as written independently."""
     added = [str(e["code"]) for e in entries if e.get("code") not in XTD10_LANGUAGES]
     translated = [str(e["code"]) for e in entries
                   if e.get("code") in added and "translat" in str(e.get("provenance", "")).lower()]

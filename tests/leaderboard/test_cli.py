@@ -73,7 +73,7 @@ def _snapshot(folder):
 
 
 def test_build_without_plots_keeps_the_existing_figures(inputs, tmp_path):
-    results, reported = inputs
+    assert all(folder.parent == tmp_path for folder in inputs)  # results/ and reported/ inside OUT
     main(["leaderboard", "build", "--out", str(tmp_path)])
     figures = {p.name: p.read_bytes() for p in (tmp_path / "plots").iterdir()}
     assert figures and any(name.endswith(".svg") for name in figures)

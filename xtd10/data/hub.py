@@ -128,7 +128,7 @@ def build_hub_dataset(
     audit_rows = list(known_issues or [])
     counts = frame.groupby("language", sort=False).size().to_dict()
     card = render_card(CardInputs([registry.get(c) for c in codes], configs, revision, counts,
-                                  image_paths is not None, audit_rows))
+                                  image_paths is not None, audit_rows, src.descriptor))
     atomic_write_text(out / "README.md", card)
     license_path = src.path(LICENSE_PATH)
     with atomic_open(out / "LICENSE.md", "wb") as handle:

@@ -23,6 +23,7 @@ from xtd10.data.upstream import UPSTREAM_BASE_URL, UPSTREAM_COMMIT, UPSTREAM_SHA
 from xtd10.errors import ChecksumMismatchError, DownloadError, HostUnreachableError, SourceError
 from xtd10.files import atomic_write_text, sha256_file
 from xtd10.languages import REGISTRY, Language, LanguageRegistry
+from xtd10.schema import XTD10, DatasetDescriptor, promoted_descriptor
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class Source:
 
     def extra_languages(self) -> list[Language]:
         return []
+
+    @functools.cached_property
+    def descriptor(self) -> DatasetDescriptor:
+        """What this source holds: XTD10, or XTD10 plus the languages its ``languages.json`` adds."""
+        extra = self.extra_languages()
+        return promoted_descriptor([lang.to_dict() for lang in extra]) if extra else XTD10
 
     @functools.cached_property
     def registry(self) -> LanguageRegistry:
