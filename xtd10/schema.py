@@ -54,6 +54,9 @@ TEXT_TRACK = "text"
 # track -> its two directions: text->image / image->text, caption in X -> English / English -> X
 TRACKS: dict[str, tuple[str, str]] = {IMAGE_TRACK: ("t2i", "i2t"), TEXT_TRACK: ("x2en", "en2x")}
 DIRECTIONS: tuple[str, ...] = tuple(d for pair in TRACKS.values() for d in pair)
+DIRECTION_DESCRIPTIONS: dict[str, str] = dict(zip(DIRECTIONS, (
+    "text → image", "image → text", "caption in language → English caption", "English caption → caption in language",
+), strict=True))
 BOTH_TRACKS = "both"  # the CLI's word for every track
 
 SUBSET_ALL = "all"  # every image of the dataset
@@ -544,6 +547,9 @@ def _check_per_query(c: _Checker, per_query: Any, stored: dict[tuple[str, ...], 
         return
     if not isinstance(per_query, list):
         raise c.fail("per_query", "expected a list")
+    by_cell: dict[tuple[str, ...], list[tuple[str, dict]]] = {}
+    for (*row_cell, metric), row in stored.items():
+        by_cell.setdefault(tuple(row_cell), []).append((metric, row))
     for i, item in enumerate(per_query):
         place = f"per_query[{i}]"
         entry = c.mapping(item, place)
@@ -555,9 +561,7 @@ def _check_per_query(c: _Checker, per_query: Any, stored: dict[tuple[str, ...], 
             raise c.fail(f"{place}.ranks", "expected a non-empty list of ranks (integers >= 1)")
         cell = cell_key(entry)
         array = np.asarray(ranks, dtype=np.int64)
-        for (*row_cell, metric), row in stored.items():
-            if tuple(row_cell) != cell:
-                continue
+        for metric, row in by_cell.get(cell, []):
             name = "/".join(cell)
             if row["n_queries"] != len(array):
                 raise c.fail(row["_place"], f"n_queries {row['n_queries']} but per_query has {len(array)} "

@@ -4,7 +4,10 @@ data revision and settings) or writes beside, and says which."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from xtd10.benchmark.placement import BESIDE_FOLDER
@@ -57,3 +60,23 @@ def test_a_run_covering_every_cell_replaces(tmp_path):
     assert f"wrote {target}" in res.output and "merged" not in res.output
     assert json.loads(target.read_text())["dataset"]["languages"] == ["es", "de"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["random.json"]
+
+
+@pytest.mark.integration
+def test_a_one_language_run_over_the_committed_result_keeps_it_whole(tmp_path, real_source):
+    """The committed 11-language random.json: re-running Spanish alone merges back into exactly it."""
+    committed = Path(__file__).resolve().parents[2] / "leaderboards" / "results" / "random.json"
+    target = tmp_path / "random.json"
+    shutil.copyfile(committed, target)
+    res = run_real("--languages", "es", "--source", str(real_source), "--out", str(target))
+    assert f"merged into {target}" in res.output
+    merged, original = Result.load(target), Result.load(committed)
+    assert merged.metrics == original.metrics and merged.per_query == original.per_query
+    assert merged.dataset["languages"] == original.dataset["languages"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["random.json"]
+
+
+def run_real(*args: str):
+    res = CliRunner().invoke(cli, ["bench", "run", "-m", "random", "--track", "text", *args], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return res

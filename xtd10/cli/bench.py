@@ -11,7 +11,7 @@ import click
 import pandas as pd
 
 from xtd10.cli.options import images_argument, images_option, source_option
-from xtd10.schema import DATASETS, XTD10
+from xtd10.schema import AVG, DATASETS, SUBSET_ALL, XTD10
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -158,7 +158,7 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, boo
             continue
         done += 1
         frame = outcome.result.frame()
-        headline = frame[(frame["language"] == "avg") & (frame["subset"] == "all") & (frame["metric"] == "R@10")]
+        headline = frame[(frame["language"] == AVG) & (frame["subset"] == SUBSET_ALL) & (frame["metric"] == "R@10")]
         parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
         click.echo(f"{outcome.entry.spec}: avg R@10 {parts}; {outcome.placement or outcome.path}")
     click.echo(f"{done} of {len(entries)} models scored")

@@ -24,7 +24,7 @@ from xtd10.leaderboard.escape import one_line
 from xtd10.leaderboard.formatting import dataset_title, view_title
 from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED
 from xtd10.leaderboard.tables import Row, Table, build_table, views
-from xtd10.schema import AVG_NON_EN, IMAGE_TRACK, SUBSET_ALL, XTD10, dataset_descriptor
+from xtd10.schema import AVG_NON_EN, IMAGE_TRACK, SUBSET_ALL, TRACKS, XTD10, dataset_descriptor
 
 PLOT_METRIC = XTD10.headline_metric
 RC = {
@@ -93,7 +93,7 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
             plots.append(_save(_gap(gap_tables, where), out_dir, base,
                                f"Zero-shot gap: English vs mean of the other languages, {metric} ({where})"))
     for view in views(board, REPORTED, metrics=(PLOT_METRIC,)):
-        if (view.track, view.direction, view.subset) != (IMAGE_TRACK, "t2i", SUBSET_ALL):
+        if (view.track, view.direction, view.subset) != (IMAGE_TRACK, TRACKS[IMAGE_TRACK][0], SUBSET_ALL):
             continue
         table = build_table(board, view)
         if table is not None and table.rows:

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xtd10.schema import AGGREGATES, MRR, NDCG, RANK_METRICS, RECALL_METRICS, TRACKS, lower_is_better
+from xtd10.schema import (
+    AGGREGATES,
+    DIRECTION_DESCRIPTIONS,
+    MRR,
+    NDCG,
+    RANK_METRICS,
+    RECALL_METRICS,
+    TRACKS,
+    lower_is_better,
+)
 
 __all__ = ["AGGREGATES", "DIRECTIONS", "DIRECTION_LABELS", "MEASURED", "PERCENT_METRICS", "RECALL_METRICS",
            "REPORTED", "Entry", "Score", "lower_is_better", "to_display_scale", "unit_of"]
@@ -20,12 +29,7 @@ REPORTED = "reported"
 # Metrics shown in percent (they are fractions in result files); the rest keep their scale.
 PERCENT_METRICS = frozenset({*RECALL_METRICS, MRR, NDCG})
 DIRECTIONS = TRACKS
-DIRECTION_LABELS = {
-    "t2i": "text → image",
-    "i2t": "image → text",
-    "x2en": "caption in language → English caption",
-    "en2x": "English caption → caption in language",
-}
+DIRECTION_LABELS = DIRECTION_DESCRIPTIONS
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from xtd10.leaderboard.records import (
 )
 from xtd10.schema import (
     ALL_LANGUAGES,
+    AVG,
     AVG_NON_EN,
     CONSISTENCY,
     DIRECTIONS,
@@ -116,7 +117,7 @@ def build_table(board: Leaderboard, view: View) -> Table | None:
         return None
     languages = language_order({lang for row in cells.values() for lang in row})
     aggregates = [a for a in AGGREGATES if any(a in row for row in cells.values())]
-    if "en" not in languages and "avg" in aggregates:
+    if "en" not in languages and AVG in aggregates:
         aggregates = [a for a in aggregates if a != AVG_NON_EN]  # the text track: both are the same mean
     rows = []
     for entry in entries:
@@ -124,7 +125,7 @@ def build_table(board: Leaderboard, view: View) -> Table | None:
             continue
         row_cells = cells[entry.key]
         values = [row_cells[lang].value for lang in languages if lang in row_cells]
-        avg = row_cells["avg"].value if "avg" in row_cells else sum(values) / len(values) if values else None
+        avg = row_cells[AVG].value if AVG in row_cells else sum(values) / len(values) if values else None
         rows.append(Row(entry=entry, rank=None, cells=row_cells, avg=avg,
                         n_languages=sum(1 for lang in languages if lang in row_cells)))
     if view.kind == MEASURED:
