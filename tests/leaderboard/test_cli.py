@@ -77,8 +77,12 @@ def test_build_without_plots_keeps_the_existing_figures(inputs, tmp_path):
     main(["leaderboard", "build", "--out", str(tmp_path)])
     figures = {p.name: p.read_bytes() for p in (tmp_path / "plots").iterdir()}
     assert figures and any(name.endswith(".svg") for name in figures)
+    pages = {name: (tmp_path / name).read_bytes() for name in ("README.md", "index.html", "leaderboard.csv")}
+    assert b"plots/" in pages["README.md"] and b"plots/" in pages["index.html"]
     main(["leaderboard", "build", "--out", str(tmp_path), "--no-plots"])
     assert {p.name: p.read_bytes() for p in (tmp_path / "plots").iterdir()} == figures
+    # the pages still show the figures that are there: the build changed nothing
+    assert {name: (tmp_path / name).read_bytes() for name in pages} == pages
 
 
 def test_build_with_no_inputs_is_an_error_naming_where_it_looked(tmp_path, capsys):

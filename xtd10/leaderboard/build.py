@@ -52,9 +52,9 @@ def build_leaderboard(out_dir: Path, results_dir: Path | None = None, reported_d
 def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True) -> BuildReport:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    figures = render_plots(board, out_dir) if plots else []
-    written.extend(out_dir / f for p in figures for f in (p.png, p.svg))
-    if plots:  # without new figures there is nothing to tell stale ones from: keep them all
+    figures = render_plots(board, out_dir, draw=plots)  # without plots: the figures already there
+    if plots:
+        written.extend(out_dir / f for p in figures for f in (p.png, p.svg))  # without new figures there is nothing to tell stale ones from: keep them all
         _remove_stale_plots(out_dir / "plots", {path.name for path in written})
     frame = tidy_frame(board)
     for column in ("model", "encoder_spec", "dataset", "dataset_revision", "subset", "language", "metric",

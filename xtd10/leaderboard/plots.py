@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -55,14 +57,16 @@ class Plot:
         return f"plots/{self.stem}.svg"
 
 
-def render_plots(board: Leaderboard, out_dir: Path) -> list[Plot]:
+def render_plots(board: Leaderboard, out_dir: Path, *, draw: bool = True) -> list[Plot]:
     """Write every figure into ``out_dir / 'plots'`` and return them in reading order."""
     with matplotlib.rc_context(RC):
-        return _render_all(board, out_dir)
+        return [plot for plot in _render_all(board, out_dir, draw) if plot is not None]
 
 
-def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
-    plots: list[Plot] = []
+def _render_all(board: Leaderboard, out_dir: Path, draw: bool) -> list[Plot | None]:
+    """Every figure in reading order; with ``draw`` false none is drawn, and those already
+    in ``out_dir`` are listed (so a build without plots still shows the existing ones)."""
+    plots: list[Plot | None] = []
     used: set[str] = set()
     for dataset, revision in board.groups():
         if not board.is_primary(dataset, revision):
@@ -81,16 +85,16 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
             base = _unique(f"{_slug(dataset)}-{view.track}-{view.direction}", used)
             where = dataset_title(dataset, revision)
             heading = f"{metric}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
-            plots.append(_save(_bars(table, heading, where, palette), out_dir, f"{base}-bars",
+            plots.append(_save(partial(_bars, table, heading, where, palette), draw, out_dir, f"{base}-bars",
                                f"{heading}: per language, 95% CI ({where})"))
-            plots.append(_save(_heatmap(table, heading, where), out_dir, f"{base}-heatmap",
+            plots.append(_save(partial(_heatmap, table, heading, where), draw, out_dir, f"{base}-heatmap",
                                f"{heading}: model × language ({where})"))
             if view.track == IMAGE_TRACK and "en" in table.languages and len(table.languages) > 1:
                 gap_tables.append(table)
         if gap_tables:
             base = _unique(f"{_slug(dataset)}-image-gap", used)
             where = dataset_title(dataset, revision)
-            plots.append(_save(_gap(gap_tables, where), out_dir, base,
+            plots.append(_save(partial(_gap, gap_tables, where), draw, out_dir, base,
                                f"Zero-shot gap: English vs mean of the other languages, {metric} ({where})"))
     for view in views(board, REPORTED, metrics=(PLOT_METRIC,)):
         if (view.track, view.direction, view.subset) != (IMAGE_TRACK, TRACKS[IMAGE_TRACK][0], SUBSET_ALL):
@@ -99,7 +103,7 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
         if table is not None and table.rows:
             base = _unique(f"reported-{_slug(view.dataset)}-image-t2i", used)
             heading = f"Reported {PLOT_METRIC}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
-            plots.append(_save(_heatmap(table, heading, "numbers published elsewhere, not measured here"),
+            plots.append(_save(partial(_heatmap, table, heading, "numbers published elsewhere, not measured here"), draw,
                                out_dir, f"{base}-heatmap", f"{heading} (published elsewhere, not measured here)"))
     return plots
 
@@ -205,8 +209,11 @@ def _gap(tables: list[Table], where: str) -> Figure:
     return fig
 
 
-def _save(fig: Figure, out_dir: Path, stem: str, title: str) -> Plot:
+def _save(make: Callable[[], Figure], draw: bool, out_dir: Path, stem: str, title: str) -> Plot | None:
     plot = Plot(title=title, stem=stem)
+    if not draw:
+        return plot if all((out_dir / name).is_file() for name in (plot.png, plot.svg)) else None
+    fig = make()
     for fmt, metadata in (("png", PNG_METADATA), ("svg", SVG_METADATA)):
         buffer = io.BytesIO()
         FigureCanvasAgg(fig)
