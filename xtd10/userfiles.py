@@ -11,6 +11,7 @@ part of the first key, tag or column name.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -49,3 +50,20 @@ def parse_yaml(text: str, where: str, error: type[Exception]) -> Any:
         position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise error(f"{where}: invalid YAML: {problem}{position}") from None
+
+
+def read_json(path: str | os.PathLike, error: type[Exception], what: str = "JSON file") -> Any:
+    """The parsed JSON of ``path``: UTF-8 with or without a byte-order mark; a syntax error
+    names the line and column, and a document nested too deeply for the parser (a hostile
+    or corrupted file) is ``error`` too, never a RecursionError traceback."""
+    return parse_json(read_text(path, error, what), str(path), error)
+
+
+def parse_json(text: str, where: str, error: type[Exception]) -> Any:
+    """``text`` parsed as JSON; every failure is ``error`` naming ``where``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise error(f"{where}:{err.lineno}: invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise error(f"{where}: invalid JSON: nested too deeply to read") from None

@@ -50,8 +50,34 @@ def test_audit_findings_reach_the_card_escaped(tiny_source, tmp_path):
     path = tiny_source / "XTD10" / "test_1kcaptions_tr.txt"
     path.write_text("tr caption 0\nCould not translate | <b>x</b>\ntr caption 2\ntr caption 3\n")
     out = tmp_path / "hub"
-    build_hub_dataset(out, source=tiny_source, audit=True)
+    from xtd10.crowd.audit import known_issues_table
+
+    build_hub_dataset(out, source=tiny_source, known_issues=known_issues_table(tiny_source))
     card = (out / "README.md").read_text()
     assert "Automatic audit findings" in card
     row = next(line for line in card.splitlines() if line.startswith("| `tr` | placeholder"))
     assert "Could not translate \\| \\<b\\>x\\</b\\>" in row
+
+
+def test_card_says_which_languages_were_translated_from_the_dataset_descriptor(tiny_source, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tests.data.conftest import IMAGE_NAMES
+    from xtd10.cli import cli
+
+    (tiny_source / "CROWD").mkdir()
+    (tiny_source / "CROWD" / "test_1kcaptions_hi.txt").write_text(f"{IMAGE_NAMES[0]}\tएक\n", encoding="utf-8")
+    (tiny_source / "languages.json").write_text(json.dumps([{
+        "code": "hi", "name": "Hindi", "script": "Deva", "provenance": "crowdsourced translation (xtd10 crowd tools)",
+        "upstream_path": "CROWD/test_1kcaptions_hi.txt", "layout": "indexed"}]))
+    out = tmp_path / "hub"
+    res = CliRunner().invoke(cli, ["data", "build", str(out), "--source", str(tiny_source)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    card = (out / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[5].strip() for line in card.splitlines()
+            if line.startswith("| `")and line.count("|") == 7}
+    assert rows["ja"] == rows["en"] == "for the images"
+    assert rows["de"] == rows["es"] == rows["hi"] == "translated from English"
+    assert sorted(p.name for p in out.iterdir()) == ["LICENSE.md", "README.md", "data"]

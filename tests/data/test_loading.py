@@ -76,7 +76,30 @@ def test_bad_language_manifest_names_file(tiny_source):
 def test_exclude_flagged_drops_only_flagged_non_english_captions(tiny_source):
     path = tiny_source / "XTD10" / "test_1kcaptions_it.txt"
     path.write_bytes(b"it caption 0\n\nit caption 2\nit caption 3\n")  # caption 1 empty
+    with pytest.raises(SourceError, match="no audit recorded for language 'it'.*xtd10 crowd audit --language it"):
+        xtd10.load("it,en", source=tiny_source, exclude_flagged=True)
+    from xtd10.crowd.audit import audit_and_record
+
+    audit_and_record("it", tiny_source)  # the audit writes the flagged list; loading reads it
     kept = xtd10.load("it,en", source=tiny_source, exclude_flagged=True)
     assert kept["it"]["index"] == [0, 2, 3]
     assert len(kept["en"]) == 4
     assert len(xtd10.load("it", source=tiny_source)) == 4
+    given = xtd10.load("it", source=tiny_source, exclude_flagged={"it": [0, 3]})
+    assert given["index"] == [1, 2]
+    path.write_bytes(b"it caption 0\nit caption 1\nit caption 2\nit caption 3\n")  # another revision
+    with pytest.raises(SourceError, match="no audit recorded"):
+        xtd10.load("it", source=tiny_source, exclude_flagged=True)
+
+
+def test_the_data_layer_does_not_import_the_crowd_tools():
+    import ast
+    from pathlib import Path
+
+    import xtd10.data
+
+    for module in Path(xtd10.data.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n.startswith("xtd10.crowd") for n in names), module

@@ -61,3 +61,28 @@ def test_404_is_not_retried(served_real_source):
     with pytest.raises(DownloadError, match="HTTP 404"):
         src.path(ES)
     assert len(served_real_source.requests) == 1
+
+
+def test_an_edited_cached_caption_file_is_fetched_again_with_a_warning(served_real_source, real_source, caplog):
+    src = UrlSource(base_url=served_real_source.url, retry=FAST_RETRY)
+    original = xtd10.load("es", source=src)["caption"]
+    cached = src.cache_dir / ES
+    others = {p: p.read_bytes() for p in src.cache_dir.rglob("*") if p.is_file() and p != cached}
+    cached.write_bytes(cached.read_bytes().replace(b"\n", b" edited\n", 1))
+    with caplog.at_level("WARNING"):
+        again = xtd10.load("es", source=UrlSource(base_url=served_real_source.url, retry=FAST_RETRY))
+    assert again["caption"] == original
+    assert any(str(cached) in r.getMessage() and "damaged or was edited" in r.getMessage() for r in caplog.records)
+    assert served_real_source.hits(ES) == 2
+    assert cached.read_bytes() == (real_source / ES).read_bytes()
+    assert {p: p.read_bytes() for p in others} == others
+
+
+def test_a_damaged_cached_file_is_refused_when_it_cannot_be_fetched_again(served_real_source):
+    src = UrlSource(base_url=served_real_source.url, retry=FAST_RETRY)
+    xtd10.load("es", source=src)
+    cached = src.cache_dir / ES
+    cached.write_bytes(b"truncated")
+    served_real_source.httpd.shutdown()  # offline now
+    with pytest.raises(ChecksumMismatchError, match=rf"{ES}.*damaged or was edited.*could not be fetched again"):
+        xtd10.load("es", source=UrlSource(base_url=served_real_source.url, retry=FAST_RETRY))

@@ -66,3 +66,38 @@ def test_validate_checks_without_writing(inputs, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["leaderboard", "validate", "--results", str(results), "--reported", str(reported)])
     assert exit_info.value.code == 2 and "again.json" in capsys.readouterr().err
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_without_plots_keeps_the_existing_figures(inputs, tmp_path):
+    assert all(folder.parent == tmp_path for folder in inputs)  # results/ and reported/ inside OUT
+    main(["leaderboard", "build", "--out", str(tmp_path)])
+    figures = {p.name: p.read_bytes() for p in (tmp_path / "plots").iterdir()}
+    assert figures and any(name.endswith(".svg") for name in figures)
+    pages = {name: (tmp_path / name).read_bytes() for name in ("README.md", "index.html", "leaderboard.csv")}
+    assert b"plots/" in pages["README.md"] and b"plots/" in pages["index.html"]
+    main(["leaderboard", "build", "--out", str(tmp_path), "--no-plots"])
+    assert {p.name: p.read_bytes() for p in (tmp_path / "plots").iterdir()} == figures
+    # the pages still show the figures that are there: the build changed nothing
+    assert {name: (tmp_path / name).read_bytes() for name in pages} == pages
+
+
+def test_build_with_no_inputs_is_an_error_naming_where_it_looked(tmp_path, capsys):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("the board people see", encoding="utf-8")
+    before = _snapshot(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", "build", "--out", str(out)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"neither {out / 'results'} nor {out / 'reported'} exists" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit):
+        main(["leaderboard", "build", "--out", str(out), "--results", str(empty)])
+    assert f"looked in {empty})" in capsys.readouterr().err
+    assert _snapshot(tmp_path) == before

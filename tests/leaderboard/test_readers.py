@@ -77,7 +77,7 @@ def test_bad_result_files_are_refused_naming_file_and_field(tmp_path, mutate, ex
 def test_malformed_json_names_file_and_line(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"schema": "xtd10.result",\n "schema_version": 1,\n oops}', encoding="utf-8")
-    with pytest.raises(ResultFileError, match=r"broken\.json: not valid JSON: .*line 3"):
+    with pytest.raises(ResultFileError, match=r"broken\.json:3: invalid JSON: .*line 3, column 2"):
         read_result_file(path)
 
 

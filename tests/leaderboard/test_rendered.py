@@ -76,6 +76,11 @@ def test_page_in_headless_chromium(built, tmp_path):
             page.wait_for_load_state("load")
             assert errors == []
             assert all(url.startswith("file://") for url in requests), requests  # nothing from the network
+            # the page's own style and script run under its CSP; a script injected later does not
+            assert page.evaluate("getComputedStyle(document.querySelector('.controls')).display") == "flex"
+            page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+                          " document.body.appendChild(s); }")
+            assert page.evaluate("window.injected === undefined")
 
             # the table renders; the default filters show R@10 on all images: 2 models x 2 directions
             visible = "#measured tbody tr:not([hidden])"
@@ -115,3 +120,21 @@ def test_page_in_headless_chromium(built, tmp_path):
             assert (tmp_path / "leaderboard.png").stat().st_size > 10_000
         finally:
             browser.close()
+
+
+def test_page_csp_allows_only_its_own_inline_blocks_by_hash(built):
+    import base64
+    import hashlib
+    import re
+
+    _, first, _ = built
+    html = (first / "index.html").read_text(encoding="utf-8")
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    blocks = {"script-src": re.findall(r"<script>(.*?)</script>", html, re.S),
+              "style-src": re.findall(r"<style>(.*?)</style>", html, re.S)}
+    for directive, found in blocks.items():
+        assert len(found) == 1 and "style=" not in html.split("<body>", 1)[-1].split("<script>")[0]
+        digest = base64.b64encode(hashlib.sha256(found[0].encode("utf-8")).digest()).decode()
+        policy = next(part.strip() for part in csp.split(";") if part.strip().startswith(directive))
+        assert policy == f"{directive} 'sha256-{digest}'"

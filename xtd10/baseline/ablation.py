@@ -31,10 +31,13 @@ from xtd10.baseline.pipeline import split_holdout
 from xtd10.baseline.scenes import LANGUAGES, describe, render, split_scenes
 from xtd10.baseline.trainer import PairSet, TrainConfig, train_heads
 from xtd10.files import atomic_write_text
+from xtd10.schema import IMAGE_TRACK, MRR, RECALL_METRICS, TRACKS, recall_name
 
 log = logging.getLogger(__name__)
 SCENES_VERSION = 1  # bump when drawing or wording changes, so cached features are not reused
-REPORT_METRICS = ("R@1", "R@5", "R@10", "MRR")
+REPORT_METRICS = (*RECALL_METRICS, MRR)
+T2I, I2T = TRACKS[IMAGE_TRACK]
+HEADLINE = (recall_name(1), recall_name(10))
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def run_ablation(config: AblationConfig, out_dir: str | Path, *, cache_dir: str 
         gallery = _embed(model.embed_image, test_images)
         for lang in config.languages:
             queries = _embed(model.embed_text, test_texts[lang])
-            for direction, (q, g) in {"t2i": (queries, gallery), "i2t": (gallery, queries)}.items():
+            for direction, (q, g) in {T2I: (queries, gallery), I2T: (gallery, queries)}.items():
                 stats = embedding_query_stats(q, g, np.arange(len(split.test)))
                 per_query[(loss_name, lang, direction)] = stats
                 point = metrics_from_stats(stats)
@@ -180,7 +183,7 @@ def paired_comparisons(per_query: dict[tuple[str, str, str], Any], config: Ablat
     others = [lang for lang in config.languages if lang != "en"]
     out = []
     for baseline in (loss for loss in config.losses if loss != target):
-        for direction in ("t2i", "i2t"):
+        for direction in (T2I, I2T):
             cells = {lang: (per_query[(baseline, lang, direction)], per_query[(target, lang, direction)])
                      for lang in config.languages}
             if others:
@@ -189,7 +192,7 @@ def paired_comparisons(per_query: dict[tuple[str, str, str], Any], config: Ablat
                                np.concatenate([per_query[(loss, lang, direction)].ndcg for lang in others]))
                     for loss in (baseline, target))
             for language, (a, b) in cells.items():
-                tested = paired_permutation(a, b, ["R@1", "R@10"], n_permutations, config.seed)
+                tested = paired_permutation(a, b, list(HEADLINE), n_permutations, config.seed)
                 for metric, (value_a, value_b, diff, p_value) in tested.items():
                     out.append({"a": baseline, "b": target, "language": language, "direction": direction,
                                 "metric": metric, "value_a": value_a, "value_b": value_b, "diff": diff,
@@ -202,11 +205,11 @@ def _embed(head, features: np.ndarray) -> np.ndarray:
         return head(torch.as_tensor(np.asarray(features, dtype=np.float32))).numpy()
 
 
-def markdown_table(result: AblationResult, metrics: Sequence[str] = ("R@1", "R@10")) -> str:
+def markdown_table(result: AblationResult, metrics: Sequence[str] = HEADLINE) -> str:
     """Loss x language table, one block per direction; cells 'value [low, high]' in percent."""
     lines = []
     languages = result.config.languages
-    for direction, title in (("t2i", "text -> image"), ("i2t", "image -> text")):
+    for direction, title in ((T2I, "text -> image"), (I2T, "image -> text")):
         for metric in metrics:
             lines += [f"**{title}, {metric}** (percent, 95% bootstrap CI, {result.config.n_test} test scenes)", "",
                       "| loss | " + " | ".join(languages) + " | mean non-en |",
@@ -228,7 +231,7 @@ def markdown_table(result: AblationResult, metrics: Sequence[str] = ("R@1", "R@1
                   "| comparison | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
         index = {(c["a"], c["direction"], c["metric"], c["language"]): c for c in result.comparisons}
         for a in dict.fromkeys(c["a"] for c in result.comparisons):
-            for direction in ("t2i", "i2t"):
+            for direction in (T2I, I2T):
                 for metric in metrics:
                     cells = [index.get((a, direction, metric, lang)) for lang in columns]
                     text = [f"{100 * c['diff']:+.0f} ({c['p_value']:.2f})" if c else "-" for c in cells]

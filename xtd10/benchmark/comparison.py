@@ -16,9 +16,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from xtd10.benchmark.metrics import DEFAULT_KS, METRIC_ORDER, QueryStats
-from xtd10.benchmark.result import Result
 from xtd10.errors import XTD10Error
+from xtd10.schema import DEFAULT_KS, MEANR, MEDR, MRR, NDCG, QueryStats, Result, metric_names, recall_k
 
 COLUMNS = ["track", "direction", "language", "subset", "metric", "a", "b", "diff", "p_value", "n_queries"]
 
@@ -29,15 +28,16 @@ class CompareError(XTD10Error):
 
 def _metric_matrix(ranks: np.ndarray, ndcg: np.ndarray, metric: str) -> np.ndarray:
     """The metric for each row of a (resamples, queries) matrix of ranks / nDCG values."""
-    if metric.startswith("R@"):
-        return (ranks <= int(metric[2:])).mean(axis=-1)
-    if metric == "MedR":
+    k = recall_k(metric)
+    if k is not None:
+        return (ranks <= k).mean(axis=-1)
+    if metric == MEDR:
         return np.median(ranks, axis=-1)
-    if metric == "MeanR":
+    if metric == MEANR:
         return ranks.mean(axis=-1)
-    if metric == "MRR":
+    if metric == MRR:
         return (1.0 / ranks).mean(axis=-1)
-    if metric == "nDCG@10":
+    if metric == NDCG:
         return ndcg.mean(axis=-1)
     raise CompareError(f"unknown metric {metric!r}")
 
@@ -94,7 +94,7 @@ def compare(
     if not common:
         raise CompareError("the two results share no scored track/direction/language/subset")
     ks = ra.config.get("ks") or list(DEFAULT_KS)
-    names = metrics or [f"R@{k}" for k in ks] + [m for m in METRIC_ORDER if not m.startswith("R@")]
+    names = metrics or metric_names(ks)
     rows = []
     for key in common:
         tested = paired_permutation(stats_a[key], stats_b[key], names, n_permutations, seed)

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xtd10.errors import XTD10Error
-
-DATASETS = ("xtd10", "demo")
+from xtd10.schema import DATASETS, DEMO, XTD10, dataset_descriptor
 
 
 class BenchmarkError(XTD10Error):
@@ -88,7 +87,7 @@ def load_xtd10(languages: str | Iterable[str] | None, source: object | None, ima
         return resolve_images(file_names, True if images is None else images, source=src)
 
     return BenchData(
-        name="xtd10",
+        name=XTD10.name,
         frame=frame,
         image_files=file_names,
         image_splits=[e.coco_split for e in entries],
@@ -106,7 +105,7 @@ def load_demo(languages: str | Iterable[str] | None) -> BenchData:
     images = demo.demo_images()
     hashes = demo.demo_file_hashes()
     return BenchData(
-        name=demo.DATASET_NAME,
+        name=DEMO.name,
         frame=frame,
         image_files=[img.file_name for img in images],
         image_splits=[demo.COCO_SPLIT] * len(images),
@@ -120,14 +119,19 @@ def load_demo(languages: str | Iterable[str] | None) -> BenchData:
 def load_bench_data(
     dataset: str, languages: str | Iterable[str] | None, source: object | None = None, images: object = None
 ) -> BenchData:
-    if dataset == "xtd10":
+    """The data of the dataset named ``dataset`` (its descriptor's key, see :mod:`xtd10.schema`)."""
+    descriptor = dataset_descriptor(dataset)
+    if descriptor is None or descriptor.key not in LOADERS:
+        raise BenchmarkError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    if source is not None and not descriptor.takes_source:
+        raise BenchmarkError(f"a caption source (source= / --source) applies to the {XTD10.key} dataset, "
+                             f"not to the {descriptor.title}")
+    if images is not None and not descriptor.takes_images:
+        raise BenchmarkError(f"images= / --images applies to the {XTD10.key} dataset; the {descriptor.title} "
+                             "ships its own images")
+    if descriptor.key == XTD10.key:
         return load_xtd10(languages, source, images)
-    if dataset == "demo":
-        if source is not None:
-            raise BenchmarkError("a caption source (source= / --source) applies to the xtd10 dataset, "
-                                 "not to the embedded demo set")
-        if images is not None:
-            raise BenchmarkError("images= / --images applies to the xtd10 dataset; the demo set ships its own images")
-        return load_demo(languages)
-    raise BenchmarkError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    return LOADERS[descriptor.key](languages)
 
+
+LOADERS: dict[str, Callable] = {XTD10.key: load_xtd10, DEMO.key: load_demo}

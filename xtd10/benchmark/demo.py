@@ -14,8 +14,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xtd10.benchmark.placement import save_result
 from xtd10.benchmark.result import Result, default_result_path
 from xtd10.benchmark.runner import evaluate
+from xtd10.schema import DEMO, TEXT_TRACK, TRACKS, XTD10
 
 DEMO_IMAGE_ENCODER = "offline-labels"
 DEMO_TEXT_ENCODER = "muse"
@@ -52,14 +54,14 @@ def run_demo(
         demo_languages=demo.demo_languages(),
         xtd10_info=info,
     )
-    result = evaluate(image_encoder, dataset="demo", tracks=("image", "text"), bootstrap=bootstrap,
+    result = evaluate(image_encoder, dataset=DEMO.key, tracks=tuple(TRACKS), bootstrap=bootstrap,
                       batch_size=batch_size, command=command, progress=progress)
-    path = result.save(default_result_path(result, out_dir))
+    path = save_result(result, default_result_path(result, out_dir)).path
     report.runs.append((f"{image_encoder} on the embedded demo set (image and text tracks)", result, path))
     if info.available:
-        result = evaluate(text_encoder, dataset="xtd10", tracks=("text",), source=source, bootstrap=bootstrap,
-                          batch_size=batch_size, command=command, progress=progress)
-        path = result.save(default_result_path(result, out_dir))
+        result = evaluate(text_encoder, dataset=XTD10.key, tracks=(TEXT_TRACK,), source=source,
+                          bootstrap=bootstrap, batch_size=batch_size, command=command, progress=progress)
+        path = save_result(result, default_result_path(result, out_dir)).path
         report.runs.append((f"{text_encoder} on the XTD10 text track", result, path))
     else:
         report.skipped.append(

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from xtd10.errors import XTD10Error
+from xtd10.schema import DEFAULT_KS, MEANR, MEDR, METRIC_ORDER, MRR, NDCG, NDCG_DEPTH, QueryStats, recall_name
 
-DEFAULT_KS = (1, 5, 10)
-NDCG_DEPTH = 10
-METRIC_ORDER = ("R@1", "R@5", "R@10", "MedR", "MeanR", "MRR", "nDCG@10")
+__all__ = ["DEFAULT_KS", "METRIC_ORDER", "NDCG_DEPTH", "MetricsError", "QueryStats"]  # re-exported words
+
 
 
 class MetricsError(XTD10Error):
@@ -36,20 +35,6 @@ class MetricsError(XTD10Error):
 
 
 Positives = np.ndarray | Sequence[Sequence[int]] | Sequence[np.ndarray]
-
-
-@dataclass(frozen=True)
-class QueryStats:
-    """Per-query outcome of a retrieval run: all metrics and bootstraps start here."""
-
-    ranks: np.ndarray  # int64 (n,), 1-based rank of the first relevant item
-    ndcg: np.ndarray  # float64 (n,), nDCG@10 of each query
-
-    def __len__(self) -> int:
-        return int(self.ranks.shape[0])
-
-    def take(self, index: np.ndarray) -> QueryStats:
-        return QueryStats(self.ranks[index], self.ndcg[index])
 
 
 def _positive_matrix(positives: Positives, n_queries: int, n_gallery: int) -> tuple[np.ndarray, np.ndarray]:
@@ -175,11 +160,11 @@ def metrics_from_stats(stats: QueryStats, ks: Sequence[int] = DEFAULT_KS) -> dic
     ranks = stats.ranks
     if len(ranks) == 0:
         raise MetricsError("no queries to score")
-    out = {f"R@{k}": float(np.mean(ranks <= k)) for k in ks}
-    out["MedR"] = float(np.median(ranks))
-    out["MeanR"] = float(np.mean(ranks))
-    out["MRR"] = float(np.mean(1.0 / ranks))
-    out["nDCG@10"] = float(np.mean(stats.ndcg))
+    out = {recall_name(k): float(np.mean(ranks <= k)) for k in ks}
+    out[MEDR] = float(np.median(ranks))
+    out[MEANR] = float(np.mean(ranks))
+    out[MRR] = float(np.mean(1.0 / ranks))
+    out[NDCG] = float(np.mean(stats.ndcg))
     return out
 
 
@@ -208,10 +193,10 @@ def bootstrap_distributions(
     ranks = stats.ranks.astype(np.float64)
     columns = [(ranks <= k) for k in ks] + [ranks, 1.0 / ranks, stats.ndcg]
     means = counts @ np.stack(columns, axis=1).astype(np.float64) / n
-    names = [f"R@{k}" for k in ks] + ["MeanR", "MRR", "nDCG@10"]
+    names = [recall_name(k) for k in ks] + [MEANR, MRR, NDCG]
     values: dict[str, np.ndarray] = {name: means[:, i] for i, name in enumerate(names)}
-    values["MedR"] = _resampled_median(ranks, counts)
-    return {name: values[name] for name in [f"R@{k}" for k in ks] + ["MedR", "MeanR", "MRR", "nDCG@10"]}
+    values[MEDR] = _resampled_median(ranks, counts)
+    return {name: values[name] for name in [recall_name(k) for k in ks] + [MEDR, MEANR, MRR, NDCG]}
 
 
 @functools.lru_cache(maxsize=4)

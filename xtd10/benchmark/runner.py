@@ -27,24 +27,37 @@ from xtd10.benchmark.dataset import BenchData, BenchmarkError, load_bench_data
 from xtd10.benchmark.embeddings import EmbeddingStore
 from xtd10.benchmark.hardware import describe_hardware
 from xtd10.benchmark.metrics import (
-    DEFAULT_KS,
-    METRIC_ORDER,
-    QueryStats,
     bootstrap_distributions,
     embedding_query_stats,
     metrics_from_stats,
     percentile_interval,
     rank_consistency,
 )
-from xtd10.benchmark.result import Result, clean_float, per_query_entry
+from xtd10.benchmark.result import per_query_entry
 from xtd10.encoders.base import ADAPTERS, EncoderError, EncoderMeta, build, parse_spec, supports_images
 from xtd10.languages import ENGLISH
+from xtd10.schema import (
+    AGGREGATES,
+    ALL_LANGUAGES,
+    AVG,
+    BOTH_TRACKS,
+    CONSISTENCY,
+    DEFAULT_KS,
+    IMAGE_TRACK,
+    SUBSET_ALL,
+    TEXT_TRACK,
+    TRACKS,
+    XTD10,
+    QueryStats,
+    Result,
+    clean_float,
+    dataset_descriptor,
+    metric_names,
+)
 
 log = logging.getLogger(__name__)
 
-TRACKS = {"image": ("t2i", "i2t"), "text": ("x2en", "en2x")}
-DEFAULT_SUBSETS = {"xtd10": ("all", "val2014"), "demo": ("all",)}
-AGGREGATES = ("avg", "avg_non_en")
+TRACK_NAMES = tuple(TRACKS)
 
 
 @dataclass
@@ -65,7 +78,7 @@ class Cell:
 
 def normalise_tracks(tracks: str | Iterable[str]) -> list[str]:
     if isinstance(tracks, str):
-        tracks = list(TRACKS) if tracks in ("both", "all") else [t for t in tracks.split(",") if t]
+        tracks = list(TRACKS) if tracks in (BOTH_TRACKS, "all") else [t for t in tracks.split(",") if t]
     out = []
     for track in tracks:
         if track not in TRACKS:
@@ -167,24 +180,26 @@ def score_cells(
             images_here = covered_images(chosen, cap_images, where)
             if len(images_here) == 0:
                 continue
-            if "image" in tracks:
+            if IMAGE_TRACK in tracks:
                 assert image_emb is not None
                 queries, gallery = text_emb[language][rows], image_emb[images_here]
-                cells.append(Cell("image", "t2i", language, subset,
+                t2i, i2t = TRACKS[IMAGE_TRACK]
+                cells.append(Cell(IMAGE_TRACK, t2i, language, subset,
                                   embedding_query_stats(queries, gallery, _positives(cap_images, images_here, where)),
                                   cap_images))
-                cells.append(Cell("image", "i2t", language, subset,
+                cells.append(Cell(IMAGE_TRACK, i2t, language, subset,
                                   embedding_query_stats(gallery, queries, _positives(images_here, cap_images, where)),
                                   images_here))
-            if "text" in tracks and language != ENGLISH:
+            if TEXT_TRACK in tracks and language != ENGLISH:
+                x2en, en2x = TRACKS[TEXT_TRACK]
                 en_rows, en_images = caption_rows(ENGLISH)
                 keep = np.isin(en_images, images_here)
                 en_rows, en_images = en_rows[keep], en_images[keep]
                 x, en = text_emb[language][rows], text_emb[ENGLISH][en_rows]
-                cells.append(Cell("text", "x2en", language, subset,
+                cells.append(Cell(TEXT_TRACK, x2en, language, subset,
                                   embedding_query_stats(x, en, _positives(cap_images, en_images, where)),
                                   cap_images))
-                cells.append(Cell("text", "en2x", language, subset,
+                cells.append(Cell(TEXT_TRACK, en2x, language, subset,
                                   embedding_query_stats(en, x, _positives(en_images, cap_images, where)),
                                   en_images))
     return cells
@@ -207,7 +222,7 @@ def _row(cell_key: tuple, metric: str, value: float, ci: tuple[float, float] | N
 
 def metric_rows(cells: list[Cell], bootstrap: int, seed: int, ks: Sequence[int]) -> list[dict]:
     """Per-cell metrics with CIs, language averages, and cross-lingual consistency."""
-    names = [f"R@{k}" for k in ks] + [m for m in METRIC_ORDER if not m.startswith("R@")]
+    names = metric_names(ks)
     rows: list[dict] = []
     groups: dict[tuple[str, str, str], list[tuple[Cell, dict, dict]]] = {}
     for cell in cells:
@@ -219,7 +234,7 @@ def metric_rows(cells: list[Cell], bootstrap: int, seed: int, ks: Sequence[int])
         groups.setdefault((cell.track, cell.direction, cell.subset), []).append((cell, values, dists))
     for (track, direction, subset), members in groups.items():
         for aggregate in AGGREGATES:
-            chosen = [m for m in members if aggregate == "avg" or m[0].language != ENGLISH]
+            chosen = [m for m in members if aggregate == AVG or m[0].language != ENGLISH]
             if not chosen:
                 continue
             sizes = {len(c.stats) for c, _, _ in chosen}
@@ -234,7 +249,7 @@ def metric_rows(cells: list[Cell], bootstrap: int, seed: int, ks: Sequence[int])
             common = sorted(set.intersection(*(set(p) for p in per_image)))
             ranks = {c.language: np.array([p[i] for i in common]) for (c, _, _), p in
                      zip(members, per_image, strict=True)}
-            rows.append(_row((track, direction, "all", subset), "consistency", rank_consistency(ranks), None,
+            rows.append(_row((track, direction, ALL_LANGUAGES, subset), CONSISTENCY, rank_consistency(ranks), None,
                              len(common)))
     return rows
 
@@ -257,11 +272,11 @@ def _resolve(data: BenchData, languages: str | Iterable[str]) -> list[str]:
 def evaluate(
     encoder_or_spec: str | object,
     languages: str | Iterable[str] | None = "all",
-    tracks: str | Iterable[str] = ("image", "text"),
+    tracks: str | Iterable[str] = TRACK_NAMES,
     subsets: Iterable[str] | None = None,
     images: object = None,
     source: object = None,
-    dataset: str = "xtd10",
+    dataset: str = XTD10.key,
     batch_size: int = 64,
     device: str | None = None,
     bootstrap: int = 1000,
@@ -275,50 +290,19 @@ def evaluate(
     """Score an encoder (object or spec string) and return a :class:`Result`.
 
     ``tracks``: ``image`` (t2i, i2t), ``text`` (x2en, en2x) or both; a text-only encoder
-    runs the text track only. ``subsets`` defaults to all + val2014 on XTD10 and ``all``
-    on the demo set (whose images are not from COCO). ``images`` is passed to
-    :func:`xtd10.data.images.resolve_images` (COCO root, flat folder, URL or True).
-    ``trust_code`` lets a checkpoint (``baseline:PATH``) name ``py:`` encoders to import.
+    runs the text track only. ``subsets`` defaults to the dataset descriptor's default
+    subsets (all + val2014 on XTD10, ``all`` on the demo set, whose images are not from
+    COCO). ``images`` is passed to :func:`xtd10.data.images.resolve_images` (COCO root,
+    flat folder, URL or True). ``trust_code`` lets a checkpoint (``baseline:PATH``) name
+    ``py:`` encoders to import.
     """
     started = time.perf_counter()
-    wanted_tracks = normalise_tracks(tracks)
-    encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size, trust_code=trust_code) \
-        if isinstance(encoder_or_spec, str) else encoder_or_spec
-    meta = getattr(encoder, "meta", None)
-    if not isinstance(meta, EncoderMeta):
-        raise EncoderError(f"{type(encoder).__name__} object is not an encoder: it needs a `meta` attribute "
-                           "(xtd10.encoders.EncoderMeta) and encode_text(texts, *, language); see docs/encoders.md")
-    spec = encoder_or_spec if isinstance(encoder_or_spec, str) else meta.spec
-    if "image" in wanted_tracks and not supports_images(encoder):
-        if wanted_tracks == ["image"]:
-            raise BenchmarkError(f"encoder {spec!r} encodes text only; it cannot run the image track")
-        log.warning("encoder %s encodes text only: skipping the image track", spec)
-        wanted_tracks.remove("image")
-
-    if isinstance(languages, str) and languages.strip().lower() != "all":
-        languages = [c for c in languages.split(",") if c.strip()]
-    selected = None if languages is None or languages == "all" else list(languages)  # type: ignore[arg-type]
-    load_languages = selected
-    if selected is not None and "text" in wanted_tracks:
-        load_languages = [*selected, ENGLISH]  # English is the pivot of the text track
-    data = load_bench_data(dataset, load_languages, source=source, images=images)
-    scored = data.languages if selected is None else _resolve(data, selected)
-    if "text" in wanted_tracks and ENGLISH not in data.languages:
-        raise BenchmarkError("the text track needs the English captions")
-    subset_list = list(subsets) if subsets else list(DEFAULT_SUBSETS.get(dataset, ("all",)))
-    for subset in subset_list:
-        data.subset_images(subset)  # fail early on an empty/unknown subset
+    encoder, spec, wanted_tracks = _prepare_encoder(encoder_or_spec, tracks, device, batch_size, trust_code)
+    data, scored, subset_list = _load_data(dataset, languages, wanted_tracks, subsets, source, images)
     load_s = time.perf_counter() - started
 
     store = EmbeddingStore(encoder, batch_size=batch_size, cache=cache, progress=progress)
-    image_emb = None
-    if "image" in wanted_tracks:
-        paths = data.image_paths()
-        image_emb = store.images([paths[name] for name in data.image_files])
-    needed = list(scored)
-    if "text" in wanted_tracks and ENGLISH not in needed:
-        needed.append(ENGLISH)
-    text_emb = {lang: store.texts(data.captions(lang)["caption"].tolist(), lang) for lang in needed}
+    image_emb, text_emb = _encode(store, data, wanted_tracks, scored)
 
     scoring_started = time.perf_counter()
     cells = score_cells(data, wanted_tracks, scored, subset_list, image_emb, text_emb)
@@ -327,6 +311,76 @@ def evaluate(
     rows = metric_rows(cells, bootstrap, seed, ks)
     scoring_s = time.perf_counter() - scoring_started
 
+    timings = {"encode_text_s": round(store.stats.text_s, 4), "encode_image_s": round(store.stats.image_s, 4),
+               "scoring_s": round(scoring_s, 4), "total_s": round(time.perf_counter() - started, 4),
+               "load_s": round(load_s, 4), "harness_encode_s": round(store.stats.harness_s, 4)}
+    return _assemble_result(encoder, spec, data, scored, cells, rows, store, timings, command=command,
+                            settings={"tracks": wanted_tracks, "subsets": subset_list, "bootstrap": int(bootstrap),
+                                      "seed": int(seed), "batch_size": int(batch_size)},
+                            device=device, ks=ks)
+
+
+def _prepare_encoder(encoder_or_spec: str | object, tracks: str | Iterable[str], device: str | None,
+                     batch_size: int, trust_code: bool = False) -> tuple[object, str, list[str]]:
+    """Step 1: the encoder (built from its spec), its spec, and the tracks it can run."""
+    wanted_tracks = normalise_tracks(tracks)
+    encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size, trust_code=trust_code) \
+        if isinstance(encoder_or_spec, str) else encoder_or_spec
+    meta = getattr(encoder, "meta", None)
+    if not isinstance(meta, EncoderMeta):
+        raise EncoderError(f"{type(encoder).__name__} object is not an encoder: it needs a `meta` attribute "
+                           "(xtd10.encoders.EncoderMeta) and encode_text(texts, *, language); see docs/encoders.md")
+    spec = encoder_or_spec if isinstance(encoder_or_spec, str) else meta.spec
+    if IMAGE_TRACK in wanted_tracks and not supports_images(encoder):
+        if wanted_tracks == [IMAGE_TRACK]:
+            raise BenchmarkError(f"encoder {spec!r} encodes text only; it cannot run the image track")
+        log.warning("encoder %s encodes text only: skipping the image track", spec)
+        wanted_tracks.remove(IMAGE_TRACK)
+    return encoder, spec, wanted_tracks
+
+
+def _load_data(dataset: str, languages: str | Iterable[str] | None, wanted_tracks: list[str],
+               subsets: Iterable[str] | None, source: object, images: object
+               ) -> tuple[BenchData, list[str], list[str]]:
+    """Step 2: the captions and images, the languages to score and the subsets (checked)."""
+    if isinstance(languages, str) and languages.strip().lower() != "all":
+        languages = [c for c in languages.split(",") if c.strip()]
+    selected = None if languages is None or languages == "all" else list(languages)  # type: ignore[arg-type]
+    load_languages = selected
+    if selected is not None and TEXT_TRACK in wanted_tracks:
+        load_languages = [*selected, ENGLISH]  # English is the pivot of the text track
+    data = load_bench_data(dataset, load_languages, source=source, images=images)
+    scored = data.languages if selected is None else _resolve(data, selected)
+    if TEXT_TRACK in wanted_tracks and ENGLISH not in data.languages:
+        raise BenchmarkError("the text track needs the English captions")
+    descriptor = dataset_descriptor(dataset)
+    subset_list = list(subsets) if subsets else list(descriptor.default_subsets if descriptor else (SUBSET_ALL,))
+    for subset in subset_list:
+        data.subset_images(subset)  # fail early on an empty/unknown subset
+    return data, scored, subset_list
+
+
+def _encode(store: EmbeddingStore, data: BenchData, wanted_tracks: list[str], scored: list[str]
+            ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    """Step 3: every image once, then the captions of every language once (cached)."""
+    image_emb = None
+    if IMAGE_TRACK in wanted_tracks:
+        paths = data.image_paths()
+        image_emb = store.images([paths[name] for name in data.image_files])
+    needed = list(scored)
+    if TEXT_TRACK in wanted_tracks and ENGLISH not in needed:
+        needed.append(ENGLISH)
+    text_emb: dict[str, np.ndarray] = {}
+    for language in needed:
+        text_emb[language] = store.texts(data.captions(language)["caption"].tolist(), language)
+    return image_emb, text_emb
+
+
+def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[str], cells: list[Cell],
+                     rows: list[dict], store: EmbeddingStore, timings: dict, *, command: str | None,
+                     settings: dict, device: str | None, ks: Sequence[int]) -> Result:
+    """Step 5: the self-describing result (data identity, encoder, settings, hardware)."""
+    meta: EncoderMeta = encoder.meta  # type: ignore[attr-defined]
     stats = store.stats
     # where the encoder actually ran, when it says (adapters pick cuda under "auto", and
     # CPU-only ones ignore a requested GPU): never just the device that was asked for
@@ -340,12 +394,9 @@ def evaluate(
         dataset={"name": data.name, "source": data.source, "revision": data.revision,
                  "file_sha256": data.file_sha256, "languages": scored},
         encoder=encoder_dict,
-        config={"tracks": wanted_tracks, "subsets": subset_list, "bootstrap": int(bootstrap), "seed": int(seed),
-                "batch_size": int(batch_size), "device": used_device, "ks": [int(k) for k in ks]},
+        config={**settings, "device": used_device, "ks": [int(k) for k in ks]},
         metrics=rows,
-        timings={"encode_text_s": round(stats.text_s, 4), "encode_image_s": round(stats.image_s, 4),
-                 "scoring_s": round(scoring_s, 4), "total_s": round(time.perf_counter() - started, 4),
-                 "load_s": round(load_s, 4), "harness_encode_s": round(stats.harness_s, 4)},
+        timings=timings,
         hardware=describe_hardware(used_device),
         per_query=[per_query_entry(cell.key, cell.stats) for cell in cells],
         extra={"encoding": {"text_calls": stats.text_calls, "image_calls": stats.image_calls,

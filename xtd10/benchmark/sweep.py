@@ -14,15 +14,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from xtd10.benchmark.placement import save_result
 from xtd10.benchmark.result import Result, default_result_path
 from xtd10.benchmark.runner import evaluate
 from xtd10.errors import XTD10Error
+from xtd10.schema import BOTH_TRACKS, TRACKS
 from xtd10.userfiles import read_yaml
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ROSTER = Path("benchmark") / "models.yaml"
-TRACK_VALUES = {"image": ("image",), "text": ("text",), "both": ("image", "text")}
+TRACK_VALUES = {**{track: (track,) for track in TRACKS}, BOTH_TRACKS: tuple(TRACKS)}
 
 
 class RosterError(XTD10Error):
@@ -43,6 +45,7 @@ class SweepOutcome:
     result: Result | None
     path: Path | None
     skipped: str | None = None
+    placement: str = ""  # "wrote PATH", "merged into PATH (...)" or "wrote PATH beside ..."
 
 
 def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
@@ -55,7 +58,7 @@ def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
         where = f"{path}: models[{number}]"
         if not isinstance(item, dict) or not isinstance(item.get("spec"), str) or not item["spec"].strip():
             raise RosterError(f"{where}: needs a non-empty 'spec'")
-        track = item.get("track", "both")
+        track = item.get("track", BOTH_TRACKS)
         if track not in TRACK_VALUES:
             raise RosterError(f"{where}: track {track!r} is not one of {', '.join(TRACK_VALUES)}")
         offline = item.get("offline", False)
@@ -89,5 +92,5 @@ def run_sweep(
             log.info("skipping %s: %s", entry.spec, err)
             yield SweepOutcome(entry, None, None, str(err))
             continue
-        path = result.save(default_result_path(result, out_dir))
-        yield SweepOutcome(entry, result, path)
+        placement = save_result(result, default_result_path(result, out_dir))
+        yield SweepOutcome(entry, placement.result or result, placement.path, placement=placement.describe())

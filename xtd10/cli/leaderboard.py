@@ -30,6 +30,11 @@ def build(results_dir: Path | None, reported_dir: Path | None, out_dir: Path, no
         results_dir = out_dir / "results"
     if reported_dir is None and (out_dir / "reported").is_dir():
         reported_dir = out_dir / "reported"
+    if results_dir is None and reported_dir is None:
+        from xtd10.leaderboard import LeaderboardError
+
+        raise LeaderboardError(f"no inputs: neither {out_dir / 'results'} nor {out_dir / 'reported'} exists; "
+                               "pass --results DIR (and --reported DIR) to build from other folders")
     report = build_leaderboard(out_dir, results_dir, reported_dir, plots=not no_plots)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

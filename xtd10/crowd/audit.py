@@ -7,11 +7,15 @@ the dataset card's known-issues table and ``flagged_indices`` (load without them
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from xtd10.crowd.rules import REJECT, get_rules
 from xtd10.crowd.validate import run_rules
 from xtd10.data import load_frame, resolve_source
+from xtd10.data.flagged import flagged_list_path, write_flagged
+from xtd10.data.loading import source_revision
 from xtd10.encoders.base import Encoder
 
 NOT_FOR_AUDIT = ["identical_across_workers", "too_fast"]
@@ -65,3 +69,21 @@ def flagged_indices(code: str, source=None, rules: list[str] | None = None) -> s
     if rules is None:
         flags = flags[flags["severity"] == REJECT]
     return {int(i) for i in flags["index"]}
+
+
+def record_flags(code: str, flags: pd.DataFrame, source=None) -> Path:
+    """Write ``code``'s flags (from :func:`audit_language`) into the flagged-caption list that
+    ``xtd10.load(..., exclude_flagged=True)`` reads for this revision of the source."""
+    src = resolve_source(source)
+    code = src.registry.get(code).code
+    by_rule = {str(rule): (str(group["severity"].iloc[0]), frozenset(int(i) for i in group["index"]))
+               for rule, group in flags.groupby("rule", sort=True)}
+    revision = source_revision(src, [code])
+    return write_flagged(flagged_list_path(revision), revision, code, by_rule)
+
+
+def audit_and_record(code: str, source=None, *, encoder: Encoder | None = None) -> pd.DataFrame:
+    """:func:`audit_language`, then :func:`record_flags`: what ``xtd10 crowd audit`` does."""
+    flags = audit_language(code, source, encoder=encoder)
+    record_flags(code, flags, source)
+    return flags

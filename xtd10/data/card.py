@@ -15,6 +15,7 @@ import yaml
 
 from xtd10.data.upstream import LICENSE_NAME, UPSTREAM_REPO, UPSTREAM_WEB_URL
 from xtd10.languages import Language
+from xtd10.schema import XTD10, DatasetDescriptor
 
 CITATIONS = """\
 @misc{aggarwal2020zeroshot,
@@ -70,6 +71,7 @@ class CardInputs:
     counts: Mapping[str, int]
     with_images: bool
     audit_rows: list[dict] = field(default_factory=list)
+    descriptor: DatasetDescriptor = XTD10  # which languages were translated, which written independently
 
 
 def size_category(rows: int) -> str:
@@ -77,6 +79,12 @@ def size_category(rows: int) -> str:
         if rows < limit:
             return label
     return "100K<n<1M"
+
+
+def _written(descriptor: DatasetDescriptor, code: str) -> str:
+    if code in descriptor.translated:
+        return "translated from English"
+    return "for the images" if code in descriptor.independent else "not declared"
 
 
 def render_card(inputs: CardInputs) -> str:
@@ -127,10 +135,10 @@ def render_card(inputs: CardInputs) -> str:
         "| config | rows | contents |", "|---|---|---|",
         *[f"| `{c.name}` | {c.num_rows} | {c.description} |" for c in inputs.configs], "",
         "## Languages and provenance", "",
-        "| code | language | script | captions | provenance |", "|---|---|---|---|---|",
+        "| code | language | script | captions | written | provenance |", "|---|---|---|---|---|---|",
         *[
             f"| `{lang.code}` | {lang.name} | {lang.script} | {inputs.counts.get(lang.code, 0)} | "
-            f"{lang.provenance_detail or lang.provenance} |"
+            f"{_written(inputs.descriptor, lang.code)} | {lang.provenance_detail or lang.provenance} |"
             for lang in inputs.languages
         ], "",
         "## Fields", "",

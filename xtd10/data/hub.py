@@ -79,14 +79,15 @@ def build_hub_dataset(
     source: str | Source | None = None,
     languages: str | Iterable[str] | None = None,
     images: ImagesArg = None,
-    audit: bool = False,
+    known_issues: list[dict] | None = None,
 ) -> BuildReport:
     """Write a Hub dataset repository for XTD10 into ``out``.
 
     Per-language configs (with embedded images when ``images`` is given), an ``all``
     config in long format (text only, so image bytes are not stored eleven times), an
     ``images`` config with the 1000 images when images are included, the card and the
-    upstream licence. ``audit=True`` adds the crowd tools' findings to the card.
+    upstream licence. ``known_issues`` (rows from
+    :func:`xtd10.crowd.audit.known_issues_table`) adds the crowd audit's findings to the card.
     """
     out = Path(out)
     src = resolve_source(source)
@@ -124,24 +125,16 @@ def build_hub_dataset(
         configs.append(ConfigInfo("images", rel, len(imgs), size, _features_yaml(IMAGE_FEATURES),
                                   "the COCO images once each, to join on `image_id`"))
 
-    audit_rows = _audit_rows(src) if audit else []
+    audit_rows = list(known_issues or [])
     counts = frame.groupby("language", sort=False).size().to_dict()
     card = render_card(CardInputs([registry.get(c) for c in codes], configs, revision, counts,
-                                  image_paths is not None, audit_rows))
+                                  image_paths is not None, audit_rows, src.descriptor))
     atomic_write_text(out / "README.md", card)
     license_path = src.path(LICENSE_PATH)
     with atomic_open(out / "LICENSE.md", "wb") as handle:
         handle.write(license_path.read_bytes())
     log.info("built %s (%d configs, revision %s)", out, len(configs), revision)
     return BuildReport(out, revision, configs, image_paths is not None)
-
-
-def _audit_rows(src: Source) -> list[dict]:
-    try:
-        from xtd10.crowd.audit import known_issues_table
-    except ImportError as err:
-        raise XTD10Error(f"--audit needs the crowd tools (xtd10.crowd.audit): {err}") from None
-    return list(known_issues_table(src))
 
 
 def push_hub_dataset(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import datasets
 import pandas as pd
 
+from xtd10.data.flagged import flagged_for, flagged_list_path, read_flagged
 from xtd10.data.sources import Source, resolve_source
 from xtd10.data.table import load_frame
+from xtd10.data.upstream import IMAGE_LIST_PATH
 from xtd10.languages import ENGLISH
 
 FEATURES = datasets.Features(
@@ -24,16 +26,31 @@ FEATURES = datasets.Features(
 )
 
 
-def _without_flagged(frame: pd.DataFrame, src: Source, rules: list[str] | None) -> pd.DataFrame:
-    from xtd10.crowd.audit import flagged_indices
+ExcludeFlagged = bool | Sequence[str] | Mapping[str, Iterable[int]]
 
+
+def _without_flagged(frame: pd.DataFrame, src: Source, exclude: ExcludeFlagged) -> pd.DataFrame:
+    """``frame`` without the flagged captions: those given (a mapping language -> image
+    indices), or those the crowd audit recorded for this revision of the source."""
+    codes = [c for c in frame["language"].unique() if c != ENGLISH]
+    if isinstance(exclude, Mapping):
+        flagged = {code: {int(i) for i in exclude.get(code, ())} for code in codes}
+    else:
+        rules = None if exclude is True else list(exclude)  # type: ignore[arg-type]
+        lists = read_flagged(flagged_list_path(source_revision(src, codes)))
+        flagged = {code: flagged_for(lists, code, rules) for code in codes}
     keep = pd.Series(True, index=frame.index)
-    for code in frame["language"].unique():
-        if code == ENGLISH:
-            continue
-        flagged = flagged_indices(code, src, rules=rules)
-        keep &= ~((frame["language"] == code) & frame["index"].isin(flagged))
+    for code in codes:
+        keep &= ~((frame["language"] == code) & frame["index"].isin(flagged[code]))
     return frame[keep].reset_index(drop=True)
+
+
+def source_revision(src: Source, codes: Iterable[str]) -> str:
+    """The revision of the caption files that flags are recorded for (the image list, the
+    languages' caption files and English, the audit's reference)."""
+    registry = src.registry
+    relpaths = [IMAGE_LIST_PATH, *(registry.get(c).upstream_path for c in dict.fromkeys([ENGLISH, *codes]))]
+    return src.revision(relpaths)
 
 
 def _single_language(languages: str | Iterable[str] | None) -> bool:
@@ -46,7 +63,7 @@ def load(
     source: str | Source | None = None,
     images: bool | str | None = False,
     subset: str | None = None,
-    exclude_flagged: bool | Sequence[str] = False,
+    exclude_flagged: ExcludeFlagged = False,
 ) -> datasets.Dataset | datasets.DatasetDict:
     """Load XTD10.
 
@@ -55,13 +72,15 @@ def load(
     adds an ``image`` column (see :func:`xtd10.data.images.resolve_images` for where images
     come from; a path or URL may be passed instead of ``True``). ``subset="val2014"``
     keeps the 200 images that are not in COCO train2014. ``exclude_flagged=True`` drops
-    captions that the crowd audit flags with reject severity (or, given rule ids, those
-    rules); English is the audit's reference and is never filtered.
+    captions that the crowd audit flagged with reject severity (or, given rule ids, those
+    rules) — the audit records its flags (``xtd10 crowd audit``), loading reads them — and
+    a mapping ``{language: [image index, ...]}`` drops exactly those; English is the
+    audit's reference and is never filtered.
     """
     src = resolve_source(source)
     frame = load_frame(languages, source=src, subset=subset)
     if exclude_flagged:
-        frame = _without_flagged(frame, src, None if exclude_flagged is True else list(exclude_flagged))
+        frame = _without_flagged(frame, src, exclude_flagged)
     image_paths = None
     if images:
         from xtd10.data.images import resolve_images

@@ -20,9 +20,10 @@ from xtd10.data.cache import cache_dir, cache_root
 from xtd10.data.http import RetryPolicy, download
 from xtd10.data.reading import decode_text
 from xtd10.data.upstream import UPSTREAM_BASE_URL, UPSTREAM_COMMIT, UPSTREAM_SHA256
-from xtd10.errors import HostUnreachableError, SourceError
-from xtd10.files import sha256_file
+from xtd10.errors import ChecksumMismatchError, DownloadError, HostUnreachableError, SourceError
+from xtd10.files import atomic_write_text, sha256_file
 from xtd10.languages import REGISTRY, Language, LanguageRegistry
+from xtd10.schema import XTD10, DatasetDescriptor, promoted_descriptor
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class Source:
 
     def extra_languages(self) -> list[Language]:
         return []
+
+    @functools.cached_property
+    def descriptor(self) -> DatasetDescriptor:
+        """What this source holds: XTD10, or XTD10 plus the languages its ``languages.json`` adds."""
+        extra = self.extra_languages()
+        return promoted_descriptor([lang.to_dict() for lang in extra]) if extra else XTD10
 
     @functools.cached_property
     def registry(self) -> LanguageRegistry:
@@ -127,15 +134,45 @@ class UrlSource(Source):
         return cache_root() / "sources" / key
 
     def path(self, relpath: str) -> Path:
+        """The cached copy of ``relpath``, downloaded if missing, and verified on every call:
+        a cached file whose sha256 is not the pinned one (or, for a file the pinned release
+        does not name, the one recorded when it was downloaded) is fetched again with a
+        warning naming it, and refused when it cannot be."""
         if relpath.startswith(("/", "\\")) or ".." in Path(relpath).parts:
             raise SourceError(f"refusing unsafe source path {relpath!r}")
         dest = self.cache_dir / relpath
         cache_dir("sources")
+        damaged = self._drop_if_damaged(dest, relpath)
         try:
-            return download(f"{self.base_url}/{relpath}", dest, sha256=UPSTREAM_SHA256.get(relpath),
+            path = download(f"{self.base_url}/{relpath}", dest, sha256=UPSTREAM_SHA256.get(relpath),
                             retry=self.retry)
-        except HostUnreachableError as err:
+        except DownloadError as err:
+            if damaged:
+                raise ChecksumMismatchError(f"{damaged}; it could not be fetched again ({err})") from None
+            if not isinstance(err, HostUnreachableError):
+                raise
             raise HostUnreachableError(f"{err}; {LOCAL_SOURCE_HINT}", err.host) from None
+        if relpath not in UPSTREAM_SHA256 and not _sidecar(path).is_file():
+            atomic_write_text(_sidecar(path), sha256_file(path) + "\n")
+        return path
+
+    def _drop_if_damaged(self, dest: Path, relpath: str) -> str:
+        """Remove a cached file that no longer has its sha256; the problem, or "" if intact."""
+        if not dest.is_file():
+            return ""
+        recorded = _sidecar(dest)
+        expected = UPSTREAM_SHA256.get(relpath) or (recorded.read_text().strip() if recorded.is_file() else None)
+        if expected is None:
+            return ""
+        actual = sha256_file(dest)
+        if actual == expected:
+            return ""
+        problem = (f"cached caption file {dest} is damaged or was edited (sha256 {actual[:16]}..., "
+                   f"expected {expected[:16]}...)")
+        log.warning("%s; fetching it again", problem)
+        dest.unlink()
+        recorded.unlink(missing_ok=True)
+        return problem
 
     def has(self, relpath: str) -> bool:
         return relpath in UPSTREAM_SHA256 or (self.cache_dir / relpath).is_file()
@@ -143,6 +180,11 @@ class UrlSource(Source):
     def cached(self) -> dict[str, bool]:
         """Which pinned files are already in the cache (``xtd10 data info``)."""
         return {rel: (self.cache_dir / rel).is_file() for rel in UPSTREAM_SHA256}
+
+
+def _sidecar(path: Path) -> Path:
+    """Where the sha256 of a downloaded file the pinned release does not name is recorded."""
+    return path.with_name(path.name + ".sha256")
 
 
 def parse_language_manifest(path: Path) -> list[Language]:

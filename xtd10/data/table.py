@@ -17,9 +17,10 @@ from xtd10.data.sources import Source, resolve_source
 from xtd10.data.upstream import IMAGE_LIST_PATH
 from xtd10.errors import SourceError
 from xtd10.languages import Language
+from xtd10.schema import XTD10
 
 COLUMNS = ("index", "image_id", "file_name", "coco_split", "language", "caption_index", "caption")
-SUBSETS = ("all", "val2014", "train2014")
+SUBSETS = XTD10.subsets
 _COCO_NAME = re.compile(r"^COCO_(train2014|val2014)_(\d{12})\.jpg$")
 
 

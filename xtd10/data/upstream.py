@@ -6,8 +6,10 @@ copied byte for byte); any source claiming to be that commit must reproduce them
 
 from __future__ import annotations
 
+from xtd10.schema import XTD10
+
 UPSTREAM_REPO = "adobe-research/Cross-lingual-Test-Dataset-XTD10"
-UPSTREAM_COMMIT = "d77ff16148468c84287f3efcbf602a015c5e4954"
+UPSTREAM_COMMIT: str = XTD10.revision  # type: ignore[assignment]  # declared once, in the descriptor
 UPSTREAM_BASE_URL = f"https://raw.githubusercontent.com/{UPSTREAM_REPO}/{UPSTREAM_COMMIT}"
 UPSTREAM_WEB_URL = f"https://github.com/{UPSTREAM_REPO}/tree/{UPSTREAM_COMMIT}"
 LICENSE_NAME = "Adobe Research License"

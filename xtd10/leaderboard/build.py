@@ -12,6 +12,7 @@ from pathlib import Path
 
 from xtd10.files import atomic_write_text
 from xtd10.leaderboard.collect import Leaderboard, collect
+from xtd10.leaderboard.errors import LeaderboardError
 from xtd10.leaderboard.escape import csv_cell
 from xtd10.leaderboard.markdown import render_markdown
 from xtd10.leaderboard.page import render_html
@@ -35,17 +36,26 @@ class BuildReport:
 
 def build_leaderboard(out_dir: Path, results_dir: Path | None = None, reported_dir: Path | None = None,
                       *, plots: bool = True) -> BuildReport:
-    """Validate every input, then write all outputs into ``out_dir``."""
+    """Validate every input, then write all outputs into ``out_dir``.
+
+    A build with no input at all is an error naming where it looked: an empty board
+    written over a real one would look like success.
+    """
     board = collect(results_dir, reported_dir)
+    if not board.entries:
+        looked = [str(p) for p in (results_dir, reported_dir) if p is not None]
+        raise LeaderboardError("no result or reported files to build a leaderboard from (looked in "
+                               f"{' and '.join(looked) or 'no folder'}); pass --results DIR with *.json result files")
     return write_outputs(board, out_dir, plots=plots)
 
 
 def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True) -> BuildReport:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    figures = render_plots(board, out_dir) if plots else []
-    written.extend(out_dir / f for p in figures for f in (p.png, p.svg))
-    _remove_stale_plots(out_dir / "plots", {path.name for path in written})
+    figures = render_plots(board, out_dir, draw=plots)  # without plots: the figures already there
+    if plots:
+        written.extend(out_dir / f for p in figures for f in (p.png, p.svg))  # without new figures there is nothing to tell stale ones from: keep them all
+        _remove_stale_plots(out_dir / "plots", {path.name for path in written})
     frame = tidy_frame(board)
     for column in ("model", "encoder_spec", "dataset", "dataset_revision", "subset", "language", "metric",
                    "source", "source_url", "file"):  # free text from inputs; people open this in spreadsheets

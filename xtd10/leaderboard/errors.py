@@ -7,14 +7,13 @@ drops a broken result or reported file into ``leaderboards/`` sees at once which
 from __future__ import annotations
 
 from xtd10.errors import XTD10Error
+from xtd10.schema import ResultFileError
+
+__all__ = ["DuplicateEntryError", "LeaderboardError", "ReportedFileError", "ResultFileError"]
 
 
 class LeaderboardError(XTD10Error):
     """Base class for everything the leaderboard build refuses to accept."""
-
-
-class ResultFileError(LeaderboardError):
-    """A measured result file is unreadable, of an unknown schema, or malformed."""
 
 
 class ReportedFileError(LeaderboardError):

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from xtd10.leaderboard.records import DIRECTION_LABELS, PERCENT_METRICS, Score
+from xtd10.schema import (
+    AVG_NON_EN,
+    DATASETS,
+    IMAGE_TRACK,
+    RANK_METRICS,
+    TEXT_TRACK,
+    XTD10,
+    dataset_descriptor,
+)
 
-TRACK_LABELS = {"image": "Image track", "text": "Text track"}
-SUBSET_LABELS = {
-    "all": "all 1000 images",
-    "val2014": "val2014 subset (the 200 images not in COCO train2014)",
-}
-DATASET_LABELS = {"xtd10": "XTD10", "xtd10-demo": "XTD10 demo set"}
+TRACK_LABELS = {IMAGE_TRACK: "Image track", TEXT_TRACK: "Text track"}
+SUBSET_LABELS = dict(XTD10.subset_labels)
+DATASET_LABELS = {d.name: d.title for d in DATASETS.values()}
 
 
 def number(metric: str, value: float | None) -> str:
     if value is None:
         return "–"
-    if metric in PERCENT_METRICS or metric in ("MedR", "MeanR"):
+    if metric in PERCENT_METRICS or metric in RANK_METRICS:
         return f"{value:.1f}"
     return f"{value:.3g}"
 
@@ -30,8 +36,9 @@ def with_ci(score: Score | None) -> str:
     return text
 
 
-def view_title(track: str, direction: str, subset: str, dataset: str = "xtd10") -> str:
-    subset_label = SUBSET_LABELS.get(subset, subset) if dataset == "xtd10" else {"all": "all images"}.get(subset, subset)
+def view_title(track: str, direction: str, subset: str, dataset: str = XTD10.name) -> str:
+    descriptor = dataset_descriptor(dataset)
+    subset_label = descriptor.subset_label(subset) if descriptor else subset
     return f"{TRACK_LABELS.get(track, track)}, {DIRECTION_LABELS.get(direction, direction)}, {subset_label}"
 
 
@@ -41,4 +48,4 @@ def dataset_title(dataset: str, revision: str) -> str:
 
 
 def column_label(language: str) -> str:
-    return {"avg": "avg", "avg_non_en": "avg non-en"}.get(language, language)
+    return {AVG_NON_EN: "avg non-en"}.get(language, language)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -24,10 +26,9 @@ from xtd10.leaderboard.escape import one_line
 from xtd10.leaderboard.formatting import dataset_title, view_title
 from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED
 from xtd10.leaderboard.tables import Row, Table, build_table, views
+from xtd10.schema import AVG_NON_EN, IMAGE_TRACK, SUBSET_ALL, TRACKS, XTD10, dataset_descriptor
 
-PLOT_METRIC = "R@10"
-# Small sets (the 12-image demo) saturate at R@10, so their figures show R@1 instead.
-SMALL_SET_METRIC = "R@1"
+PLOT_METRIC = XTD10.headline_metric
 RC = {
     "svg.hashsalt": "xtd10-leaderboard",
     "svg.fonttype": "path",
@@ -56,23 +57,27 @@ class Plot:
         return f"plots/{self.stem}.svg"
 
 
-def render_plots(board: Leaderboard, out_dir: Path) -> list[Plot]:
+def render_plots(board: Leaderboard, out_dir: Path, *, draw: bool = True) -> list[Plot]:
     """Write every figure into ``out_dir / 'plots'`` and return them in reading order."""
     with matplotlib.rc_context(RC):
-        return _render_all(board, out_dir)
+        return [plot for plot in _render_all(board, out_dir, draw) if plot is not None]
 
 
-def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
-    plots: list[Plot] = []
+def _render_all(board: Leaderboard, out_dir: Path, draw: bool) -> list[Plot | None]:
+    """Every figure in reading order; with ``draw`` false none is drawn, and those already
+    in ``out_dir`` are listed (so a build without plots still shows the existing ones)."""
+    plots: list[Plot | None] = []
     used: set[str] = set()
     for dataset, revision in board.groups():
         if not board.is_primary(dataset, revision):
             continue
         gap_tables = []
         palette = _palette([e.key for e in board.measured() if (e.dataset, e.revision) == (dataset, revision)])
-        metric = PLOT_METRIC if dataset == "xtd10" else SMALL_SET_METRIC
+        # small sets (the 12-image demo) saturate at R@10: their descriptor names R@1
+        descriptor = dataset_descriptor(dataset)
+        metric = descriptor.headline_metric if descriptor else PLOT_METRIC
         for view in views(board, MEASURED, dataset, revision, metrics=(metric,)):
-            if view.subset != "all":
+            if view.subset != SUBSET_ALL:
                 continue
             table = build_table(board, view)
             if table is None or not table.rows:
@@ -80,25 +85,25 @@ def _render_all(board: Leaderboard, out_dir: Path) -> list[Plot]:
             base = _unique(f"{_slug(dataset)}-{view.track}-{view.direction}", used)
             where = dataset_title(dataset, revision)
             heading = f"{metric}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
-            plots.append(_save(_bars(table, heading, where, palette), out_dir, f"{base}-bars",
+            plots.append(_save(partial(_bars, table, heading, where, palette), draw, out_dir, f"{base}-bars",
                                f"{heading}: per language, 95% CI ({where})"))
-            plots.append(_save(_heatmap(table, heading, where), out_dir, f"{base}-heatmap",
+            plots.append(_save(partial(_heatmap, table, heading, where), draw, out_dir, f"{base}-heatmap",
                                f"{heading}: model × language ({where})"))
-            if view.track == "image" and "en" in table.languages and len(table.languages) > 1:
+            if view.track == IMAGE_TRACK and "en" in table.languages and len(table.languages) > 1:
                 gap_tables.append(table)
         if gap_tables:
             base = _unique(f"{_slug(dataset)}-image-gap", used)
             where = dataset_title(dataset, revision)
-            plots.append(_save(_gap(gap_tables, where), out_dir, base,
+            plots.append(_save(partial(_gap, gap_tables, where), draw, out_dir, base,
                                f"Zero-shot gap: English vs mean of the other languages, {metric} ({where})"))
     for view in views(board, REPORTED, metrics=(PLOT_METRIC,)):
-        if (view.track, view.direction, view.subset) != ("image", "t2i", "all"):
+        if (view.track, view.direction, view.subset) != (IMAGE_TRACK, TRACKS[IMAGE_TRACK][0], SUBSET_ALL):
             continue
         table = build_table(board, view)
         if table is not None and table.rows:
             base = _unique(f"reported-{_slug(view.dataset)}-image-t2i", used)
             heading = f"Reported {PLOT_METRIC}, {view_title(view.track, view.direction, view.subset, view.dataset)}"
-            plots.append(_save(_heatmap(table, heading, "numbers published elsewhere, not measured here"),
+            plots.append(_save(partial(_heatmap, table, heading, "numbers published elsewhere, not measured here"), draw,
                                out_dir, f"{base}-heatmap", f"{heading} (published elsewhere, not measured here)"))
     return plots
 
@@ -139,7 +144,7 @@ def _bars(table: Table, heading: str, where: str, palette: dict[str, tuple]) -> 
             hi.append(score.ci_high - score.value if score.ci_high is not None else 0.0)
         ax.bar(xs, ys, width=width, color=palette[row.entry.key], label=label,
                yerr=[lo, hi], capsize=2, error_kw={"elinewidth": 0.8, "capthick": 0.8})
-    ax.set_xticks(range(len(columns)), [{"avg_non_en": "avg\nnon-en"}.get(c, c) for c in columns])
+    ax.set_xticks(range(len(columns)), [{AVG_NON_EN: "avg\nnon-en"}.get(c, c) for c in columns])
     ax.set_ylabel(f"{table.view.metric} (%)")
     ax.set_ylim(0, 100)
     ax.set_title(_wrap(f"{heading}\n{where}"), fontsize=9)
@@ -157,7 +162,7 @@ def _heatmap(table: Table, heading: str, where: str) -> Figure:
     fig = Figure(figsize=(max(6.0, 0.6 * len(columns) + 3.5), max(2.4, 0.38 * len(rows) + 1.6)), dpi=100)
     ax = fig.add_subplot()
     image = ax.imshow(data, cmap="viridis", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(len(columns)), [{"avg_non_en": "avg\nnon-en"}.get(c, c) for c in columns])
+    ax.set_xticks(range(len(columns)), [{AVG_NON_EN: "avg\nnon-en"}.get(c, c) for c in columns])
     ax.set_yticks(range(len(rows)), _row_labels(rows), fontsize=7)
     for i, values in enumerate(data):
         for j, value in enumerate(values):
@@ -204,8 +209,11 @@ def _gap(tables: list[Table], where: str) -> Figure:
     return fig
 
 
-def _save(fig: Figure, out_dir: Path, stem: str, title: str) -> Plot:
+def _save(make: Callable[[], Figure], draw: bool, out_dir: Path, stem: str, title: str) -> Plot | None:
     plot = Plot(title=title, stem=stem)
+    if not draw:
+        return plot if all((out_dir / name).is_file() for name in (plot.png, plot.svg)) else None
+    fig = make()
     for fmt, metadata in (("png", PNG_METADATA), ("svg", SVG_METADATA)):
         buffer = io.BytesIO()
         FigureCanvasAgg(fig)

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from xtd10.schema import (
+    AGGREGATES,
+    DIRECTION_DESCRIPTIONS,
+    MRR,
+    NDCG,
+    RANK_METRICS,
+    RECALL_METRICS,
+    TRACKS,
+    lower_is_better,
+)
+
+__all__ = ["AGGREGATES", "DIRECTIONS", "DIRECTION_LABELS", "MEASURED", "PERCENT_METRICS", "RECALL_METRICS",
+           "REPORTED", "Entry", "Score", "lower_is_better", "to_display_scale", "unit_of"]
+
 MEASURED = "measured"
 REPORTED = "reported"
 
-RECALL_METRICS = ("R@1", "R@5", "R@10")
 # Metrics shown in percent (they are fractions in result files); the rest keep their scale.
-PERCENT_METRICS = frozenset({*RECALL_METRICS, "MRR", "nDCG@10"})
-DIRECTIONS = {"image": ("t2i", "i2t"), "text": ("x2en", "en2x")}
-DIRECTION_LABELS = {
-    "t2i": "text → image",
-    "i2t": "image → text",
-    "x2en": "caption in language → English caption",
-    "en2x": "English caption → caption in language",
-}
-AGGREGATES = ("avg", "avg_non_en")
+PERCENT_METRICS = frozenset({*RECALL_METRICS, MRR, NDCG})
+DIRECTIONS = TRACKS
+DIRECTION_LABELS = DIRECTION_DESCRIPTIONS
 
 
 @dataclass(frozen=True)
@@ -68,10 +75,6 @@ def to_display_scale(metric: str, value: float | None) -> float | None:
 def unit_of(metric: str) -> str:
     if metric in PERCENT_METRICS:
         return "percent"
-    if metric in ("MedR", "MeanR"):
+    if metric in RANK_METRICS:
         return "rank"
     return "raw"
-
-
-def lower_is_better(metric: str) -> bool:
-    return metric in ("MedR", "MeanR", "consistency")

@@ -32,6 +32,7 @@ from pathlib import Path
 from xtd10.leaderboard.errors import ReportedFileError
 from xtd10.leaderboard.records import DIRECTIONS, REPORTED, Entry, Score
 from xtd10.leaderboard.validate import Checker
+from xtd10.schema import IMAGE_TRACK, SUBSET_ALL, XTD10
 from xtd10.userfiles import read_yaml
 
 ENTRY_FIELDS = frozenset(
@@ -76,14 +77,14 @@ def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[En
             check.text(block.get("notes"), f"{name}.notes", optional=True).strip()
             for name, block in (("source", defaults), (field, raw))
         ).strip()
-        dataset = check.text(merged.get("dataset", "xtd10"), f"{field}.dataset")
-        track = check.text(merged.get("track", "image"), f"{field}.track")
+        dataset = check.text(merged.get("dataset", XTD10.name), f"{field}.dataset")
+        track = check.text(merged.get("track", IMAGE_TRACK), f"{field}.track")
         if track not in DIRECTIONS:
             raise check.fail(f"{field}.track", f"unknown track {track!r:.40}")
         direction = check.text(merged.get("direction"), f"{field}.direction")
         if direction not in DIRECTIONS[track]:
             raise check.fail(f"{field}.direction", f"{direction!r:.40} is not a direction of the {track} track")
-        subset = check.text(merged.get("subset", "all"), f"{field}.subset")
+        subset = check.text(merged.get("subset", SUBSET_ALL), f"{field}.subset")
         scale = check.text(merged.get("scale"), f"{field}.scale")
         if scale not in SCALES:
             raise check.fail(f"{field}.scale", f"expected one of {sorted(SCALES)}, got {scale!r:.40}")

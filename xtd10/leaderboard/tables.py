@@ -23,11 +23,24 @@ from xtd10.leaderboard.records import (
     lower_is_better,
     unit_of,
 )
+from xtd10.schema import (
+    ALL_LANGUAGES,
+    AVG,
+    AVG_NON_EN,
+    CONSISTENCY,
+    DIRECTIONS,
+    MRR,
+    NDCG,
+    RANK_METRICS,
+    TRACKS,
+    XTD10,
+)
 
-SUBSET_ORDER = ("all", "val2014")
-TRACK_ORDER = ("image", "text")
-DIRECTION_ORDER = ("t2i", "i2t", "x2en", "en2x")
-METRIC_ORDER = (*RECALL_METRICS, "MRR", "nDCG@10", "MedR", "MeanR", "consistency")
+SUBSET_ORDER = XTD10.default_subsets
+TRACK_ORDER = tuple(TRACKS)
+DIRECTION_ORDER = DIRECTIONS
+# the leaderboard's column order: fractions first, then ranks, then consistency
+METRIC_ORDER = (*RECALL_METRICS, MRR, NDCG, *RANK_METRICS, CONSISTENCY)
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,7 @@ class Table:
 
 def language_order(codes: set[str] | list[str]) -> list[str]:
     known = [c for c in XTD10_CODES if c in codes]
-    return known + sorted(c for c in codes if c not in XTD10_CODES and c not in AGGREGATES and c != "all")
+    return known + sorted(c for c in codes if c not in XTD10_CODES and c not in AGGREGATES and c != ALL_LANGUAGES)
 
 
 def _pos(value: str, order: tuple[str, ...]) -> int:
@@ -104,15 +117,15 @@ def build_table(board: Leaderboard, view: View) -> Table | None:
         return None
     languages = language_order({lang for row in cells.values() for lang in row})
     aggregates = [a for a in AGGREGATES if any(a in row for row in cells.values())]
-    if "en" not in languages and "avg" in aggregates:
-        aggregates = [a for a in aggregates if a != "avg_non_en"]  # the text track: both are the same mean
+    if "en" not in languages and AVG in aggregates:
+        aggregates = [a for a in aggregates if a != AVG_NON_EN]  # the text track: both are the same mean
     rows = []
     for entry in entries:
         if entry.key not in cells:
             continue
         row_cells = cells[entry.key]
         values = [row_cells[lang].value for lang in languages if lang in row_cells]
-        avg = row_cells["avg"].value if "avg" in row_cells else sum(values) / len(values) if values else None
+        avg = row_cells[AVG].value if AVG in row_cells else sum(values) / len(values) if values else None
         rows.append(Row(entry=entry, rank=None, cells=row_cells, avg=avg,
                         n_languages=sum(1 for lang in languages if lang in row_cells)))
     if view.kind == MEASURED:
@@ -160,7 +173,7 @@ def tidy_frame(board: Leaderboard) -> pd.DataFrame:
     frame["n_queries"] = frame["n_queries"].astype("Int64")  # counts, not floats, despite missing values
     if frame.empty:
         return frame
-    lang_rank = {code: i for i, code in enumerate([*XTD10_CODES, *AGGREGATES, "all"])}
+    lang_rank = {code: i for i, code in enumerate([*XTD10_CODES, *AGGREGATES, ALL_LANGUAGES])}
     frame["_k"] = (frame["kind"] != MEASURED).astype(int)
     frame["_t"] = frame["track"].map(lambda t: _pos(t, TRACK_ORDER))
     frame["_d"] = frame["direction"].map(lambda d: _pos(d, DIRECTION_ORDER))

@@ -7,15 +7,14 @@ message points at the exact place to fix.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from xtd10.errors import UnknownLanguageError
 from xtd10.languages import normalize_language
+from xtd10.schema import AGGREGATES, ALL_LANGUAGES, LANGUAGE_CODE
 
-AGGREGATE_LANGUAGES = ("avg", "avg_non_en", "all")
-_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+AGGREGATE_LANGUAGES = (*AGGREGATES, ALL_LANGUAGES)
 
 
 class Checker:
@@ -55,6 +54,6 @@ class Checker:
             return normalize_language(code)
         except UnknownLanguageError:
             # Languages added with the crowd tools are not in the built-in registry.
-            if _CODE.match(code):
+            if LANGUAGE_CODE.match(code):
                 return code
             raise self.fail(field, f"not a language code: {code!r:.40}") from None

@@ -23,9 +23,10 @@ import pandas as pd
 from xtd10.errors import XTD10Error
 from xtd10.files import sha256_file
 from xtd10.languages import REGISTRY
+from xtd10.schema import DEMO
 
 CAPTIONS_FILE = "captions.json"
-DATASET_NAME = "xtd10-demo"
+DATASET_NAME = DEMO.name
 COCO_SPLIT = "demo"  # the demo images are not from COCO: no val2014/train2014 subsets
 PACKAGE_NAMES = {"skimage": "scikit-image", "sklearn": "scikit-learn", "matplotlib": "matplotlib"}
 

@@ -1,0 +1,145 @@
+"""Saving a result where another one already is: merge, replace or write beside, never lose.
+
+``xtd10 bench run --model muse --track text --languages es`` must not replace the
+committed 11-language ``muse.json`` with a one-language file. So before writing:
+
+* no file there, or the new result covers every cell of the old one: write (replace);
+* the old one covers cells the new one does not, and both come from the same encoder
+  identity, dataset revision and settings (bootstrap, seed, ks): merge — the new cells
+  replace theirs, the others are kept, and every metric row (aggregates and consistency
+  included) is recomputed from the merged per-query ranks, exactly as one run on all the
+  cells would have written them;
+* otherwise (different identity or settings, no per-query ranks, an unreadable file):
+  write beside it, in ``unmerged/`` next to the old file, which the leaderboard does not read.
+
+The caller is told which of the three happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from xtd10.schema import DIRECTIONS, Result, ResultFileError
+
+log = logging.getLogger(__name__)
+
+WROTE, REPLACED, MERGED, BESIDE = "wrote", "replaced", "merged", "beside"
+BESIDE_FOLDER = "unmerged"
+SETTINGS = ("bootstrap", "seed", "ks")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a result went and why."""
+
+    path: Path
+    action: str  # WROTE, REPLACED, MERGED or BESIDE
+    reason: str = ""
+    result: Result | None = None  # what was written (the merged result when merged)
+
+    def describe(self) -> str:
+        if self.action == MERGED:
+            return f"merged into {self.path} ({self.reason})"
+        if self.action == BESIDE:
+            return f"wrote {self.path} beside the existing result, not merged: {self.reason}"
+        return f"wrote {self.path}"
+
+
+def save_result(result: Result, path: str | os.PathLike) -> Placement:
+    """Write ``result`` at ``path`` without losing any cell of a result already there."""
+    path = Path(path)
+    if not path.exists():
+        result.save(path)
+        return Placement(path, WROTE, result=result)
+    try:
+        old = Result.load(path)
+    except ResultFileError as err:
+        return _beside(result, path, f"the existing file cannot be read ({err})")
+    missing = [cell for cell in old.cells() if cell not in set(result.cells())]
+    if not missing:
+        result.save(path)
+        return Placement(path, REPLACED, result=result)
+    reason = _why_not_mergeable(old, result)
+    if reason:
+        return _beside(result, path, f"it holds {len(missing)} cell(s) this run did not score and {reason}")
+    merged = merge_results(old, result)
+    merged.save(path)
+    return Placement(path, MERGED, f"kept {len(missing)} cell(s) of the earlier run, recomputed the averages",
+                     merged)
+
+
+def _beside(result: Result, path: Path, reason: str) -> Placement:
+    target = path.parent / BESIDE_FOLDER / path.name
+    result.save(target)
+    log.warning("%s: not replaced (%s); wrote %s", path, reason, target)
+    return Placement(target, BESIDE, reason, result)
+
+
+def identity(result: Result) -> tuple:
+    encoder = result.encoder
+    return (encoder.get("spec"), encoder.get("name"), encoder.get("revision"),
+            result.dataset.get("name"), result.dataset.get("revision"),
+            *(_normal(result.config.get(key)) for key in SETTINGS))
+
+
+def _normal(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _why_not_mergeable(old: Result, new: Result) -> str:
+    if identity(old) != identity(new):
+        return "it comes from a different encoder, dataset revision or settings (bootstrap, seed, ks)"
+    stats = {**old.query_stats(), **new.query_stats()}
+    if set(old.cells()) - set(old.query_stats()) or set(new.cells()) - set(new.query_stats()):
+        return "it has no per-query ranks to recompute the averages from"
+    if any("ndcg" in entry for entry in (*old.per_query, *new.per_query)):
+        return "some queries have several relevant items, whose images per-query ranks do not record"
+    sizes: dict[tuple[str, str, str], set[int]] = {}
+    for (track, direction, _language, subset), cell in stats.items():
+        sizes.setdefault((track, direction, subset), set()).add(len(cell))
+    if any(len(n) > 1 for n in sizes.values()):
+        return "its languages cover different images, whose alignment per-query ranks do not record"
+    return ""
+
+
+def merge_results(old: Result, new: Result) -> Result:
+    """``new`` with the cells of ``old`` it lacks, every metric row recomputed.
+
+    Only valid for results that :func:`save_result` finds mergeable: one query per image and
+    every language covering the same images, so query i is the i-th image in every cell.
+    """
+    from xtd10.benchmark.runner import Cell, metric_rows
+
+    stats = {**old.query_stats(), **new.query_stats()}
+    languages = list(dict.fromkeys([*old.dataset.get("languages", []), *new.dataset.get("languages", [])]))
+    subsets = list(dict.fromkeys([*old.config.get("subsets", []), *new.config.get("subsets", [])]))
+    tracks = list(dict.fromkeys([*old.config.get("tracks", []), *new.config.get("tracks", [])]))
+
+    def order(cell: tuple[str, str, str, str]) -> tuple:
+        _track, direction, language, subset = cell
+        return (_index(subset, subsets), _index(language, languages), DIRECTIONS.index(direction))
+
+    cells = [Cell(*key, stats=stats[key], query_images=np.arange(len(stats[key]))) for key in sorted(stats, key=order)]
+    config = dict(new.config)
+    bootstrap, seed = int(config.get("bootstrap", 0)), int(config.get("seed", 0))
+    config.update(tracks=tracks, subsets=subsets)
+    dataset = dict(new.dataset)
+    dataset["languages"] = languages
+    dataset["file_sha256"] = {**old.dataset.get("file_sha256", {}), **new.dataset.get("file_sha256", {})}
+    per_query = {(e["track"], e["direction"], e["language"], e["subset"]): e for e in (*old.per_query, *new.per_query)}
+    return Result(
+        dataset=dataset, encoder=new.encoder, toolkit_version=new.toolkit_version, created=new.created,
+        command=new.command, config=config, timings=new.timings, hardware=new.hardware,
+        metrics=metric_rows(cells, bootstrap, seed, config.get("ks") or (1, 5, 10)),
+        per_query=[per_query[c.key] for c in cells],
+        extra={**old.extra, **new.extra},
+    )
+
+
+def _index(value: str, values: list[str]) -> int:
+    return values.index(value) if value in values else len(values)

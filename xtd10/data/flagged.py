@@ -1,0 +1,92 @@
+"""Flagged-caption lists: what the crowd audit found, kept as data for the loader.
+
+The audit (``xtd10 crowd audit``, :mod:`xtd10.crowd.audit`) runs the crowd rules on a
+published language and records, per language and rule, the image indices whose caption
+it flags. ``xtd10.load(..., exclude_flagged=True)`` reads that record; it never runs the
+rules itself, so the data layer does not depend on the crowd tools.
+
+The record lives in the cache, one file per source revision
+(``<cache>/flagged/<revision>.json``), so a list made for one version of the captions is
+never applied to another. Format::
+
+    {"schema": "xtd10.flagged", "schema_version": 1, "revision": "...",
+     "languages": {"de": {"placeholder": {"severity": "reject", "indices": [3, 17]}}}}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from xtd10.data.cache import cache_root
+from xtd10.errors import SourceError
+from xtd10.files import atomic_write_text
+from xtd10.userfiles import read_json
+
+SCHEMA = "xtd10.flagged"
+SCHEMA_VERSION = 1
+REJECT = "reject"  # the severity that ``exclude_flagged=True`` drops
+
+# language -> rule id -> (severity, flagged image indices)
+RuleFlags = dict[str, tuple[str, frozenset[int]]]
+
+
+class FlaggedListError(SourceError):
+    """A flagged-caption list is missing for a language, or malformed."""
+
+
+def flagged_list_path(revision: str) -> Path:
+    return cache_root() / "flagged" / f"{revision}.json"
+
+
+def read_flagged(path: str | os.PathLike) -> dict[str, RuleFlags]:
+    """``{language: {rule: (severity, indices)}}`` from a flagged list; {} when there is none."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    data = read_json(path, FlaggedListError, "flagged-caption list")
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise FlaggedListError(f"{path}: not a flagged-caption list (schema {SCHEMA!r})")
+    out: dict[str, RuleFlags] = {}
+    languages = data.get("languages")
+    if not isinstance(languages, dict):
+        raise FlaggedListError(f"{path}: languages: expected an object")
+    for code, rules in languages.items():
+        if not isinstance(rules, dict):
+            raise FlaggedListError(f"{path}: languages.{code}: expected an object of rules")
+        out[code] = {}
+        for rule, entry in rules.items():
+            indices = entry.get("indices") if isinstance(entry, dict) else None
+            if not isinstance(indices, list) or not all(isinstance(i, int) and i >= 0 for i in indices):
+                raise FlaggedListError(f"{path}: languages.{code}.{rule}.indices: expected image indices")
+            out[code][rule] = (str(entry.get("severity", "")), frozenset(indices))
+    return out
+
+
+def write_flagged(path: str | os.PathLike, revision: str, language: str, flags: RuleFlags) -> Path:
+    """Record (or replace) one language's flags in the list at ``path``; others are kept."""
+    import json
+
+    lists = read_flagged(path)
+    lists[language] = flags
+    data: dict[str, Any] = {
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "revision": revision,
+        "languages": {code: {rule: {"severity": severity, "indices": sorted(indices)}
+                             for rule, (severity, indices) in sorted(rules.items())}
+                      for code, rules in sorted(lists.items())},
+    }
+    return atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def flagged_for(lists: Mapping[str, RuleFlags], language: str, rules: Iterable[str] | None) -> set[int]:
+    """Indices flagged for ``language``: by the reject-severity rules, or by the rules named."""
+    if language not in lists:
+        raise FlaggedListError(f"no audit recorded for language {language!r} on this revision of the captions; "
+                               f"run `xtd10 crowd audit --language {language}` (with the same --source) first, "
+                               "or pass exclude_flagged={language: [image indices]}")
+    chosen = lists[language]
+    wanted = set(rules) if rules is not None else None
+    return {i for rule, (severity, indices) in chosen.items()
+            if (wanted is None and severity == REJECT) or (wanted is not None and rule in wanted) for i in indices}
