@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/xtd10 demo $(if $(XTD10_SOURCE),--source "$(XTD10_SOURCE)")
 
-## Lint and the whole test suite.
+## Lint, the layering contracts (pyproject.toml) and the whole test suite.
 test: $(STAMP)
 	$(BIN)/ruff check xtd10 tests benchmark docs
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
