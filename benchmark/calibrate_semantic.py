@@ -26,9 +26,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xtd10.crowd.refusals import phrase_vectors, refusal_threshold
 from xtd10.crowd.semantic import encoder_languages, update_packaged_thresholds
 from xtd10.data import load_frame, resolve_source
 from xtd10.encoders import get
+from xtd10.files import atomic_write_text
+
+REPO = Path(__file__).resolve().parent.parent
+SETTINGS_FOLDERS = (REPO / "crowdsourcing" / "languages", REPO / "xtd10" / "crowd" / "languages")
+
+
+def set_language_thresholds(code: str, values: dict[str, float]) -> list[Path]:
+    """Write ``semantic.thresholds`` into a language's settings files (example and packaged
+    copy), keeping their comments and every other line as they are."""
+    written = []
+    block = "  thresholds:\n" + "".join(f"    {spec}: {value:.2f}\n" for spec, value in sorted(values.items()))
+    for folder in SETTINGS_FOLDERS:
+        path = folder / f"{code}.yaml"
+        if not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        start = lines.index("semantic:\n")
+        end = start + 1
+        while end < len(lines) and lines[end].startswith("  "):
+            end += 1
+        kept = [x for x in lines[start + 1:end] if not x.startswith("  thresholds:") and not x.startswith("    ")]
+        atomic_write_text(path, "".join(lines[:start + 1] + kept + [block] + lines[end:]))
+        written.append(path)
+    return written
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -68,14 +93,36 @@ def pair_scores(frame: pd.DataFrame, encoder, spec: str, cache: Path | None, see
     return pd.concat(rows, ignore_index=True)
 
 
-def pick_threshold(true_scores: np.ndarray, false_flag: float) -> float:
-    """The largest threshold (rounded down to 0.01) under which at most ``false_flag`` of
-    the true pairs fall."""
-    candidate = float(np.quantile(true_scores, false_flag))
-    threshold = np.floor(candidate * 100) / 100
-    while (true_scores < threshold + 0.01).mean() <= false_flag:
-        threshold += 0.01
-    return round(float(threshold), 2)
+def refusal_scores(frame: pd.DataFrame, encoder, spec: str, cache: Path | None) -> pd.DataFrame:
+    """Best cosine between each real caption (every language, English too) and the packaged
+    refusal phrases: how close ordinary captions come to the refusal check."""
+    vectors = phrase_vectors(encoder, spec)
+    rows = []
+    for code, group in frame.groupby("language"):
+        group = group.drop_duplicates("index").sort_values("index")
+        tx = embed(encoder, spec, list(group["caption"]), str(code), cache)
+        rows.append(pd.DataFrame({"language": code, "caption": group["caption"].to_numpy(),
+                                  "score": (tx @ vectors.T).max(axis=1)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def pick_threshold(true_scores: np.ndarray, mismatched: np.ndarray, false_flag: float) -> float:
+    """Among thresholds (steps of 0.01) that flag at most ``false_flag`` of the true pairs,
+    the one with the fewest errors (false flags + misses); the lower one on a tie."""
+    best, best_errors = 0.0, np.inf
+    for t in np.round(np.arange(-1.0, 1.0, 0.01), 2):
+        flagged = (true_scores < t).mean()
+        if flagged > false_flag:
+            break
+        errors = flagged + (mismatched >= t).mean()
+        if errors < best_errors - 1e-12:
+            best, best_errors = float(t), errors
+    return round(best, 2)
+
+
+def split(scores: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return (scores.loc[scores["kind"] == "true", "score"].to_numpy(),
+            scores.loc[scores["kind"] == "mismatched", "score"].to_numpy())
 
 
 def rates(scores: pd.DataFrame, threshold: float) -> dict:
@@ -84,7 +131,7 @@ def rates(scores: pd.DataFrame, threshold: float) -> dict:
     return {"false_flag": round(float((true < threshold).mean()), 4), "miss": round(float((bad >= threshold).mean()), 4),
             "true_median": round(float(true.median()), 3), "true_p05": round(float(true.quantile(0.05)), 3),
             "mismatched_median": round(float(bad.median()), 3), "mismatched_p95": round(float(bad.quantile(0.95)), 3),
-            "pairs": int(len(true))}
+            "pairs": len(true)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,21 +162,47 @@ def main(argv: list[str] | None = None) -> int:
         usable = frame[frame["language"].isin(covered) | frame["language"].eq("en")] if covered else frame
         scores = pair_scores(usable, encoder, spec, cache, args.seed)
         pooled = scores[~scores["language"].isin(args.exclude)]
-        threshold = pick_threshold(pooled[pooled["kind"] == "true"]["score"].to_numpy(), args.false_flag)
-        entry = {"threshold": threshold, "overall": rates(pooled, threshold),
-                 "languages": {str(c): rates(g, threshold) for c, g in scores.groupby("language")},
+        threshold = pick_threshold(*split(pooled), args.false_flag)
+        # a language whose true pairs fall under the pooled threshold too often (or that
+        # was left out of the pool) gets its own, picked the same way on its own pairs
+        own = {}
+        for code, group in scores.groupby("language"):
+            if code in args.exclude or rates(group, threshold)["false_flag"] > args.false_flag:
+                own[str(code)] = min(threshold, pick_threshold(*split(group), args.false_flag))
+        entry = {"threshold": threshold, "overall": rates(pooled, threshold), "per_language_thresholds": own,
+                 "languages": {str(c): {"threshold": own.get(str(c), threshold),
+                                        **rates(g, own.get(str(c), threshold))}
+                               for c, g in scores.groupby("language")},
                  "excluded_from_threshold": sorted(args.exclude)}
         report["encoders"][spec] = entry
         print(f"{spec}: threshold {threshold:.2f}  false-flag {entry['overall']['false_flag']:.1%}  "
               f"miss {entry['overall']['miss']:.1%}  ({entry['overall']['pairs']} true pairs, {report['images']} images)")
         for code, r in entry["languages"].items():
-            print(f"  {code}: false-flag {r['false_flag']:.1%}  miss {r['miss']:.1%}  true median {r['true_median']:.2f} "
+            print(f"  {code}: threshold {r['threshold']:.2f}  false-flag {r['false_flag']:.1%}  miss {r['miss']:.1%}  true median {r['true_median']:.2f} "
                   f"p05 {r['true_p05']:.2f}  mismatched median {r['mismatched_median']:.2f} p95 {r['mismatched_p95']:.2f}")
+        refusal = refusal_scores(usable, encoder, spec, cache)
+        limit = refusal_threshold(spec)
+        hits = refusal[refusal["score"] >= limit] if limit is not None else refusal.iloc[:0]
+        entry["refusal"] = {"threshold": limit, "captions": len(refusal), "false_hits": len(hits),
+                            "max": round(float(refusal["score"].max()), 3),
+                            "p999": round(float(refusal["score"].quantile(0.999)), 3),
+                            "closest": refusal.nlargest(3, "score")[["language", "caption", "score"]]
+                            .round(3).to_dict("records")}
+        print(f"  refusal check: {len(hits)} of {len(refusal)} real captions at or over {limit} "
+              f"(max {entry['refusal']['max']:.2f}, 99.9th percentile {entry['refusal']['p999']:.2f})")
+        for hit in hits.itertuples():
+            print(f"    {hit.language}: {hit.caption!r} ({hit.score:.2f})")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.write_settings:
         path = update_packaged_thresholds({s: e["threshold"] for s, e in report["encoders"].items()})
-        print(f"thresholds written to {path}")
+        print(f"pooled thresholds written to {path}")
+        codes = {c for e in report["encoders"].values() for c in e["per_language_thresholds"]}
+        for code in sorted(codes):
+            values = {s: e["per_language_thresholds"][code] for s, e in report["encoders"].items()
+                      if code in e["per_language_thresholds"]}
+            for path in set_language_thresholds(code, values):
+                print(f"{code} thresholds {values} written to {path}")
     return 0
 
 

@@ -102,13 +102,15 @@ def test_threshold_per_encoder_from_settings_then_package_then_min_similarity(tm
     (tmp_path / "de.yaml").write_text("semantic:\n  thresholds:\n    first: 0.9\n", encoding="utf-8")
     own = load_settings("de", tmp_path)
     assert threshold(own, "first") == 0.9
-    packaged = load_settings("de")
-    assert threshold(packaged, "muse") == dict(packaged.semantic_thresholds)["muse"]
-    assert threshold(packaged, "never-calibrated") == packaged.min_similarity
-    generic = load_settings("qu", warn=False)  # no settings file: the packaged calibration applies
     from xtd10.crowd.semantic import packaged_data
 
-    assert threshold(generic, "e5-small") == packaged_data()["thresholds"]["e5-small"]
+    pooled = packaged_data()["thresholds"]
+    japanese = load_settings("ja")  # independent captions: its own, lower thresholds
+    assert threshold(japanese, "muse") == dict(japanese.semantic_thresholds)["muse"] < pooled["muse"]
+    assert threshold(load_settings("de"), "muse") == pooled["muse"]
+    assert threshold(japanese, "never-calibrated") == japanese.min_similarity
+    generic = load_settings("qu", warn=False)  # no settings file: the pooled calibration applies
+    assert threshold(generic, "e5-small") == pooled["e5-small"]
 
 
 def test_bad_thresholds_are_one_line_settings_errors(tmp_path):
