@@ -21,7 +21,9 @@ from xtd10.encoders.base import Encoder
 
 MAX_CHARS = 80
 
-_vectors: dict[tuple[int, str], object] = {}
+# (id, spec) -> (encoder, vectors); the encoder is kept so that a reused id never
+# returns another encoder's vectors
+_vectors: dict[tuple[int, str], tuple[Encoder, object]] = {}
 
 
 def phrases() -> list[str]:
@@ -35,9 +37,9 @@ def phrase_vectors(encoder: Encoder, spec: str):
     from xtd10.crowd.semantic import _encode
 
     key = (id(encoder), spec)
-    if key not in _vectors:
-        _vectors[key] = _encode(encoder, phrases(), "en", 64)
-    return _vectors[key]
+    if key not in _vectors or _vectors[key][0] is not encoder:
+        _vectors[key] = (encoder, _encode(encoder, phrases(), "en", 64))
+    return _vectors[key][1]
 
 
 def refusal_threshold(spec: str) -> float | None:
