@@ -93,19 +93,22 @@ def ingest_cmd(file, platform, mapping, language, output, source):
                f"encoding {report.encoding}) -> {output}")
 
 
-def _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings):
-    from xtd10.crowd.semantic import default_encoder
+def _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force=False):
+    from xtd10.crowd.semantic import semantic_from_spec
     from xtd10.crowd.validate import read_batch, validate
 
-    encoder = default_encoder(encoder_spec) if semantic else None
+    encoder = semantic_from_spec(encoder_spec, force=force) if semantic else None
     return validate(read_batch(batch), encoder=encoder, rule_ids=list(rules) or None, exclude=list(exclude),
                     settings_dir=settings_dir, reject_warnings=reject_warnings)
 
 
 _rules = [
     click.option("--semantic/--no-semantic", default=True, help="Run the encoder-based semantic rule (slower)."),
-    click.option("--encoder", "encoder_spec", default="muse", show_default=True,
-                 help="Encoder spec for the semantic rule (any xtd10 encoder)."),
+    click.option("--encoder", "encoder_spec", default="auto", show_default=True,
+                 help="Encoder spec for the semantic and refusal rules; auto: per language, an offline "
+                      "encoder trained on it (muse, else e5-small)."),
+    click.option("--force-encoder", "force", is_flag=True,
+                 help="Use --encoder even for languages it was not trained on (otherwise they are skipped)."),
     click.option("--rule", "rules", multiple=True, help="Only these rule ids (repeatable)."),
     click.option("--exclude", multiple=True, help="Skip these rule ids (repeatable)."),
     click.option("--reject-warnings", is_flag=True, help="Reject on warning-severity flags too."),
@@ -123,11 +126,11 @@ def _with_rules(f):
 @click.argument("batch", type=click.Path(exists=True, dir_okay=False))
 @click.option("--report", "report_dir", required=True, type=click.Path(file_okay=False))
 @_with_rules
-def validate_cmd(batch, report_dir, semantic, encoder_spec, rules, exclude, reject_warnings, settings_dir):
+def validate_cmd(batch, report_dir, semantic, encoder_spec, force, rules, exclude, reject_warnings, settings_dir):
     """Run the rules; write report.html, summary.md, flags.csv, workers.csv, decisions.csv."""
     from xtd10.crowd.report import markdown_summary, write_report
 
-    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force)
     paths = write_report(v, report_dir)
     click.echo(markdown_summary(v))
     click.echo(f"report: {paths['html']}")
@@ -139,14 +142,14 @@ def validate_cmd(batch, report_dir, semantic, encoder_spec, rules, exclude, reje
 @click.option("--images", default=None, help="Folder (flat or COCO layout) or base URL of the images; "
                                              "without it the page shows file names only.")
 @_with_rules
-def review_cmd(batch, output, images, semantic, encoder_spec, rules, exclude, reject_warnings, settings_dir):
+def review_cmd(batch, output, images, semantic, encoder_spec, force, rules, exclude, reject_warnings, settings_dir):
     """Write one offline page for deciding, by keyboard, the submissions the rules sent to
     review; its exported CSV goes to 'decide --reviews'."""
     from xtd10.crowd.review_page import render_review_page
     from xtd10.crowd.reviews import review_queue
     from xtd10.files import atomic_write_text
 
-    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force)
     page = render_review_page(v, images=images, title=Path(batch).name)
     atomic_write_text(output, page)
     click.echo(f"{len(review_queue(v.decisions))} submissions to review -> {output}")
@@ -160,13 +163,13 @@ def review_cmd(batch, output, images, semantic, encoder_spec, rules, exclude, re
 @click.option("--reviews", "reviews_file", type=click.Path(dir_okay=False), default=None,
               help="CSV exported from the 'crowd review' page: decides the submissions under review.")
 @_with_rules
-def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spec, rules, exclude, reject_warnings,
-               settings_dir):
+def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spec, force, rules, exclude,
+               reject_warnings, settings_dir):
     """Write platform-ready approve/reject files with feedback."""
     from xtd10.crowd.decide import write_decisions
     from xtd10.files import atomic_open
 
-    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings)
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force)
     if reviews_file:
         from xtd10.crowd.reviews import apply_reviews, batch_identity, read_reviews
 
@@ -207,7 +210,8 @@ def promote_cmd(accepted, language, name, output, replace, source, settings_dir)
 @group.command("audit")
 @click.option("--language", "languages", multiple=True, help="Language(s) to audit (default: all but en).")
 @click.option("--semantic/--no-semantic", default=False, help="Also run the encoder-based rule.")
-@click.option("--encoder", "encoder_spec", default="muse", show_default=True)
+@click.option("--encoder", "encoder_spec", default="auto", show_default=True,
+              help="auto: per language, an offline encoder trained on it.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write flags.csv (one row per flag, as `crowd validate` writes) into this folder.")
 @source_option
@@ -217,12 +221,12 @@ def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
 
     from xtd10.crowd.audit import audit_and_record
     from xtd10.crowd.safety import write_csv
-    from xtd10.crowd.semantic import default_encoder
+    from xtd10.crowd.semantic import semantic_from_spec
     from xtd10.data import resolve_source
 
     src = resolve_source(source)
     codes = src.registry.resolve_many(languages) if languages else [c for c in src.registry.codes if c != "en"]
-    encoder = default_encoder(encoder_spec) if semantic else None
+    encoder = semantic_from_spec(encoder_spec) if semantic else None
     frames = []
     for code in codes:
         flags = audit_and_record(code, src, encoder=encoder)  # recorded for exclude_flagged=True

@@ -28,7 +28,8 @@ def markdown_summary(v: Validation) -> str:
     lines = [
         "# Crowd batch validation", "",
         f"- submissions: {len(v.submissions)}", f"- workers: {v.submissions['worker_id'].nunique()}",
-        f"- approve: {int(d.get('approve', 0))}, reject: {int(d.get('reject', 0))}", "",
+        f"- approve: {int(d.get('approve', 0))}, reject: {int(d.get('reject', 0))}",
+        *(f"- {line}" for line in semantic_lines(v)), "",
         "| rule | severity | flagged | rate |", "|---|---|---|---|",
     ]
     lines += [f"| {r.rule} | {r.severity} | {r.flagged} | {r.rate:.1%} |" for r in rule_table(v).itertuples()]
@@ -40,6 +41,16 @@ def markdown_summary(v: Validation) -> str:
     if note := agreement_note(v.workers):
         lines += ["", note]
     return "\n".join(lines) + "\n"
+
+
+def semantic_lines(v: Validation) -> list[str]:
+    """Which encoder scored each language for the semantic and refusal rules, or why a
+    language was skipped: a reader must know a missing flag can mean "not checked"."""
+    lines = []
+    for code, entry in (getattr(v, "semantic", None) or {}).items():
+        used = f"{code}: {entry['encoder']}" if entry.get("encoder") else f"{code}: not checked"
+        lines.append(f"semantic encoder {used}" + (f" ({entry['note']})" if entry.get("note") else ""))
+    return lines
 
 
 def agreement_note(workers: pd.DataFrame) -> str:
@@ -78,6 +89,7 @@ def html_report(v: Validation, max_flags: int = 5000) -> str:
         "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style></head><body>"
         f"<h1>Crowd batch validation</h1><p>{len(v.submissions)} submissions, "
         f"{v.submissions['worker_id'].nunique()} workers</p>"
+        + "".join(f"<p>{html.escape(line)}</p>" for line in semantic_lines(v)) +
         f"<h2>Rules</h2>{_table(rule_table(v))}<h2>Workers</h2>{_table(v.workers)}{note}"
         f"<h2>Flags</h2>{_table(flags)}{more}</body></html>"
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xtd10.crowd.refusals import check_refusal
 from xtd10.crowd.scripts import script_fraction
 from xtd10.crowd.settings import LanguageSettings
 
@@ -32,6 +33,8 @@ class Context:
     settings: LanguageSettings
     langid: pd.DataFrame | None = None  # columns label, prob; aligned to the frame
     similarity: pd.Series | None = None  # cosine(text, english); aligned to the frame
+    refusal: pd.Series | None = None  # best cosine to a refusal phrase; aligned to the frame
+    encoder: pd.Series | None = None  # spec of the encoder behind both ("" where skipped)
 
 
 @dataclass(frozen=True)
@@ -192,10 +195,16 @@ def check_length_ratio(df: pd.DataFrame, ctx: Context) -> pd.Series:
 def check_semantic(df: pd.DataFrame, ctx: Context) -> pd.Series:
     if ctx.similarity is None:
         return pd.Series("", index=df.index)
+    from xtd10.crowd.semantic import threshold
+
     sim = ctx.similarity
-    low = sim.lt(ctx.settings.min_similarity) & df["text"].fillna("").str.strip().ne("")
-    return _where(low, "similarity to the English source " + sim.round(2).astype(str)
-                  + f" < {ctx.settings.min_similarity}")
+    specs = ctx.encoder if ctx.encoder is not None else pd.Series("", index=df.index)
+    limits = {s: threshold(ctx.settings, s) if s else ctx.settings.min_similarity for s in specs.unique()}
+    limit = specs.map(limits)
+    low = sim.lt(limit) & df["text"].fillna("").str.strip().ne("")
+    named = specs.map(lambda s: f" ({s})" if s else "")
+    return _where(low, "similarity to the English source " + sim.round(2).astype(str) + " < "
+                  + limit.astype(str) + named)
 
 
 def check_same_text_other_images(df: pd.DataFrame, ctx: Context) -> pd.Series:
@@ -258,6 +267,7 @@ def check_too_fast(df: pd.DataFrame, ctx: Context) -> pd.Series:
 RULES: tuple[Rule, ...] = (
     Rule("empty", REJECT, "The answer is empty.", check_empty),
     Rule("placeholder", REJECT, "The answer is a placeholder or a refusal, not a caption.", check_placeholder),
+    Rule("refusal", REJECT, "The answer is a refusal or a placeholder, not a caption.", check_refusal),
     Rule("gibberish", REJECT, "The answer looks like random keystrokes.", check_gibberish),
     Rule("wrong_script", REJECT, "The answer is not written in the language's script.", check_wrong_script),
     Rule("wrong_language", REJECT, "The answer is in another language.", check_wrong_language, "langid"),

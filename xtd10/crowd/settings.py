@@ -26,11 +26,11 @@ log = logging.getLogger(__name__)
 
 # The keys a settings file may hold: top-level ones, and the keys of each section.
 TOP_KEYS = ("code", "name", "script", "scripts", "min_script_fraction", "min_chars", "min_work_seconds",
-            "max_chars_per_second", "placeholders", "notes")
+            "max_chars_per_second", "placeholders", "refusals", "notes")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "langid": ("accept", "min_chars", "min_prob"),
     "length_ratio": ("unit", "min", "max", "min_source_words"),
-    "semantic": ("min_similarity",),
+    "semantic": ("min_similarity", "thresholds"),
     "task": ("title", "instructions", "guidelines_heading", "guidelines", "examples"),
 }
 EXAMPLES = "crowdsourcing/languages/"
@@ -53,11 +53,13 @@ class LanguageSettings:
     length_min: float = 0.3
     length_max: float = 2.5
     length_min_source_words: int = 4
-    min_similarity: float = 0.25
+    min_similarity: float = 0.25  # for encoders without a calibrated threshold
+    semantic_thresholds: tuple[tuple[str, float], ...] = ()  # (encoder spec, threshold)
     min_chars: int = 4
     min_work_seconds: float = 5.0
     max_chars_per_second: float = 6.0
     placeholders: tuple[str, ...] = ()
+    refusals: tuple[str, ...] = ()  # phrases that make a short text a refusal (crowd.refusals)
     task_title: str = ""
     task_instructions: str = ""
     generic: bool = False  # no settings file: derived from the registry alone
@@ -224,10 +226,12 @@ def _parse(data: dict, where: str, code: str, *, generic: bool = False) -> Langu
         length_max=_number(length, "max", 2.5, float, where, "length_ratio."),
         length_min_source_words=_number(length, "min_source_words", 4, int, where, "length_ratio."),
         min_similarity=_number(data.get("semantic") or {}, "min_similarity", 0.25, float, where, "semantic."),
+        semantic_thresholds=_thresholds((data.get("semantic") or {}).get("thresholds"), where),
         min_chars=_number(data, "min_chars", 4, int, where),
         min_work_seconds=_number(data, "min_work_seconds", 5.0, float, where),
         max_chars_per_second=_number(data, "max_chars_per_second", 6.0, float, where),
         placeholders=_strings(data.get("placeholders"), where, "placeholders"),
+        refusals=_strings(data.get("refusals"), where, "refusals"),
         task_title=str(task.get("title") or ""), task_instructions=str(task.get("instructions") or ""),
         generic=generic, raw=dict(data),
     )
@@ -242,6 +246,16 @@ def _number(section: dict, key: str, default: float, kind: type, where: str, pre
     except (TypeError, ValueError):
         what = "a whole number" if kind is int else "a number"
         raise SettingsError(f"{where}: {prefix}{key} must be {what}, got {value!r}") from None
+
+
+def _thresholds(value: object, where: str) -> tuple[tuple[str, float], ...]:
+    """``semantic.thresholds``: encoder spec -> similarity threshold."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where}: semantic.thresholds must map encoder specs to numbers "
+                            f"(e.g. muse: 0.3), got {value!r}")
+    return tuple((str(spec), _number(value, spec, 0.0, float, where, "semantic.thresholds.")) for spec in value)
 
 
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:

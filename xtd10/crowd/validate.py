@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import pandas as pd
 from xtd10.crowd import langid
 from xtd10.crowd.errors import CrowdError
 from xtd10.crowd.rules import REJECT, Context, Rule, get_rules
-from xtd10.crowd.semantic import similarities
+from xtd10.crowd.semantic import Semantic, as_semantic, score
 from xtd10.crowd.settings import load_settings
 from xtd10.encoders.base import Encoder
 
@@ -29,6 +29,7 @@ class Validation:
     workers: pd.DataFrame
     decisions: pd.DataFrame
     rules: list[Rule]
+    semantic: dict[str, dict] = field(default_factory=dict)  # per language: encoder used, or why skipped
 
 
 def read_batch(path: str | os.PathLike) -> pd.DataFrame:
@@ -45,11 +46,12 @@ def read_batch(path: str | os.PathLike) -> pd.DataFrame:
 def run_rules(
     frame: pd.DataFrame,
     *,
-    encoder: Encoder | None = None,
+    encoder: Encoder | Semantic | None = None,
     rules: list[Rule] | None = None,
     settings_dir: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
-    """One row per (submission, rule) that fired."""
+    """One row per (submission, rule) that fired. ``encoder``: one encoder (used for the
+    languages it covers) or a :class:`~xtd10.crowd.semantic.Semantic` choosing per language."""
     rules = rules if rules is not None else get_rules()
     frame = frame.reset_index(drop=True)
     if "work_time_s" not in frame:
@@ -58,9 +60,11 @@ def run_rules(
     use_langid = wants_langid and langid.available()
     if wants_langid and not use_langid:
         log.warning("py3langid is not installed: language identification is skipped")
-    similarity = None
-    if encoder is not None and any(r.needs == "encoder" for r in rules):
-        similarity = similarities(frame, encoder)
+    scores = None
+    semantic = as_semantic(encoder)
+    wants_refusal = any(r.id == "refusal" for r in rules)
+    if semantic is not None and (any(r.needs == "encoder" for r in rules) or wants_refusal):
+        scores = score(frame, semantic, refusals=wants_refusal)
     found = []
     for language, group in frame.groupby("language", sort=False):
         settings = load_settings(str(language), settings_dir)
@@ -68,8 +72,10 @@ def run_rules(
         if use_langid:
             ids = pd.DataFrame(langid.identify(group["text"].fillna("")), columns=["label", "prob"],
                                index=group.index)
-        ctx = Context(settings=settings, langid=ids,
-                      similarity=similarity.loc[group.index] if similarity is not None else None)
+        ctx = Context(settings=settings, langid=ids)
+        if scores is not None:
+            ctx.similarity, ctx.refusal = scores.similarity.loc[group.index], scores.refusal.loc[group.index]
+            ctx.encoder = scores.encoder.loc[group.index]
         for rule in rules:
             detail = rule.check(group, ctx)
             hit = detail.ne("")
@@ -143,10 +149,12 @@ def decide(frame: pd.DataFrame, flags: pd.DataFrame, rules: list[Rule], *,
     return out
 
 
-def validate(frame: pd.DataFrame, *, encoder: Encoder | None = None, rule_ids: list[str] | None = None,
+def validate(frame: pd.DataFrame, *, encoder: Encoder | Semantic | None = None, rule_ids: list[str] | None = None,
              exclude: list[str] | None = None, settings_dir: str | os.PathLike | None = None,
              reject_warnings: bool = False) -> Validation:
     rules = get_rules(rule_ids, exclude)
-    flags = run_rules(frame, encoder=encoder, rules=rules, settings_dir=settings_dir)
+    semantic = as_semantic(encoder)
+    flags = run_rules(frame, encoder=semantic, rules=rules, settings_dir=settings_dir)
     return Validation(frame, flags, worker_summary(frame, flags),
-                      decide(frame, flags, rules, reject_warnings=reject_warnings), rules)
+                      decide(frame, flags, rules, reject_warnings=reject_warnings), rules,
+                      semantic.summary() if semantic is not None else {})

@@ -44,10 +44,14 @@ class EncoderMeta:
     license: str | None = None
     modalities: tuple[str, ...] = ("text",)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Languages the text side was trained on (toolkit codes); None: not declared. A fact
+    # of the model, not of a run, so result files leave it out (see ``encoders/coverage.py``).
+    languages: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["modalities"] = list(self.modalities)
+        data.pop("languages")
         return data
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from xtd10.encoders.base import EncoderError, EncoderMeta, cpu_only_device, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
+from xtd10.encoders.coverage import XLMR_LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class E5SmallEncoder:
             license="MIT",
             modalities=("text",),
             extra={"prefix": PREFIX.strip(), "quantisation": "4-bit", "paper": "arXiv:2402.05672"},
+            languages=XLMR_LANGUAGES,
         )
 
     def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 
 from xtd10.encoders.base import EncoderError, EncoderMeta, cpu_only_device, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
+from xtd10.encoders.coverage import MUSE_LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class MuseEncoder:
             license="Apache-2.0",
             modalities=("text",),
             extra={"package": DISTRIBUTION, "paper": "arXiv:1907.04307"},
+            languages=MUSE_LANGUAGES,
         )
 
     def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:
