@@ -1,5 +1,5 @@
 # The README's two commands. Each creates .venv on first use and installs the project
-# into it with the pins in constraints.txt (CPU torch from this workplace's disk).
+# into it with the pins in constraints.txt (a CPU build of torch).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

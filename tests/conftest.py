@@ -15,6 +15,15 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
+REAL_DATA_SKIP = "the real XTD10 files are not available (set XTD10_TEST_SOURCE to a checkout of the upstream repository)"
+
+# What enables each kind of skipped test (keyed by a phrase of its skip reason), named
+# once at the end of the run (pytest_terminal_summary) so a quiet skip never passes for a pass.
+SKIP_KINDS = {
+    "real xtd10 files": "need the real XTD10 caption files: set XTD10_TEST_SOURCE=DIR, DIR a checkout of "
+                        "adobe-research/Cross-lingual-Test-Dataset-XTD10",
+    "chromium": "need a headless Chromium: install Debian's chromium (/usr/bin/chromium)",
+}
 
 
 def real_source_dir() -> Path | None:
@@ -30,7 +39,7 @@ def real_source_dir() -> Path | None:
 def real_source() -> Path:
     path = real_source_dir()
     if path is None:
-        pytest.skip("the real XTD10 files are not available (set XTD10_TEST_SOURCE or provide ../shared/xtd10)")
+        pytest.skip(REAL_DATA_SKIP)
     return path
 
 
@@ -44,3 +53,27 @@ def isolated_cache(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     return cache
+
+
+def skip_summary(reasons: list[str]) -> str | None:
+    """One line: how many tests were skipped, grouped by what would enable them."""
+    if not reasons:
+        return None
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        text = reason.removeprefix("Skipped: ")
+        kind = next((why for key, why in SKIP_KINDS.items() if key in text.lower()), f"skipped: {text}")
+        counts[kind] = counts.get(kind, 0) + 1
+    parts = [f"{n} tests {why}" if n != 1 else f"1 test {why.replace('need ', 'needs ', 1)}"
+             for why, n in counts.items()]
+    return f"{len(reasons)} skipped: " + "; ".join(parts)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    reasons = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reasons.append(str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else "unknown reason")
+    line = skip_summary(reasons)
+    if line:
+        terminalreporter.write_line(line, yellow=True)

@@ -1,8 +1,8 @@
 """Speed of the crowd validation rules (goal: 100k submissions, every rule but the
 semantic one, in under a minute on one CPU), and the semantic rule's throughput.
 
-    python benchmark/speed/bench_crowd.py --source ../shared/xtd10 [--rows 100000] [--semantic 300]
-    python benchmark/speed/bench_crowd.py --source ../shared/xtd10 --compare-langid
+    python benchmark/speed/bench_crowd.py --source DIR [--rows 100000] [--semantic 300]
+    python benchmark/speed/bench_crowd.py --source DIR --compare-langid
 
 Submissions are built from the real captions of all ten non-English languages (each
 with its English source), with workers, work times and about 5% planted faults.

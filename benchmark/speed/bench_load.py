@@ -1,7 +1,7 @@
 """Speed of the data layer: warm ``xtd10.load()`` of all 11 languages, and a text-only
 Hub build. Goal: warm load under one second.
 
-    python benchmark/speed/bench_load.py --source ../shared/xtd10
+    python benchmark/speed/bench_load.py --source DIR
 
 "Warm" means the caption files are local (a local source, or the pinned upstream already
 in the cache) and the process has imported the libraries once; the first, cold call is

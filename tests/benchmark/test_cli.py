@@ -4,12 +4,16 @@ fast, and a real registered adapter, so the spec-string path is exercised end to
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from xtd10.benchmark import Result
 from xtd10.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def invoke(*args):
@@ -71,13 +75,68 @@ def test_unknown_model_is_one_clear_line(capsys):
     assert err.startswith("error: ") and "available adapters" in err and "random" in err
 
 
-def test_demo_without_source_says_how_to_get_one(tmp_path):
+def test_demo_without_source_says_what_runs_and_how_to_add_xtd10(tmp_path):
     res = invoke("demo", "--out", str(tmp_path), "--image-model", "random", "--bootstrap", "10")
     assert res.exit_code == 0, res.output
-    assert "demo set: 12 photos" in res.output and "Japanese" in res.output
-    assert "skipped: muse on the XTD10 text track" in res.output and "XTD10_SOURCE" in res.output
+    first, _, rest = res.output.partition("=== step 1 of 2")
+    # the opening says what is run and why, and nothing that looks like a failure
+    assert first.startswith("xtd10 demo: ") and "fully offline" in first.splitlines()[0]
+    assert "12 photos" in first and "1. random on the embedded demo set (image and text tracks): will run" in first
+    assert "2. muse on the XTD10 text track: not run" in first and "optional" in first
+    assert "make run XTD10_SOURCE=DIR" in first and "https://" not in first and "not cached" not in first
+    assert rest.rstrip().splitlines()[-2].startswith("Done: 1 of 2 steps ran")
     data = json.loads((tmp_path / "random.xtd10-demo.json").read_text())
     assert data["dataset"]["name"] == "xtd10-demo"
+
+
+def test_small_sets_show_r1_and_median_rank_with_chance_level(tmp_path):
+    """On 12 photos R@10 is near 100% for anything: the summary shows R@1 and MedR, and the
+    chance level, and the printed numbers are the result file's."""
+    out = tmp_path / "r.json"
+    res = invoke("bench", "run", "--model", "random", "--dataset", "demo", "--bootstrap", "0", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    header = next(line for line in res.output.splitlines() if line.startswith("lang "))
+    assert header.split()[1:5] == ["t2i", "R@1", "t2i", "MedR"] and "R@10" not in header
+    assert "chance level (random ordering of 12 items): R@1 8.3%, MedR 6.5" in res.output
+    result = Result.load(out)
+    avg = next(line for line in res.output.splitlines() if line.startswith("avg "))
+    ranks = np.array([q["ranks"] for q in result.per_query if q["direction"] == "t2i"], dtype=float)
+    assert float(avg.split()[2]) == pytest.approx(np.median(ranks, axis=1).mean(), abs=0.05)
+    # agreement between languages: root-mean-square spread of each photo's rank across languages
+    spread = np.sqrt(np.var(ranks, axis=0).mean())
+    assert f"about t2i {spread:.1f}," in res.output
+    assert f"random ordering: {np.std(np.arange(1, 13)):.1f})" in res.output
+
+
+def test_large_sets_keep_r1_and_r10():
+    from xtd10.benchmark.summary import chance_level, headline_metrics
+
+    result = Result.load(REPO / "leaderboards" / "results" / "muse.json")
+    assert headline_metrics(result) == ("R@1", "R@10")
+    assert chance_level("R@10", 1000) == pytest.approx(1.0) and chance_level("MedR", 1000) == 500.5
+
+
+def test_unknown_language_is_refused_before_the_model_loads(monkeypatch, capsys):
+    import xtd10.benchmark.runner as runner
+    from xtd10.cli import main
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model must not load for a bad --languages")
+
+    monkeypatch.setattr(runner, "build_encoder", no_loading)
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "run", "--model", "muse", "--dataset", "demo", "--languages", "de,xx"])
+    assert info.value.code == 2
+    assert "'xx'" in capsys.readouterr().err
+
+
+def test_compare_explains_its_star():
+    path = REPO / "leaderboards" / "results" / "random.xtd10-demo.json"
+    res = invoke("bench", "compare", str(path), str(REPO / "leaderboards" / "results" / "offline-labels.xtd10-demo.json"),
+                 "--permutations", "200")
+    assert res.exit_code == 0, res.output
+    assert " *\n" in res.output  # offline-labels beats chance somewhere
+    assert "* p < 0.05" in res.output
 
 
 @pytest.mark.integration
@@ -85,6 +144,8 @@ def test_demo_with_the_real_source_scores_the_xtd10_text_track(tmp_path, real_so
     res = invoke("demo", "--out", str(tmp_path), "--source", str(real_source), "--image-model", "random",
                  "--text-model", "random", "--bootstrap", "10")
     assert res.exit_code == 0, res.output
+    assert "2. random on the XTD10 text track: will run (11,000 captions" in res.output
+    assert "captions: en 1000, de 1000" in res.output and "Done: 2 of 2 steps ran" in res.output
     result = Result.load(tmp_path / "random.json")
     assert result.dataset["name"] == "xtd10"
     assert result.config["tracks"] == ["text"]

@@ -57,7 +57,9 @@ def test_sweep_cli(tmp_path):
     assert "random: avg R@10 x2en" in res.output and "1 of 1 models scored" in res.output
 
 
-def test_sweep_skips_at_once_when_the_image_server_is_unreachable(tmp_path, monkeypatch):
+def test_sweep_without_images_runs_the_text_track_and_says_what_was_skipped(tmp_path, monkeypatch):
+    """Offline, a model listed for both tracks still gets its text track scored; the image
+    track is skipped after one quick attempt, with the reason in one line."""
     import xtd10.data.http as http
     from tests.data.conftest import write_tiny_source
     from tests.data.loopback import refused_url
@@ -77,7 +79,19 @@ def test_sweep_skips_at_once_when_the_image_server_is_unreachable(tmp_path, monk
     roster.write_text("models:\n  - {spec: random, track: both, offline: true}\n")
     [outcome] = run_sweep(load_roster(roster), tmp_path / "out", offline_only=True, source=str(source),
                           bootstrap=0, progress=False)
-    assert outcome.result is None
-    assert f"cannot reach {base.removeprefix('http://')}" in outcome.skipped and "--images DIR" in outcome.skipped
-    assert "\n" not in outcome.skipped
+    assert outcome.skipped is None and outcome.path.is_file()
+    assert outcome.result.config["tracks"] == ["text"]
+    assert {r["track"] for r in outcome.result.metrics} == {"text"}
+    assert outcome.partial.startswith("image track skipped: ")
+    assert f"cannot reach {base.removeprefix('http://')}" in outcome.partial and "--images DIR" in outcome.partial
+    assert "\n" not in outcome.partial
     assert len(attempts) == 2  # one image, two connection attempts, then the one-line reason
+
+    res = CliRunner().invoke(cli, ["bench", "sweep", "--config", str(roster), "--offline-only", "--source",
+                                   str(source), "--bootstrap", "0", "--out", str(tmp_path / "cli")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert lines[0] == "[1/1] random (both tracks) ..."
+    assert any(line.startswith("  image track skipped: ") for line in lines)
+    assert lines[-1] == "1 of 1 models scored; text track only (no images): random"

@@ -151,7 +151,8 @@ def test_caption_download_from_refused_host_fails_after_two_tries(fetch_calls):
     with pytest.raises(HostUnreachableError, match="connection refused") as err:
         src.path(ES)
     assert len(fetch_calls) == 2
-    assert "pass --source DIR" in str(err.value) and "XTD10_SOURCE" in str(err.value)
+    # the library speaks of its own argument; the command line of its option (below)
+    assert "pass source=DIR" in str(err.value) and "XTD10_SOURCE" in str(err.value)
 
 
 def test_info_fetch_offline_is_one_line_without_retry_warnings(monkeypatch, capsys, caplog):
@@ -163,4 +164,5 @@ def test_info_fetch_offline_is_one_line_without_retry_warnings(monkeypatch, caps
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert "cannot reach raw.githubusercontent.com" in err
+    assert "pass --source DIR" in err and "source=DIR" not in err
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []

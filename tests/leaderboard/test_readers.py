@@ -127,7 +127,7 @@ def test_committed_reported_files_load_and_match_the_reference_table():
     files = sorted(folder.glob("*.yaml"))
     assert len(files) >= 4
     loaded = {path.name: read_reported_file(path) for path in files}
-    # Seed paper rows, as printed in AltCLIP Table 3 (/work/shared/reference/README.md).
+    # Seed paper rows, as printed in AltCLIP Table 3 (arXiv 2211.06679).
     entries, scores = loaded["altclip-table3.yaml"]
     m3 = next(e for e in entries if e.model.startswith("mUSE m3"))
     m3_values = {s.language: s.value for s in scores if s.entry_key == m3.key}

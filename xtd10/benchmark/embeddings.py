@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from xtd10.benchmark.progress import RunProgress, open_bar
 from xtd10.data.cache import cache_root
 from xtd10.encoders.base import EncoderMeta, validate_embeddings
 from xtd10.files import atomic_write_bytes, atomic_write_text
@@ -169,7 +169,7 @@ class EmbeddingStore:
         batch_size: int = 64,
         cache: bool = True,
         root: Path | None = None,
-        progress: bool = True,
+        progress: bool | RunProgress = True,
         chunk_size: int = CHUNK_SIZE,
     ):
         self.encoder = encoder
@@ -207,7 +207,7 @@ class EmbeddingStore:
         started = time.perf_counter()
         inside = 0.0
         parts: list[np.ndarray] = []
-        bar = tqdm(total=len(items), desc=label, unit=kind, disable=not self.progress, leave=False)
+        bar = open_bar(self.progress, label, len(items), kind)
         for start in range(0, len(items), self.chunk_size):
             chunk = items[start : start + self.chunk_size]
             path = self.root / kind / f"{fingerprint(chunk)}.npy"
@@ -215,7 +215,7 @@ class EmbeddingStore:
             if cached is not None:
                 self.stats.chunks_cached += 1
                 parts.append(cached)
-                bar.update(len(chunk))
+                bar.skip(len(chunk))
                 continue
             pieces = []
             for b in range(0, len(chunk), self.batch_size):

@@ -33,6 +33,7 @@ from xtd10.benchmark.metrics import (
     percentile_interval,
     rank_consistency,
 )
+from xtd10.benchmark.progress import RunProgress
 from xtd10.benchmark.result import per_query_entry
 from xtd10.encoders.base import ADAPTERS, EncoderError, EncoderMeta, build, parse_spec, supports_images
 from xtd10.languages import ENGLISH
@@ -297,12 +298,13 @@ def evaluate(
     ``py:`` encoders to import.
     """
     started = time.perf_counter()
+    # the data, languages and subsets are checked before the model loads: a typo fails at once
+    data, scored, subset_list = _load_data(dataset, languages, normalise_tracks(tracks), subsets, source, images)
     encoder, spec, wanted_tracks = _prepare_encoder(encoder_or_spec, tracks, device, batch_size, trust_code)
-    data, scored, subset_list = _load_data(dataset, languages, wanted_tracks, subsets, source, images)
     load_s = time.perf_counter() - started
 
     store = EmbeddingStore(encoder, batch_size=batch_size, cache=cache, progress=progress)
-    image_emb, text_emb = _encode(store, data, wanted_tracks, scored)
+    image_emb, text_emb = _encode(store, data, wanted_tracks, scored, spec)
 
     scoring_started = time.perf_counter()
     cells = score_cells(data, wanted_tracks, scored, subset_list, image_emb, text_emb)
@@ -360,19 +362,27 @@ def _load_data(dataset: str, languages: str | Iterable[str] | None, wanted_track
     return data, scored, subset_list
 
 
-def _encode(store: EmbeddingStore, data: BenchData, wanted_tracks: list[str], scored: list[str]
+def _encode(store: EmbeddingStore, data: BenchData, wanted_tracks: list[str], scored: list[str], label: str
             ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
-    """Step 3: every image once, then the captions of every language once (cached)."""
-    image_emb = None
-    if IMAGE_TRACK in wanted_tracks:
-        paths = data.image_paths()
-        image_emb = store.images([paths[name] for name in data.image_files])
+    """Step 3: every image once, then the captions of every language once (cached), under
+    one progress bar for the whole run when the store shows progress."""
+    paths = data.image_paths() if IMAGE_TRACK in wanted_tracks else {}  # before the bar: it may download
     needed = list(scored)
     if TEXT_TRACK in wanted_tracks and ENGLISH not in needed:
         needed.append(ENGLISH)
-    text_emb: dict[str, np.ndarray] = {}
-    for language in needed:
-        text_emb[language] = store.texts(data.captions(language)["caption"].tolist(), language)
+    overall = None
+    if store.progress is True:
+        overall = store.progress = RunProgress(
+            label, {"image": len(paths), "text": sum(len(data.captions(lang)) for lang in needed)},
+            len(needed) + bool(paths))
+    try:
+        image_emb = store.images([paths[name] for name in data.image_files]) if paths else None
+        text_emb: dict[str, np.ndarray] = {}
+        for language in needed:
+            text_emb[language] = store.texts(data.captions(language)["caption"].tolist(), language)
+    finally:
+        if overall is not None:
+            overall.close()
     return image_emb, text_emb
 
 

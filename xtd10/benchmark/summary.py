@@ -36,3 +36,51 @@ def consistency_table(result: Result) -> pd.DataFrame:
     frame = result.frame()
     rows = frame[frame["metric"] == CONSISTENCY]
     return rows[["track", "direction", "subset", "value", "n_queries"]].reset_index(drop=True)
+
+
+SMALL_GALLERY = 100  # below this, R@10 is near 100% for any encoder: show the median rank instead
+DIRECTION_WORDS = {
+    "t2i": "caption -> photo",
+    "i2t": "photo -> caption",
+    "x2en": "caption -> its English caption",
+    "en2x": "English caption -> caption",
+}
+
+
+def gallery_size(result: Result, subset: str = "all") -> int:
+    """Smallest number of queries of any scored cell in ``subset`` (the demo set: 12)."""
+    sizes = [int(r["n_queries"]) for r in result.metrics
+             if r["subset"] == subset and r["metric"] == "R@1" and r["language"] not in AGGREGATE_ORDER]
+    return min(sizes, default=0)
+
+
+def headline_metrics(result: Result, subset: str = "all") -> tuple[str, ...]:
+    """R@1 and R@10 on XTD10; R@1 and the median rank on a small set such as the demo's
+    12 photos, where R@10 is 100% for almost any encoder and says nothing."""
+    n = gallery_size(result, subset)
+    return ("R@1", "MedR") if 0 < n < SMALL_GALLERY else HEADLINE
+
+
+def chance_level(metric: str, n: int) -> float:
+    """The expected value of ``metric`` for a random ordering of ``n`` items with one right
+    answer each (recalls in percent, as the summary table shows them)."""
+    if metric.startswith("R@"):
+        return 100.0 * min(int(metric[2:]), n) / n
+    if metric == "MedR":
+        return (n + 1) / 2
+    raise ValueError(f"no chance level for {metric!r}")
+
+
+def rank_spread(result: Result, subset: str = "all") -> list[tuple[str, float, int]]:
+    """(direction, spread, n) per direction: how many positions the same item's rank moves
+    between languages — the square root of the stored consistency value (the mean over
+    items of the variance of their rank across languages), so it reads in rank positions."""
+    frame = consistency_table(result)
+    rows = frame[frame["subset"] == subset]
+    return [(r.direction, float(r.value) ** 0.5, int(r.n_queries)) for r in rows.itertuples()]
+
+
+def random_rank_spread(n: int) -> float:
+    """The rank spread of an encoder that orders ``n`` items at random in every language:
+    the standard deviation of a uniform rank on 1..n."""
+    return ((n * n - 1) / 12) ** 0.5

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from xtd10.benchmark.placement import save_result
 from xtd10.benchmark.result import Result, default_result_path
 from xtd10.benchmark.runner import evaluate
-from xtd10.errors import XTD10Error
-from xtd10.schema import BOTH_TRACKS, TRACKS
+from xtd10.errors import ImagesUnavailableError, XTD10Error
+from xtd10.schema import BOTH_TRACKS, TEXT_TRACK, TRACKS
 from xtd10.userfiles import read_yaml
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,9 @@ class SweepOutcome:
     entry: RosterEntry
     result: Result | None
     path: Path | None
-    skipped: str | None = None
+    skipped: str | None = None  # why the entry did not run at all
     placement: str = ""  # "wrote PATH", "merged into PATH (...)" or "wrote PATH beside ..."
+    partial: str | None = None  # what part of it did not run (the image track without images)
 
 
 def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
@@ -76,21 +77,37 @@ def run_sweep(
     out_dir: str | os.PathLike | None = None,
     *,
     offline_only: bool = False,
+    on_start: Callable[[int, RosterEntry], None] | None = None,
     **evaluate_options,
 ) -> Iterator[SweepOutcome]:
     """Evaluate each entry in turn and save its result; yields as it goes so a caller can
-    report progress. Entries that cannot run here (unknown adapter, missing package,
-    missing images) are yielded with the reason instead of stopping the sweep."""
-    for entry in entries:
+    report progress (``on_start(number, entry)`` is called before each entry runs).
+
+    Entries that cannot run here (unknown adapter, missing package) are yielded with the
+    reason instead of stopping the sweep. An entry for both tracks whose images cannot be
+    had (offline, no ``--images``) still runs what it can, the text track, and says that the
+    image track was skipped and why."""
+    for number, entry in enumerate(entries, 1):
         if offline_only and not entry.offline:
             yield SweepOutcome(entry, None, None, "needs weights from the Hub (not offline)")
             continue
+        if on_start is not None:
+            on_start(number, entry)
+        partial = None
         try:
-            result = evaluate(entry.spec, tracks=TRACK_VALUES[entry.track], **evaluate_options)
+            try:
+                result = evaluate(entry.spec, tracks=TRACK_VALUES[entry.track], **evaluate_options)
+            except ImagesUnavailableError as err:
+                if TEXT_TRACK not in TRACK_VALUES[entry.track]:
+                    raise
+                partial = f"image track skipped: {err}"
+                log.info("%s: %s; running the text track only", entry.spec, partial)
+                result = evaluate(entry.spec, tracks=(TEXT_TRACK,), **evaluate_options)
         except (XTD10Error, ImportError) as err:
             # INFO, not WARNING: the reason travels in the outcome and the CLI prints it once
             log.info("skipping %s: %s", entry.spec, err)
             yield SweepOutcome(entry, None, None, str(err))
             continue
         placement = save_result(result, default_result_path(result, out_dir))
-        yield SweepOutcome(entry, placement.result or result, placement.path, placement=placement.describe())
+        yield SweepOutcome(entry, placement.result or result, placement.path, placement=placement.describe(),
+                           partial=partial)

@@ -67,5 +67,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)
     except XTD10Error as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"error: {cli_wording(str(err))}", err=True)
         sys.exit(2)
+
+
+def cli_wording(message: str) -> str:
+    """A library message with its Python argument names (``source=DIR``) said as the
+    command line's options (``--source DIR``)."""
+    from xtd10.data.sources import CLI_WORDING
+
+    for api, option in CLI_WORDING.items():
+        message = message.replace(api, option)
+    return message

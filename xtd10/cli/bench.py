@@ -11,7 +11,7 @@ import click
 import pandas as pd
 
 from xtd10.cli.options import images_argument, images_option, source_option, trust_code_option
-from xtd10.schema import AVG, DATASETS, SUBSET_ALL, XTD10
+from xtd10.schema import AVG, BOTH_TRACKS, DATASETS, SUBSET_ALL, XTD10
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -60,18 +60,38 @@ def command_line() -> str:
 
 
 def echo_result_summary(result, path) -> None:
-    """The compact per-language table of every subset, then consistency and timings."""
-    from xtd10.benchmark.summary import consistency_table, summary_table
+    """The compact per-language table of every subset, with the chance level and what the
+    directions mean, then how consistent the languages are, timings and the file written."""
+    from xtd10.benchmark.summary import (
+        DIRECTION_WORDS,
+        chance_level,
+        gallery_size,
+        headline_metrics,
+        random_rank_spread,
+        rank_spread,
+        summary_table,
+    )
 
     encoder = result.encoder
     click.echo(f"{encoder.get('spec')} on {result.dataset['name']} ({result.dataset['revision']})")
+    directions = [d for d in DIRECTION_WORDS if any(r["direction"] == d for r in result.metrics)]
+    click.echo("directions: " + "; ".join(f"{d} {DIRECTION_WORDS[d]}" for d in directions))
     for subset in result.config["subsets"]:
-        click.echo(f"\nsubset {subset}: recall in %")
-        click.echo(format_table(summary_table(result, subset), "lang"))
-    consistency = consistency_table(result)
-    if not consistency.empty:
-        parts = [f"{r.direction}/{r.subset} {r.value:.1f}" for r in consistency.itertuples()]
-        click.echo("\nrank variance across languages (lower = more consistent): " + ", ".join(parts))
+        metrics = headline_metrics(result, subset)
+        n = gallery_size(result, subset)
+        explained = ["R@k: % of queries whose right answer is in the top k (higher is better)"]
+        if "MedR" in metrics:
+            explained.append("MedR: median rank of the right answer (1 is best)")
+        chance = ", ".join(f"{m} {chance_level(m, n):.1f}" + ("%" if m.startswith("R@") else "") for m in metrics)
+        click.echo(f"\nsubset {subset} ({n} items per language); " + "; ".join(explained))
+        click.echo(format_table(summary_table(result, subset, metrics), "lang"))
+        click.echo(f"chance level (random ordering of {n} items): {chance}")
+    spread = rank_spread(result)
+    if spread:
+        n = spread[0][2]
+        parts = ", ".join(f"{direction} {value:.1f}" for direction, value, _ in spread)
+        click.echo(f"\nagreement between languages: the same item's rank moves by about {parts} positions from "
+                   f"one language to another (0: identical; random ordering: {random_rank_spread(n):.1f})")
     t = result.timings
     click.echo(f"\ntime: encode text {t['encode_text_s']:.1f}s, images {t['encode_image_s']:.1f}s, "
                f"scoring {t['scoring_s']:.1f}s, total {t['total_s']:.1f}s")
@@ -151,20 +171,31 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, boo
     from xtd10.benchmark.sweep import load_roster, run_sweep
 
     entries = load_roster(roster)
-    outcomes = run_sweep(entries, out_dir, offline_only=offline_only, dataset=dataset, source=source,
-                         images=images_argument(images), batch_size=batch_size, device=device,
+
+    def starting(number: int, entry) -> None:
+        plural = "s" if entry.track == BOTH_TRACKS else ""
+        click.echo(f"[{number}/{len(entries)}] {entry.spec} ({entry.track} track{plural}) ...")
+
+    outcomes = run_sweep(entries, out_dir, offline_only=offline_only, on_start=starting, dataset=dataset,
+                         source=source, images=images_argument(images), batch_size=batch_size, device=device,
                          bootstrap=bootstrap, command=command_line(), trust_code=trust_code)
-    done = 0
+    done, partial, skipped = 0, [], []
     for outcome in outcomes:
         if outcome.result is None:
             click.echo(f"skipped {outcome.entry.spec}: {outcome.skipped}")
+            skipped.append(outcome.entry.spec)
             continue
         done += 1
         frame = outcome.result.frame()
         headline = frame[(frame["language"] == AVG) & (frame["subset"] == SUBSET_ALL) & (frame["metric"] == "R@10")]
         parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
         click.echo(f"{outcome.entry.spec}: avg R@10 {parts}; {outcome.placement or outcome.path}")
-    click.echo(f"{done} of {len(entries)} models scored")
+        if outcome.partial:
+            click.echo(f"  {outcome.partial}")
+            partial.append(outcome.entry.spec)
+    click.echo(f"{done} of {len(entries)} models scored"
+               + (f"; text track only (no images): {', '.join(partial)}" if partial else "")
+               + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
 
 
 @group.command()
@@ -209,7 +240,7 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
         atomic_write_text(csv_out, table.to_csv(index=False))
     shown = table[table["subset"] == subset]
     click.echo(f"A = {a}\nB = {b}\nsubset {subset}; diff = B - A (recall and R@k in points, other metrics as "
-               "they are); p: paired permutation test")
+               "they are); p: paired permutation test; * p < 0.05 (a difference unlikely to be chance)")
     for (track, direction), rows in shown.groupby(["track", "direction"], sort=False):
         click.echo(f"\n{track} {direction}")
         click.echo(f"{'lang':<11}{'metric':<9}{'A':>9}{'B':>9}{'diff':>9}{'p':>9}")

@@ -5,6 +5,35 @@ from __future__ import annotations
 import click
 
 from xtd10.cli.bench import command_line, echo_result_summary
+from xtd10.schema import XTD10
+
+
+def echo_plan(plan) -> None:
+    """What is about to run and why, before any model loads (that takes seconds to minutes)."""
+    info = plan.xtd10_info
+    click.echo("xtd10 demo: scores real encoders on real data, fully offline, to show the toolkit works here.")
+    click.echo("XTD10 is 1000 MSCOCO 2014 images (800 train2014, 200 val2014) with captions in 11 languages.")
+    click.echo(f"\nThe demo set ships with the toolkit: {len(plan.demo_images)} photos from scikit-image, "
+               f"scikit-learn and matplotlib, one caption each in {len(plan.demo_languages)} languages "
+               f"({', '.join(plan.demo_languages)}).")
+    if info.available:
+        counts = ", ".join(f"{row['code']} {row['captions']}" for row in info.languages)
+        click.echo(f"XTD10 caption files: {info.source['kind']} {info.source['location']} "
+                   f"(revision {info.revision}); captions: {counts}")
+        if info.note:
+            click.echo(f"note: {info.note}")
+    click.echo("\nSteps:")
+    for number, step in enumerate(plan.steps, 1):
+        if step.skipped:
+            state = "not run"
+        elif step.dataset == XTD10.key:
+            state = (f"will run ({step.items:,} captions: minutes on a CPU the first time, with a progress bar and "
+                     "an estimate; seconds later, as the embeddings are cached)")
+        else:
+            state = "will run (under a minute)"
+        click.echo(f"  {number}. {step.title}: {state}")
+        if step.skipped:
+            click.echo(f"     {step.skipped}")
 
 
 @click.command(name="demo")
@@ -17,24 +46,20 @@ from xtd10.cli.bench import command_line, echo_result_summary
 def group(out: str, source: str | None, bootstrap: int, image_model: str, text_model: str) -> None:
     """Score the offline image-text encoder on the embedded demo set and, when XTD10
     caption files are available locally, mUSE on the XTD10 text track."""
-    from xtd10.benchmark.demo import run_demo
+    from xtd10.benchmark.demo import iter_demo, plan_demo
 
-    report = run_demo(out, source=source, bootstrap=bootstrap, image_encoder=image_model,
-                      text_encoder=text_model, command=command_line())
-    info = report.xtd10_info
-    click.echo("XTD10: 1000 MSCOCO 2014 images (800 train2014, 200 val2014), captions in 11 languages")
-    click.echo(f"source: {info.source['kind']} {info.source['location']}  revision: {info.revision}")
-    click.echo(f"{'code':<5} {'language':<20} {'script':<6} {'captions':>8}  provenance")
-    for row in info.languages:
-        captions = "-" if row["captions"] is None else str(row["captions"])
-        click.echo(f"{row['code']:<5} {row['name']:<20} {row['script']:<6} {captions:>8}  {row['provenance']}")
-    if info.note:
-        click.echo(f"note: {info.note}")
-    click.echo(f"\ndemo set: {len(report.demo_images)} photos shipped in scikit-image, scikit-learn and "
-               f"matplotlib, one caption each in {len(report.demo_languages)} languages "
-               f"({', '.join(report.demo_languages)})")
-    for title, result, path in report.runs:
-        click.echo(f"\n=== {title}")
+    plan = plan_demo(source=source, image_encoder=image_model, text_encoder=text_model)
+    echo_plan(plan)
+    total = len(plan.steps)
+    ran = []
+    for number, (step, result, path) in enumerate(iter_demo(plan, out, source=source, bootstrap=bootstrap,
+                                                            command=command_line()), 1):
+        if result is None:
+            continue
+        click.echo(f"\n=== step {number} of {total}: {step.title}")
         echo_result_summary(result, path)
-    for message in report.skipped:
-        click.echo(f"\nskipped: {message}")
+        ran.append(path)
+    skipped = [s for s in plan.steps if s.skipped]
+    click.echo(f"\nDone: {len(ran)} of {total} steps ran; result files: {', '.join(str(p) for p in ran)}")
+    for step in skipped:
+        click.echo(f"Optional, not run: {step.title} (it needs the XTD10 caption files; see Steps above).")

@@ -28,10 +28,12 @@ from xtd10.schema import XTD10, DatasetDescriptor, promoted_descriptor
 log = logging.getLogger(__name__)
 
 EXTRA_LANGUAGES_FILE = "languages.json"
+# In the library's words; the command line shows its own option instead (CLI_WORDING).
 LOCAL_SOURCE_HINT = (
-    "to use local caption files pass --source DIR (a copy of the upstream repository: XTD10/, MIC/, STAIR/) "
+    "to use local caption files pass source=DIR (a copy of the upstream repository: XTD10/, MIC/, STAIR/) "
     "or set XTD10_SOURCE=DIR"
 )
+CLI_WORDING = {"pass source=DIR": "pass --source DIR"}
 
 
 class Source:

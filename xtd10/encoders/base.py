@@ -8,6 +8,7 @@ offline package, the project's own baseline, third-party code — be scored iden
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -342,12 +343,41 @@ def _from_python_path(spec: str, argument: str | None, **options: Any) -> Encode
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.append(os.getcwd())
     try:
-        factory = getattr(importlib.import_module(module_name), attr)
+        module = _module_from_file(spec, module_name) if module_name.endswith(".py") else \
+            importlib.import_module(module_name)
+        factory = getattr(module, attr)
+    except ModuleNotFoundError as err:
+        raise UnknownEncoderError(f"encoder spec {spec!r}: {err} (run from the folder that holds the module, "
+                                  "or name the file: py:path/to/file.py:FACTORY)") from None
     except (ImportError, AttributeError) as err:
         raise UnknownEncoderError(f"encoder spec {spec!r}: {err}") from None
     encoder = factory(**options)
     check_encoder(encoder, spec)
     return encoder
+
+
+def _module_from_file(spec: str, file_name: str) -> Any:
+    """Import a user's ``.py`` file by path, so ``py:path/to/file.py:FACTORY`` works from any
+    directory. The module gets a name of its own (registered in ``sys.modules``, which the
+    embedding cache reads to fingerprint user code)."""
+    path = os.path.abspath(file_name)
+    if not os.path.isfile(path):
+        raise UnknownEncoderError(f"encoder spec {spec!r}: no such file {file_name}")
+    stem = re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    name = f"xtd10_user_{stem}_{hashlib.sha256(path.encode()).hexdigest()[:12]}"
+    if name in sys.modules:
+        return sys.modules[name]
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise UnknownEncoderError(f"encoder spec {spec!r}: {file_name} cannot be imported")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def check_encoder(encoder: object, spec: str) -> None:
