@@ -50,7 +50,7 @@ DIRECTION_WORDS = {
 def gallery_size(result: Result, subset: str = "all") -> int:
     """Smallest number of queries of any scored cell in ``subset`` (the demo set: 12)."""
     sizes = [int(r["n_queries"]) for r in result.metrics
-             if r["subset"] == subset and r["metric"] == "R@1" and r["language"] not in AGGREGATE_ORDER]
+             if r["subset"] == subset and r["metric"] == "R@1" and r["language"] not in AGGREGATES]
     return min(sizes, default=0)
 
 
