@@ -33,6 +33,7 @@ from xtd10.baseline.losses import LossConfig, compute_loss
 from xtd10.baseline.model import DualHead, HeadConfig, load_checkpoint, save_checkpoint
 from xtd10.baseline.state import STATE_FILE as STATE_FILE  # re-exported: the file resume looks for
 from xtd10.baseline.state import read_state, write_state
+from xtd10.encoders import torch_runtime as runtime
 from xtd10.errors import first_line
 from xtd10.files import atomic_write_text
 
@@ -113,23 +114,9 @@ class TrainResult:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` -> cuda when present, else cpu; otherwise the named device, checked to
+    """``auto`` -> cuda, else mps, else cpu; otherwise the named device, checked to
     exist. Called before any work, so a typo costs seconds, not a feature-encoding pass."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"train.device: invalid device {name!r} (use auto, cpu, cuda, cuda:N or mps)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} requested but CUDA is not available")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ConfigError(f"device {name!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError(f"device {name!r} requested but MPS is not available")
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise ConfigError(f"train.device: unsupported device {name!r} (use auto, cpu, cuda, cuda:N or mps)")
-    return device
+    return runtime.resolve_device(name, "train.device", ConfigError)
 
 
 def _distributed() -> tuple[int, int]:

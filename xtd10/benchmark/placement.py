@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 WROTE, REPLACED, MERGED, BESIDE = "wrote", "replaced", "merged", "beside"
 BESIDE_FOLDER = "unmerged"
-SETTINGS = ("bootstrap", "seed", "ks")
+SETTINGS = ("bootstrap", "seed", "ks", "precision")  # fp32 and bf16 cells never share a file
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _normal(value: object) -> object:
 
 def _why_not_mergeable(old: Result, new: Result) -> str:
     if identity(old) != identity(new):
-        return "it comes from a different encoder, dataset revision or settings (bootstrap, seed, ks)"
+        return "it comes from a different encoder, dataset revision or settings (bootstrap, seed, ks, precision)"
     stats = {**old.query_stats(), **new.query_stats()}
     if set(old.cells()) - set(old.query_stats()) or set(new.cells()) - set(new.query_stats()):
         return "it has no per-query ranks to recompute the averages from"

@@ -92,11 +92,13 @@ def normalise_tracks(tracks: str | Iterable[str]) -> list[str]:
 
 
 def build_encoder(spec: str, *, device: str | None = None, batch_size: int | None = None,
-                  trust_code: bool = False) -> object:
-    """``build(spec)``, passing ``device``/``batch_size`` only to adapters that take them
-    (``trust_code``: see :func:`xtd10.encoders.build`)."""
+                  trust_code: bool = False, precision: str | None = None) -> object:
+    """``build(spec)``, passing ``device``/``batch_size``/``precision`` only to adapters that
+    take them (``trust_code``: see :func:`xtd10.encoders.build`). An adapter without a
+    precision setting (mUSE, e5-small: numpy and C engines) runs as it always does, with a
+    warning when another precision was asked for, so that a sweep at bf16 still scores them."""
     prefix, _ = parse_spec(spec)
-    options = {"device": device, "batch_size": batch_size}
+    options = {"device": device, "batch_size": batch_size, "precision": precision}
     adapter = ADAPTERS.get(prefix)
     accepted: set[str] = set()
     if adapter is not None:
@@ -105,6 +107,8 @@ def build_encoder(spec: str, *, device: str | None = None, batch_size: int | Non
             accepted = set(options)
         else:
             accepted = set(params)
+    if precision not in (None, "fp32") and "precision" not in accepted:
+        log.warning("encoder %s has no precision setting; ignoring precision=%r", spec, precision)
     return build(spec, trust_code=trust_code,
                  **{k: v for k, v in options.items() if v is not None and k in accepted})
 
@@ -287,6 +291,7 @@ def evaluate(
     command: str | None = None,
     progress: bool = True,
     trust_code: bool = False,
+    precision: str | None = None,
 ) -> Result:
     """Score an encoder (object or spec string) and return a :class:`Result`.
 
@@ -295,12 +300,14 @@ def evaluate(
     subsets (all + val2014 on XTD10, ``all`` on the demo set, whose images are not from
     COCO). ``images`` is passed to :func:`xtd10.data.images.resolve_images` (COCO root,
     flat folder, URL or True). ``trust_code`` lets a checkpoint (``baseline:PATH``) name
-    ``py:`` encoders to import.
+    ``py:`` encoders to import. ``precision`` (fp32, bf16, fp16, auto) goes to the torch
+    adapters; their default is fp32.
     """
     started = time.perf_counter()
     # the data, languages and subsets are checked before the model loads: a typo fails at once
     data, scored, subset_list = _load_data(dataset, languages, normalise_tracks(tracks), subsets, source, images)
-    encoder, spec, wanted_tracks = _prepare_encoder(encoder_or_spec, tracks, device, batch_size, trust_code)
+    encoder, spec, wanted_tracks = _prepare_encoder(encoder_or_spec, tracks, device, batch_size, trust_code,
+                                                    precision)
     load_s = time.perf_counter() - started
 
     store = EmbeddingStore(encoder, batch_size=batch_size, cache=cache, progress=progress)
@@ -323,10 +330,12 @@ def evaluate(
 
 
 def _prepare_encoder(encoder_or_spec: str | object, tracks: str | Iterable[str], device: str | None,
-                     batch_size: int, trust_code: bool = False) -> tuple[object, str, list[str]]:
+                     batch_size: int, trust_code: bool = False, precision: str | None = None
+                     ) -> tuple[object, str, list[str]]:
     """Step 1: the encoder (built from its spec), its spec, and the tracks it can run."""
     wanted_tracks = normalise_tracks(tracks)
-    encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size, trust_code=trust_code) \
+    encoder = build_encoder(encoder_or_spec, device=device, batch_size=batch_size, trust_code=trust_code,
+                            precision=precision) \
         if isinstance(encoder_or_spec, str) else encoder_or_spec
     meta = getattr(encoder, "meta", None)
     if not isinstance(meta, EncoderMeta):
@@ -404,7 +413,8 @@ def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[s
         dataset={"name": data.name, "source": data.source, "revision": data.revision,
                  "file_sha256": data.file_sha256, "languages": scored},
         encoder=encoder_dict,
-        config={**settings, "device": used_device, "ks": [int(k) for k in ks]},
+        config={**settings, "device": used_device, "ks": [int(k) for k in ks],
+                "precision": meta.extra.get("precision")},
         metrics=rows,
         timings=timings,
         hardware=describe_hardware(used_device),

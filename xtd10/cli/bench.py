@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from xtd10.cli.options import images_argument, images_option, source_option, trust_code_option
+from xtd10.cli.options import (
+    images_argument,
+    images_option,
+    precision_option,
+    source_option,
+    trust_code_option,
+)
 from xtd10.schema import AVG, BOTH_TRACKS, DATASETS, SUBSET_ALL, XTD10
 
 
@@ -120,14 +126,15 @@ def group() -> None:
 @images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
+@precision_option
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-cache", is_flag=True, help="Encode everything again (do not read or write the embedding cache).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Result file (default: leaderboards/results/<model>.json).")
 @trust_code_option
-def run(spec, languages, track, subsets, dataset, source, images, batch_size, device, bootstrap, seed, no_cache,
-        out, trust_code) -> None:
+def run(spec, languages, track, subsets, dataset, source, images, batch_size, device, precision, bootstrap, seed,
+        no_cache, out, trust_code) -> None:
     """Score one encoder: every language, both directions, with confidence intervals."""
     from xtd10.benchmark.placement import save_result
     from xtd10.benchmark.result import default_result_path
@@ -143,6 +150,7 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
         dataset=dataset,
         batch_size=batch_size,
         device=device,
+        precision=precision,
         bootstrap=bootstrap,
         seed=seed,
         cache=not no_cache,
@@ -163,10 +171,12 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
 @images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
+@precision_option
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Result folder (default: leaderboards/results).")
 @trust_code_option
-def sweep(roster, offline_only, dataset, source, images, batch_size, device, bootstrap, out_dir, trust_code) -> None:
+def sweep(roster, offline_only, dataset, source, images, batch_size, device, precision, bootstrap, out_dir,
+          trust_code) -> None:
     """Score every model of the leaderboard's list (benchmark/models.yaml), one result file each."""
     from xtd10.benchmark.sweep import load_roster, run_sweep
 
@@ -178,7 +188,7 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, boo
 
     outcomes = run_sweep(entries, out_dir, offline_only=offline_only, on_start=starting, dataset=dataset,
                          source=source, images=images_argument(images), batch_size=batch_size, device=device,
-                         bootstrap=bootstrap, command=command_line(), trust_code=trust_code)
+                         precision=precision, bootstrap=bootstrap, command=command_line(), trust_code=trust_code)
     done, partial, skipped = 0, [], []
     for outcome in outcomes:
         if outcome.result is None:

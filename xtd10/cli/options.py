@@ -29,3 +29,10 @@ TRUST_CODE_HELP = ("Let a checkpoint (baseline:PATH) name py:MODULE:FACTORY enco
                    "that code; only for checkpoints from people you trust.")
 
 trust_code_option = click.option("--trust-code", is_flag=True, help=TRUST_CODE_HELP)
+
+
+precision_option = click.option(
+    "--precision", type=click.Choice(["fp32", "bf16", "fp16", "auto"]), default=None,
+    help="Torch adapters (hf:, open_clip:, mclip:): fp32 (default; exact, comparable numbers), bf16 "
+         "(CUDA, or CPUs with native bf16), fp16 (CUDA), auto (fp16 on CUDA, bf16 where the CPU has it). "
+         "Recorded in the result.")

@@ -74,10 +74,9 @@ def cpu_only_device(requested: str | None, encoder_name: str, engine: str) -> st
     """``"cpu"`` for encoders whose engine has no GPU path, with a visible warning when
     another device was asked for: a sweep with ``--device cuda`` can still include them,
     and the result records where they actually ran."""
-    if requested not in (None, "", "auto", "cpu"):
-        if not re.fullmatch(r"cuda(:\d+)?|mps", requested):
-            raise EncoderError(f"encoder {encoder_name!r}: invalid device {requested!r} (use auto, cpu, cuda, "
-                               "cuda:N or mps)")
+    from xtd10.encoders.torch_runtime import check_device_name  # the toolkit's one device vocabulary
+
+    if check_device_name(requested, f"encoder {encoder_name!r}") not in ("auto", "cpu"):
         logging.getLogger("xtd10.encoders").warning(
             "encoder %r runs on the CPU only (%s); ignoring device=%r", encoder_name, engine, requested)
     return "cpu"

@@ -73,3 +73,32 @@ def encode_in_batches(
 
         chunks = tqdm(chunks, total=-(-len(items) // batch_size), desc=description, unit="batch")
     return np.concatenate([np.asarray(encode_batch(chunk), dtype=np.float32) for chunk in chunks], axis=0)
+
+
+def encode_by_length(
+    items: Sequence[T],
+    lengths: Sequence[int],
+    encode_batch: Callable[[Sequence[T]], np.ndarray],
+    *,
+    batch_size: int,
+    dim: int,
+    progress: bool = False,
+    description: str = "encoding",
+) -> np.ndarray:
+    """:func:`encode_in_batches` over ``items`` sorted by ``lengths`` (longest first), with
+    the rows put back in the input order.
+
+    For encoders that pad each batch to its longest input, sorting makes every batch hold
+    inputs of similar length, so little compute goes to padding. Only for encoders whose
+    vector for an input does not depend on what else is in its batch (attention-masked or
+    causal text towers). The sort is stable, so the batches are the same on every run.
+    """
+    items = list(items)
+    if len(lengths) != len(items):
+        raise ValueError("one length per item is needed")
+    order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
+    encoded = encode_in_batches([items[i] for i in order], encode_batch, batch_size=batch_size, dim=dim,
+                                progress=progress, description=description)
+    out = np.empty_like(encoded)
+    out[order] = encoded
+    return out

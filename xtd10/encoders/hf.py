@@ -11,14 +11,22 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import check_batch_size, check_images, check_texts, encode_in_batches
+from xtd10.encoders.batching import (
+    check_batch_size,
+    check_images,
+    check_texts,
+    encode_by_length,
+    encode_in_batches,
+)
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import (
+    DEFAULT_PRECISION,
     autocast,
     count_parameters,
     require_torch,
@@ -34,6 +42,21 @@ log = logging.getLogger(__name__)
 # batch changes its embeddings, so those families pad to max_length.
 FIXED_LENGTH_PADDING = ("siglip", "siglip2")
 DEFAULT_MAX_LENGTH = 512
+LOCAL_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
+
+
+def local_model_dir(model_id: str, spec: str) -> str | None:
+    """The directory a path-like model id names (``/abs``, ``./rel``, ``../rel``, ``~/...``),
+    checked to be a directory; None for a Hub id. A path spelled this way is never looked
+    up on the Hub, so a missing folder is an error here rather than a confusing Hub lookup
+    (a bare ``org/name`` that happens to exist as a folder also loads, as transformers does)."""
+    if not model_id.startswith(LOCAL_PREFIXES) and not (len(model_id) > 2 and model_id[1] == ":"):
+        return None
+    path = Path(model_id).expanduser()
+    if not path.is_dir():
+        what = "is a file, not a model directory" if path.exists() else "does not exist"
+        raise EncoderError(f"encoder spec {spec!r}: local model directory {model_id!r} {what}")
+    return str(path)
 
 
 def load_pretrained(
@@ -111,7 +134,7 @@ class HFEncoder:
         model_id: str,
         *,
         device: str | None = None,
-        precision: str | None = "auto",
+        precision: str | None = DEFAULT_PRECISION,
         batch_size: int = 32,
         progress: bool = False,
         revision: str | None = None,
@@ -119,6 +142,7 @@ class HFEncoder:
         max_length: int | None = None,
     ):
         self.name = f"hf:{model_id}"
+        model_id = local_model_dir(model_id, self.name) or model_id
         require_torch(self.name)
         try:
             import transformers
@@ -157,6 +181,7 @@ class HFEncoder:
                 "device": str(self.device),
                 "precision": self.precision,
                 "max_length": self.max_length,
+                "text_padding": "fixed" if self.padding == "max_length" else "trimmed",
                 "transformers": transformers.__version__,
             },
         )
@@ -206,6 +231,13 @@ class HFEncoder:
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
+        if self.padding != "max_length" and len(texts) > self.batch_size:
+            # each batch is padded to its longest text: batch texts of similar length together
+            lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
+            return encode_by_length(
+                texts, lengths, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
+                progress=self.progress, description=f"{self.name} texts",
+            )
         return encode_in_batches(
             texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
             progress=self.progress, description=f"{self.name} texts",

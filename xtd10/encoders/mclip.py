@@ -23,6 +23,7 @@ from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_bat
 from xtd10.encoders.hf import load_pretrained, mean_pool
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import (
+    DEFAULT_PRECISION,
     autocast,
     count_parameters,
     require_torch,
@@ -161,7 +162,7 @@ class MCLIPEncoder:
         argument: str,
         *,
         device: str | None = None,
-        precision: str | None = "auto",
+        precision: str | None = DEFAULT_PRECISION,
         batch_size: int = 32,
         progress: bool = False,
         revision: str | None = None,

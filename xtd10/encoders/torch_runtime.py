@@ -8,11 +8,15 @@ imports it when called).
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 from typing import Any
 
 from xtd10.encoders.base import EncoderError
+from xtd10.errors import XTD10Error
 
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+DEFAULT_PRECISION = "fp32"
 
 
 def require_torch(encoder_name: str) -> Any:
@@ -25,46 +29,99 @@ def require_torch(encoder_name: str) -> Any:
     return torch
 
 
-def resolve_device(device: str | None, encoder_name: str) -> Any:
-    """``None``/``"auto"`` -> cuda if present, else mps, else cpu; otherwise the named device,
-    checked to exist so a typo or a missing GPU fails before any model is loaded."""
-    torch = require_torch(encoder_name)
-    if device in (None, "", "auto"):
+DEVICE_NAMES = "auto, cpu, cuda, cuda:N or mps"
+_DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
+
+
+def check_device_name(device: str | None, who: str, error: type[XTD10Error] = EncoderError) -> str:
+    """The device name normalised (``None``/``""`` -> ``"auto"``), or ``error`` for a name
+    that is none of auto/cpu/cuda/cuda:N/mps. Needs no torch, so encoders without a torch
+    engine check ``--device`` with the same words as those that have one."""
+    name = "auto" if device in (None, "") else str(device).strip().lower()
+    if not _DEVICE_PATTERN.fullmatch(name):
+        raise error(f"{who}: invalid device {device!r} (use {DEVICE_NAMES})")
+    return name
+
+
+def resolve_device(device: str | None, who: str, error: type[XTD10Error] = EncoderError) -> Any:
+    """The one device resolver of the toolkit (encoders, baseline training, cpu-only checks).
+
+    ``None``/``"auto"`` -> cuda if present, else mps, else cpu; otherwise the named device,
+    checked to exist (CUDA present, the index within the device count, MPS available), so
+    a typo or a missing GPU fails before any model or data is loaded. ``who`` starts the
+    message (``"encoder 'hf:x'"``, ``"train.device"``); ``error`` is the error class the
+    caller's users see.
+    """
+    torch = require_torch(who)
+    if device not in (None, "", "auto") and not _DEVICE_PATTERN.fullmatch(str(device).strip().lower()):
+        try:
+            other = torch.device(device)
+        except (RuntimeError, TypeError, ValueError):
+            other = None
+        if other is not None:
+            raise error(f"{who}: unsupported device {device!r} (use {DEVICE_NAMES})")
+    name = check_device_name(device, who, error)
+    mps = getattr(torch.backends, "mps", None)
+    mps_available = mps is not None and mps.is_available()
+    if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        chosen = torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise EncoderError(f"encoder {encoder_name!r}: invalid device {device!r} ({err})") from None
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise EncoderError(f"encoder {encoder_name!r}: device {device!r} requested but CUDA is not available")
-    if chosen.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise EncoderError(f"encoder {encoder_name!r}: device {device!r} requested but MPS is not available")
-    if chosen.type not in ("cpu", "cuda", "mps"):
-        raise EncoderError(f"encoder {encoder_name!r}: unsupported device {device!r} (use cpu, cuda or mps)")
+        return torch.device("mps" if mps_available else "cpu")
+    chosen = torch.device(name)
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise error(f"{who}: device {device!r} requested but CUDA is not available")
+        if chosen.index is not None and chosen.index >= torch.cuda.device_count():
+            raise error(f"{who}: device {device!r} requested but only {torch.cuda.device_count()} CUDA device(s) "
+                        "exist")
+    if chosen.type == "mps" and not mps_available:
+        raise error(f"{who}: device {device!r} requested but MPS is not available")
     return chosen
 
 
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16 on x86, where
+    oneDNN runs bf16 matrix products at full speed); elsewhere bf16 autocast on the CPU is
+    emulated and slower than fp32."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
 def resolve_precision(precision: str | None, device: Any, encoder_name: str) -> str:
-    """``auto`` means fp16 autocast on CUDA (how CLIP-family models are usually run) and
-    fp32 elsewhere; half precisions are only honoured on CUDA, where autocast is reliable."""
-    precision = (precision or "auto").lower()
+    """The precision an encoder runs at; the default is fp32, which gives the same numbers
+    on every machine (half-precision autocast moves near-tied similarities).
+
+    ``auto`` asks for speed: fp16 autocast on CUDA, bf16 autocast on a CPU that computes
+    bf16 natively, fp32 otherwise. ``bf16`` runs on CUDA and on CPUs (slow where the CPU
+    lacks native bf16: a warning says so); ``fp16`` needs CUDA.
+    """
+    precision = (precision or "fp32").lower()
     if precision not in PRECISIONS:
         raise EncoderError(
             f"encoder {encoder_name!r}: precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
         )
     if precision == "auto":
-        return "fp16" if device.type == "cuda" else "fp32"
-    if precision in ("fp16", "bf16") and device.type != "cuda":
+        if device.type == "cuda":
+            return "fp16"
+        return "bf16" if device.type == "cpu" and cpu_supports_bf16() else "fp32"
+    if precision == "fp16" and device.type != "cuda":
         raise EncoderError(
-            f"encoder {encoder_name!r}: precision {precision} needs a CUDA device (running on {device.type})"
+            f"encoder {encoder_name!r}: precision fp16 needs a CUDA device (running on {device.type}); "
+            "bf16 runs on CPUs"
         )
+    if precision == "bf16" and device.type not in ("cuda", "cpu"):
+        raise EncoderError(f"encoder {encoder_name!r}: precision bf16 needs a CUDA device or the CPU "
+                           f"(running on {device.type})")
+    if precision == "bf16" and device.type == "cpu" and not cpu_supports_bf16():
+        logging.getLogger("xtd10.encoders").warning(
+            "encoder %r: this CPU has no native bf16; bf16 autocast will be slower than fp32", encoder_name)
     return precision
 
 

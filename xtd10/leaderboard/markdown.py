@@ -126,12 +126,16 @@ def _measured_entries(board: Leaderboard) -> str:
     if not entries:
         return ""
     lines = ["### Measured entries\n", _row(["model", "encoder spec", "dataset", "revision", "result file",
-                                            "toolkit", "device"]), _row(["---"] * 7)]
+                                            "toolkit", "device", "precision"]), _row(["---"] * 8)]
     for e in entries:
         hardware = e.details.get("hardware", {})
         device = hardware.get("gpu") or hardware.get("device") or ""
+        extra = e.details.get("encoder", {}).get("extra")
+        precision = e.details.get("config", {}).get("precision") or (
+            extra.get("precision") if isinstance(extra, dict) else None) or ""
         lines.append(_row([md(e.model), md_code(e.spec), md(e.dataset), md_code(e.revision),
-                           md_code(e.origin), md(e.details.get("toolkit_version", "")), md(str(device))]))
+                           md_code(e.origin), md(e.details.get("toolkit_version", "")), md(str(device)),
+                           md(str(precision))]))
     return "\n".join(lines) + "\n"
 
 
