@@ -264,18 +264,19 @@ class EmbeddingStore:
                              f"encode text [{language}]")
 
     def images(self, paths: Sequence[Path]) -> np.ndarray:
-        """L2-normalised embeddings of the image files (cached per chunk)."""
-        from PIL import Image
+        """L2-normalised embeddings of the image files (cached per chunk); the next images
+        are decoded on threads while the encoder works (:mod:`xtd10.benchmark.decoding`)."""
+        from xtd10.benchmark.decoding import ImagePrefetcher
 
-        def encode(batch: Sequence[Path]) -> tuple[object, float]:
-            pictures = []
-            for path in batch:
-                with Image.open(path) as img:
-                    pictures.append(img.convert("RGB"))
-            self.stats.image_calls += 1
-            self.stats.images_encoded += len(batch)
-            t0 = time.perf_counter()
-            raw = self.encoder.encode_image(pictures)  # type: ignore[attr-defined]
-            return raw, time.perf_counter() - t0
+        paths = [Path(p) for p in paths]
+        with ImagePrefetcher(paths, ahead=max(self.batch_size, 16)) as prefetcher:
 
-        return self._chunked("image", [Path(p) for p in paths], image_fingerprint, encode, "encode images")
+            def encode(batch: Sequence[Path]) -> tuple[object, float]:
+                pictures = prefetcher.take(batch)
+                self.stats.image_calls += 1
+                self.stats.images_encoded += len(batch)
+                t0 = time.perf_counter()
+                raw = self.encoder.encode_image(pictures)  # type: ignore[attr-defined]
+                return raw, time.perf_counter() - t0
+
+            return self._chunked("image", paths, image_fingerprint, encode, "encode images")

