@@ -200,8 +200,8 @@ def main() -> None:
         differ = [(code, direction, k, recalls[("CLIP_benchmark", precision, code, direction, k)],
                    recalls[("xtd10 harness", precision, code, direction, k)])
                   for code in languages for direction in ("t2i", "i2t") for k in (1, 5, 10)
-                  if abs(recalls[("CLIP_benchmark", precision, code, direction, k)]
-                         - recalls[("xtd10 harness", precision, code, direction, k)]) > 1e-9]
+                  if abs(recalls[("CLIP_benchmark", precision, code, direction, k)]  # CLIP_benchmark: float32
+                         - recalls[("xtd10 harness", precision, code, direction, k)]) > 0.5 / len(names)]
         total = len(languages) * 6
         print(f"{precision}: recalls equal in {total - len(differ)} of {total} cells")
         for code, direction, k, a, b in differ:
