@@ -203,6 +203,7 @@ class EmbeddingStore:
         fingerprint: Callable[[Sequence], str],
         encode_batch: Callable[[Sequence], tuple[object, float]],
         label: str,
+        per_call: int | None = None,
     ) -> np.ndarray:
         started = time.perf_counter()
         inside = 0.0
@@ -218,8 +219,9 @@ class EmbeddingStore:
                 bar.skip(len(chunk))
                 continue
             pieces = []
-            for b in range(0, len(chunk), self.batch_size):
-                batch = chunk[b : b + self.batch_size]
+            step = per_call or self.batch_size
+            for b in range(0, len(chunk), step):
+                batch = chunk[b : b + step]
                 raw, seconds = encode_batch(batch)
                 inside += seconds
                 pieces.append(self._check(raw, len(batch)))
@@ -260,8 +262,11 @@ class EmbeddingStore:
             raw = self.encoder.encode_text(list(batch), language=language)  # type: ignore[attr-defined]
             return raw, time.perf_counter() - t0
 
+        # An encoder that batches by itself (the built-in adapters: a ``batch_size`` attribute)
+        # gets a whole chunk per call, so it can group captions of similar length.
+        per_call = self.chunk_size if isinstance(getattr(self.encoder, "batch_size", None), int) else None
         return self._chunked("text", list(texts), lambda c: f"{language}-{text_fingerprint(c, language)}", encode,
-                             f"encode text [{language}]")
+                             f"encode text [{language}]", per_call)
 
     def images(self, paths: Sequence[Path]) -> np.ndarray:
         """L2-normalised embeddings of the image files (cached per chunk); the next images
