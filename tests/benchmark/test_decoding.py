@@ -44,3 +44,35 @@ def test_batches_out_of_order_are_refused(image_files):
         prefetcher.take(image_files[4:6])
         with pytest.raises(ValueError, match="not a run"):
             prefetcher.take(image_files[0:2])
+
+
+def test_an_encoders_preparation_runs_on_the_threads_and_is_used_by_the_store(image_files, tmp_path):
+    import threading
+
+    from xtd10.benchmark.embeddings import EmbeddingStore
+    from xtd10.encoders.base import EncoderMeta
+
+    class Split:
+        meta = EncoderMeta(name="split", spec="split", revision="1", embedding_dim=2, modalities=("text", "image"))
+
+        def __init__(self):
+            self.threads: set[str] = set()
+
+        def prepare_image(self, image):
+            self.threads.add(threading.current_thread().name)
+            return float(np.asarray(image)[0, 0, 0])
+
+        def encode_prepared(self, reds):
+            return np.asarray([[red + 1.0, 1.0] for red in reds])
+
+        def encode_image(self, images):  # the path the store must not take
+            raise AssertionError("encode_image called although the encoder prepares its images")
+
+        def encode_text(self, texts, *, language):
+            return np.ones((len(texts), 2))
+
+    encoder = Split()
+    vectors = EmbeddingStore(encoder, batch_size=4, cache=False, root=tmp_path, progress=False).images(image_files)
+    reds = np.array([np.asarray(Image.open(p).convert("RGB"))[0, 0, 0] for p in image_files], dtype=np.float32) + 1
+    np.testing.assert_allclose(vectors[:, 0] / vectors[:, 1], reds, rtol=1e-5)
+    assert encoder.threads and all(name.startswith("xtd10-decode") for name in encoder.threads)

@@ -69,6 +69,18 @@ def test_trimmed_open_clip_text_matches_the_full_77_token_forward(tmp_path):
     assert int(lengths.max()) < 40  # the padding that was cut
 
 
+def test_open_clip_prepared_images_give_the_encode_image_vectors(tmp_path):
+    pytest.importorskip("torch")
+    from PIL import Image
+
+    checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-images", {})
+    encoder = encoders.get(f"open_clip:xtd10-tiny-images@{checkpoint}", device="cpu", batch_size=2)
+    rng = np.random.default_rng(0)
+    photos = [Image.fromarray(rng.integers(0, 256, (48 + 8 * i, 64, 3), dtype=np.uint8)) for i in range(3)]
+    prepared = encoder.encode_prepared([encoder.prepare_image(photo) for photo in photos])
+    np.testing.assert_array_equal(prepared, encoder.encode_image(photos))
+
+
 def test_bidirectional_open_clip_text_keeps_its_fixed_length(tmp_path):
     torch = pytest.importorskip("torch")
     checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-bidir", {"no_causal_mask": True, "pool_type": "last"})

@@ -9,7 +9,7 @@ flat however many images are scored.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,10 @@ class ImagePrefetcher:
     so at most ``len(batch) + ahead`` decoded images are held at any time.
     """
 
-    def __init__(self, paths: Sequence[Path], *, ahead: int = 64, workers: int | None = None):
+    def __init__(self, paths: Sequence[Path], *, ahead: int = 64, workers: int | None = None,
+                 prepare: Callable[[Any], Any] | None = None):
         self.paths = list(paths)
+        self.prepare = prepare  # e.g. an encoder's resize/crop/normalise, run on the threads too
         self.ahead = max(0, int(ahead))
         self.workers = workers or default_workers()
         self._pool: ThreadPoolExecutor | None = None
@@ -63,9 +65,13 @@ class ImagePrefetcher:
         if future is None:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="xtd10-decode")
-            future = self._pool.submit(decode_image, self.paths[index])
+            future = self._pool.submit(self._load, self.paths[index])
             self._futures[index] = future
         return future
+
+    def _load(self, path: Path) -> Any:
+        image = decode_image(path)
+        return image if self.prepare is None else self.prepare(image)
 
     def take(self, batch: Sequence[Path]) -> list[Any]:
         if not batch:

@@ -274,14 +274,19 @@ class EmbeddingStore:
         from xtd10.benchmark.decoding import ImagePrefetcher
 
         paths = [Path(p) for p in paths]
-        with ImagePrefetcher(paths, ahead=max(self.batch_size, 16)) as prefetcher:
+        # An encoder may split its image work in two: ``prepare_image`` (one PIL image -> model
+        # input, run on the decoding threads) and ``encode_prepared`` (a batch of those).
+        prepare = getattr(self.encoder, "prepare_image", None)
+        encode_prepared = getattr(self.encoder, "encode_prepared", None)
+        split = callable(prepare) and callable(encode_prepared)
+        with ImagePrefetcher(paths, ahead=max(self.batch_size, 16), prepare=prepare if split else None) as prefetcher:
 
             def encode(batch: Sequence[Path]) -> tuple[object, float]:
                 pictures = prefetcher.take(batch)
                 self.stats.image_calls += 1
                 self.stats.images_encoded += len(batch)
                 t0 = time.perf_counter()
-                raw = self.encoder.encode_image(pictures)  # type: ignore[attr-defined]
+                raw = encode_prepared(pictures) if split else self.encoder.encode_image(pictures)  # type: ignore
                 return raw, time.perf_counter() - t0
 
             return self._chunked("image", paths, image_fingerprint, encode, "encode images")

@@ -187,11 +187,24 @@ class OpenCLIPEncoder:
             return features.float().cpu().numpy()
 
     def _encode_image_batch(self, images: Sequence[Any]) -> np.ndarray:
+        return self._encode_pixels([self.prepare_image(image) for image in images])
+
+    def prepare_image(self, image: Any) -> Any:
+        """One PIL image -> the model's input tensor (the harness runs this on its decoding
+        threads, overlapping the model's work on the previous batch)."""
+        return self.preprocess(image.convert("RGB"))
+
+    def _encode_pixels(self, pixels: Sequence[Any]) -> np.ndarray:
         import torch
 
-        pixels = torch.stack([self.preprocess(image.convert("RGB")) for image in images]).to(self.device)
+        batch = torch.stack(list(pixels)).to(self.device)
         with torch.inference_mode(), autocast(self.device, self.precision):
-            return self.model.encode_image(pixels).float().cpu().numpy()
+            return self.model.encode_image(batch).float().cpu().numpy()
+
+    def encode_prepared(self, pixels: Sequence[Any]) -> np.ndarray:
+        """Embeddings of images already passed through :meth:`prepare_image`."""
+        return encode_in_batches(list(pixels), self._encode_pixels, batch_size=self.batch_size, dim=self.dim,
+                                 progress=self.progress, description=f"{self.name} images")
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
