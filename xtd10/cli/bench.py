@@ -265,3 +265,32 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
             click.echo(f"\nnot compared, only in {label} ({len(cells)}): {listed}")
     if csv_out:
         click.echo(f"\nwrote {csv_out}")
+
+
+@group.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="failures", show_default=True,
+              help="Folder for index.html, the CSV files and plots/.")
+@source_option
+@click.option("--images", "images", help="COCO 2014 root or folder of the images: thumbnails go into the page.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many hardest captions / most disagreeing images to list.")
+@click.option("--max-images", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Per-image table in the page: the first N images (0: all; per_image.csv always has all).")
+@click.option("--no-captions", is_flag=True, help="Ranks only: do not read the caption files.")
+@click.option("--no-plots", is_flag=True, help="Skip the rank-distribution figures.")
+def explain(results, out_dir, source, images, top, max_images, no_captions, no_plots) -> None:
+    """Failure view of RESULT files: per-image ranks, hardest captions, language disagreement.
+
+    One or more results on the same data; with two, also what one gets right that the
+    other misses, with a paired permutation test. Writes a static page and CSV files.
+    """
+    from xtd10.benchmark.explain import explain as build_view
+    from xtd10.benchmark.explain import write_explanation
+
+    view = build_view(list(results), source=source, with_captions=not no_captions)
+    for note in view.notes:
+        click.echo(f"note: {note}", err=True)
+    files = write_explanation(view, out_dir, images=images, top=top, max_images=max_images or None,
+                              plots=not no_plots)
+    click.echo(f"wrote {len(files)} files to {out_dir} (open {Path(out_dir) / 'index.html'})")

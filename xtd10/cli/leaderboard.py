@@ -58,3 +58,54 @@ def validate(results_dir: Path, reported_dir: Path) -> None:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"ok: {len(board.measured())} measured and {len(board.reported())} reported entries, "
                f"{len(board.scores)} numbers")
+
+
+@group.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--source", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of a promoted dataset (with languages.json), for results on a local- revision.")
+@click.option("--require-ranks", is_flag=True, help="Fail on files without per-query ranks (unverified).")
+def verify(files: tuple[Path, ...], source: Path | None, require_ranks: bool) -> None:
+    """Recompute every number of result FILES from their per-query ranks and check their data.
+
+    One line per problem (file, cell, what); exit status 1 when any file has a problem.
+    """
+    from xtd10.leaderboard.verify import verify_files
+
+    failed = 0
+    for report in verify_files(list(files), source=source):
+        for problem in report.problems:
+            click.echo(str(problem))
+        for note in report.notes:
+            click.echo(f"{report.file}: {note}", err=True)
+        if report.problems or (require_ranks and not report.verified):
+            failed += 1
+        elif report.verified:
+            click.echo(f"{report.file}: ok, {report.rows_checked} metric rows recomputed from per-query ranks")
+        else:
+            click.echo(f"{report.file}: ok, unverified (no per-query ranks)")
+    if failed:
+        raise SystemExit(f"{failed} of {len(files)} file(s) failed verification")
+
+
+@group.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUT,
+              show_default=True, help="Leaderboard folder: the file goes to OUT/results, then OUT is rebuilt.")
+@click.option("--replace", is_flag=True, help="Overwrite an earlier run of the same encoder on the same data.")
+@click.option("--source", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of a promoted dataset (with languages.json), for results on a local- revision.")
+@click.option("--no-build", is_flag=True, help="Place the file only; do not rebuild the leaderboard.")
+def submit(file: Path, out_dir: Path, replace: bool, source: Path | None, no_build: bool) -> None:
+    """Verify FILE, place it under OUT/results (never silently over another run), rebuild OUT."""
+    from xtd10.leaderboard.submit import submit as place
+
+    placement = place(file, out_dir / "results", replace=replace, source=source)
+    click.echo(placement.message)
+    if no_build or placement.action == "unchanged":
+        return
+    from xtd10.leaderboard import build_leaderboard
+
+    reported = out_dir / "reported"
+    report = build_leaderboard(out_dir, out_dir / "results", reported if reported.is_dir() else None)
+    click.echo(f"rebuilt {report.out_dir}: {report.n_measured} measured entries, {len(report.files)} files")

@@ -1,0 +1,394 @@
+"""``explain``: which captions a model fails, and why — from result files alone.
+
+Result files store the rank of every query (``per_query``), so the failures of a model can
+be studied without re-running it: per image, the rank each model gives it in every
+language and direction; the hardest captions (missed by every model); the images whose
+languages disagree most (rank variance across languages, the per-image term of the
+``consistency`` metric); for two results, what one gets right that the other misses, with
+the paired permutation test of :mod:`xtd10.benchmark.comparison`; and per language, the
+rank distribution (a language whose captions were written independently, like Japanese,
+shows a different shape, not only a lower mean).
+
+The captions themselves are not in result files (their licence forbids bundling them):
+they are read through the data loader from the result's dataset source when one is given.
+This module returns data frames; :mod:`xtd10.benchmark.explain_page` and
+:mod:`xtd10.benchmark.explain_plots` render them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xtd10.benchmark.comparison import paired_permutation
+from xtd10.benchmark.metrics import QueryStats
+from xtd10.benchmark.result import Result, result_slug
+from xtd10.errors import XTD10Error
+from xtd10.files import atomic_write_bytes
+from xtd10.languages import XTD10_CODES
+
+SUBSET = "all"  # query i is image i only on the full set
+# directions whose queries are captions (the caption is what succeeds or fails)
+CAPTION_QUERIES = {"t2i": "image", "x2en": "text"}
+DIRECTION_ORDER = ("t2i", "i2t", "x2en", "en2x")
+
+
+class ExplainError(XTD10Error):
+    """Results that cannot be explained together (different data, no per-query ranks)."""
+
+
+def read_result(path: str | os.PathLike) -> Result:
+    """The one place this module reads a result file (swap here for another reader)."""
+    return Result.load(path)
+
+
+@dataclass
+class Model:
+    """One result file, keyed for display."""
+
+    label: str  # unique short name: the encoder spec
+    slug: str
+    result: Result
+    metrics: dict[tuple[str, str, str], dict[str, float]]  # (direction, language, metric-subset) -> stored values
+
+
+@dataclass
+class Explained:
+    """Everything the page and CSVs show."""
+
+    models: list[Model]
+    dataset: str
+    revision: str
+    n_images: int
+    languages: list[str]
+    directions: list[str]
+    ranks: pd.DataFrame  # long: model, direction, language, image, rank
+    captions: pd.DataFrame | None  # image, language, caption (None without a source)
+    file_names: list[str] | None
+    flagged: dict[str, set[int]] = field(default_factory=dict)  # language -> flagged image indices
+    notes: list[str] = field(default_factory=list)
+
+    def wide(self) -> pd.DataFrame:
+        """One row per image, one column ``model|direction|language`` per rank."""
+        table = self.ranks.pivot_table(index="image", columns=["model", "direction", "language"], values="rank",
+                                       aggfunc="first")
+        table.columns = ["|".join(c) for c in table.columns]
+        return table.reindex(range(self.n_images))
+
+    def caption(self, image: int, language: str) -> str | None:
+        if self.captions is None:
+            return None
+        found = self._caption_index.get((image, language))
+        return found
+
+    def memo(self, name: str, compute):
+        """Views are used by the page and the CSVs alike: compute each once."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def __post_init__(self) -> None:
+        self._memo: dict[str, object] = {}
+        self._caption_index: dict[tuple[int, str], str] = {}
+        if self.captions is not None:
+            for row in self.captions.itertuples(index=False):
+                self._caption_index.setdefault((int(row.image), str(row.language)), str(row.caption))
+
+
+def _ordered(codes: Sequence[str]) -> list[str]:
+    known = [c for c in XTD10_CODES if c in codes]
+    return known + sorted(c for c in codes if c not in XTD10_CODES)
+
+
+def explain(results: Sequence[Result | str | os.PathLike], *, source: str | os.PathLike | None = None,
+            with_captions: bool = True, audit: bool = True) -> Explained:
+    """Align the per-query ranks of ``results`` (same dataset revision) image by image."""
+    loaded = [r if isinstance(r, Result) else read_result(r) for r in results]
+    if not loaded:
+        raise ExplainError("no result files given")
+    first = loaded[0].dataset
+    for other in loaded[1:]:
+        if (other.dataset.get("name"), other.dataset.get("revision")) != (first.get("name"), first.get("revision")):
+            raise ExplainError(
+                f"results were computed on different data: {first.get('name')} {first.get('revision')} vs "
+                f"{other.dataset.get('name')} {other.dataset.get('revision')}; their queries do not line up")
+    models: list[Model] = []
+    used: set[str] = set()
+    records = []
+    notes: list[str] = []
+    sizes: set[int] = set()
+    for result in loaded:
+        spec = str(result.encoder.get("spec") or result.encoder.get("name") or "model")
+        label, n = spec, 2
+        while label in used:
+            label, n = f"{spec} ({n})", n + 1
+        used.add(label)
+        if not result.per_query:
+            raise ExplainError(f"result for {spec!r} has no per-query ranks (written by an older toolkit?); "
+                               "re-run it with xtd10 bench run")
+        stored: dict[tuple[str, str, str], dict[str, float]] = {}
+        for row in result.metrics:
+            if row["subset"] == SUBSET:
+                stored.setdefault((row["direction"], row["language"], row["track"]), {})[row["metric"]] = row["value"]
+        models.append(Model(label, result_slug(label), result, stored))
+        for (track, direction, language, subset), stats in result.query_stats().items():
+            if subset != SUBSET:
+                continue
+            sizes.add(len(stats))
+            for image, rank in enumerate(stats.ranks.tolist()):
+                records.append((label, track, direction, language, image, int(rank)))
+    ranks = pd.DataFrame(records, columns=["model", "track", "direction", "language", "image", "rank"])
+    if ranks.empty:
+        raise ExplainError(f"no per-query ranks on subset {SUBSET!r}")
+    n_images = max(sizes)
+    partial = ranks.groupby(["model", "direction", "language"])["image"].transform("size") != n_images
+    if partial.any():
+        dropped = sorted({f"{m}/{d}/{lang}" for m, d, lang in
+                          ranks.loc[partial, ["model", "direction", "language"]].itertuples(index=False)})
+        notes.append(f"left out (captions cover fewer images, queries do not line up with images): "
+                     f"{', '.join(dropped)}")
+        ranks = ranks[~partial]
+    directions = [d for d in DIRECTION_ORDER if d in set(ranks["direction"])]
+    languages = _ordered(sorted(set(ranks["language"]) | ({"en"} if "text" in set(ranks["track"]) else set())))
+    captions = file_names = None
+    flagged: dict[str, set[int]] = {}
+    if with_captions:
+        captions, file_names, flagged, more = _load_captions(first, languages, source, audit)
+        notes.extend(more)
+    return Explained(models, str(first.get("name")), str(first.get("revision")), n_images, languages, directions,
+                     ranks.reset_index(drop=True), captions, file_names, flagged, notes)
+
+
+def _load_captions(dataset: dict, languages: list[str], source: str | os.PathLike | None,
+                   audit: bool) -> tuple[pd.DataFrame | None, list[str] | None, dict[str, set[int]], list[str]]:
+    """Captions and image file names from the dataset's source (the demo set is built in)."""
+    from xtd10.benchmark.dataset import load_bench_data
+
+    name = dataset.get("name")
+    if name == "xtd10-demo":
+        data = load_bench_data("demo", languages)
+    elif name == "xtd10":
+        if source is None and not os.environ.get("XTD10_SOURCE"):
+            return None, None, {}, ["captions not shown: give the caption source (--source DIR or XTD10_SOURCE)"]
+        data = load_bench_data("xtd10", languages, source=source)
+    else:
+        return None, None, {}, [f"captions not shown: unknown dataset {name!r}"]
+    notes = []
+    if data.revision != dataset.get("revision"):
+        notes.append(f"the caption source is revision {data.revision}, the results {dataset.get('revision')}: "
+                     "captions may not be those that were scored")
+    frame = data.frame[data.frame["caption_index"] == 0]
+    captions = pd.DataFrame({"image": frame["index"].astype(int), "language": frame["language"],
+                             "caption": frame["caption"]}).reset_index(drop=True)
+    flagged: dict[str, set[int]] = {}
+    if audit and name == "xtd10":
+        from xtd10.crowd.audit import flagged_indices
+
+        for code in languages:
+            if code != "en":
+                flagged[code] = flagged_indices(code, source)
+    return captions, list(data.image_files), flagged, notes
+
+
+# -- views ---------------------------------------------------------------------------------
+def caption_failures(ex: Explained) -> pd.DataFrame:
+    """Per (image, language) caption query (t2i, x2en): the best and mean rank over models.
+
+    ``missed_by_all`` is true when no model ranks the right item first. Sorted hardest
+    first: by best rank over models, then mean rank."""
+    return ex.memo("caption_failures", lambda: _caption_failures(ex))
+
+
+def _caption_failures(ex: Explained) -> pd.DataFrame:
+    queries = ex.ranks[ex.ranks["direction"].isin(list(CAPTION_QUERIES))]
+    grouped = queries.groupby(["image", "language"])["rank"]
+    out = pd.DataFrame({"best_rank": grouped.min(), "mean_rank": grouped.mean(), "n": grouped.size()}).reset_index()
+    out["missed_by_all"] = out["best_rank"] > 1
+    return out.sort_values(["best_rank", "mean_rank", "image", "language"], ascending=[False, False, True, True],
+                           kind="mergesort").reset_index(drop=True)
+
+
+def hardest(ex: Explained, top: int = 10) -> pd.DataFrame:
+    """The ``top`` hardest caption queries (missed by every model first)."""
+    return caption_failures(ex).head(top)
+
+
+def disagreement(ex: Explained, top: int = 10) -> pd.DataFrame:
+    """Images whose rank varies most across languages: per model and direction the
+    population variance (as in the ``consistency`` metric), averaged over them."""
+    scored = ex.ranks[ex.ranks["language"] != "en"] if "text" in set(ex.ranks["track"]) else ex.ranks
+    variance = scored.groupby(["model", "direction", "image"])["rank"].agg(lambda r: float(np.var(r.to_numpy())))
+    per_image = variance.groupby("image").mean().rename("rank_variance").reset_index()
+    spread = scored.groupby("image")["rank"].agg(["min", "max"]).reset_index()
+    out = per_image.merge(spread, on="image")
+    return out.sort_values(["rank_variance", "image"], ascending=[False, True], kind="mergesort").head(top).reset_index(
+        drop=True)
+
+
+def pair_difference(ex: Explained, k: int = 1) -> pd.DataFrame:
+    """For two results, per caption query: ``a_only`` (A within top k, B not), ``b_only``."""
+    if len(ex.models) != 2:
+        raise ExplainError("a pairwise view needs exactly two results")
+    a, b = ex.models[0].label, ex.models[1].label
+    keys = ["direction", "language", "image"]
+    left = ex.ranks[ex.ranks["model"] == a].set_index(keys)["rank"].rename("rank_a")
+    right = ex.ranks[ex.ranks["model"] == b].set_index(keys)["rank"].rename("rank_b")
+    joined = pd.concat([left, right], axis=1, join="inner").reset_index()
+    joined["winner"] = np.where((joined["rank_a"] <= k) & (joined["rank_b"] > k), a,
+                                np.where((joined["rank_b"] <= k) & (joined["rank_a"] > k), b, ""))
+    joined = joined[joined["winner"] != ""]
+    joined["gap"] = (joined["rank_a"] - joined["rank_b"]).abs()
+    return joined.sort_values(["winner", "gap", "direction", "language", "image"],
+                              ascending=[True, False, True, True, True], kind="mergesort").reset_index(drop=True)
+
+
+def pair_tests(ex: Explained, metric: str = "R@1", n_permutations: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per direction and language: A, B, B - A and the paired permutation p-value
+    (:func:`xtd10.benchmark.comparison.paired_permutation`), with the discordant counts."""
+    return ex.memo(f"pair_tests {metric} {n_permutations} {seed}",
+                   lambda: _pair_tests(ex, metric, n_permutations, seed))
+
+
+def _pair_tests(ex: Explained, metric: str, n_permutations: int, seed: int) -> pd.DataFrame:
+    if len(ex.models) != 2:
+        raise ExplainError("a pairwise view needs exactly two results")
+    k = int(metric[2:]) if metric.startswith("R@") else 1
+    a, b = ex.models[0].label, ex.models[1].label
+    rows = []
+    for (direction, language), group in ex.ranks.groupby(["direction", "language"], sort=False):
+        ra = group[group["model"] == a].sort_values("image")["rank"].to_numpy()
+        rb = group[group["model"] == b].sort_values("image")["rank"].to_numpy()
+        if len(ra) == 0 or len(ra) != len(rb):
+            continue
+        stats = [QueryStats(r, np.where(r <= 10, 1.0 / np.log2(r + 1.0), 0.0)) for r in (ra, rb)]
+        value_a, value_b, diff, p = paired_permutation(stats[0], stats[1], [metric], n_permutations, seed)[metric]
+        rows.append({"direction": direction, "language": language, "metric": metric, "a": value_a, "b": value_b,
+                     "diff": diff, "p_value": p, "a_only": int(((ra <= k) & (rb > k)).sum()),
+                     "b_only": int(((rb <= k) & (ra > k)).sum()), "n_queries": len(ra)})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["_d"] = out["direction"].map(DIRECTION_ORDER.index)
+    out["_l"] = out["language"].map({c: i for i, c in enumerate(ex.languages)})
+    return out.sort_values(["_d", "_l"]).drop(columns=["_d", "_l"]).reset_index(drop=True)
+
+
+def rank_summary(ex: Explained) -> pd.DataFrame:
+    """Per model, direction and language: R@1/R@5/R@10 and MedR from the ranks, with the
+    result file's stored values beside them (they must agree)."""
+    rows = []
+    for model in ex.models:
+        mine = ex.ranks[ex.ranks["model"] == model.label]
+        for (track, direction, language), group in mine.groupby(["track", "direction", "language"], sort=False):
+            r = group["rank"].to_numpy()
+            stored = model.metrics.get((direction, language, track), {})
+            row = {"model": model.label, "direction": direction, "language": language, "n_queries": len(r)}
+            for k in (1, 5, 10):
+                row[f"R@{k}"] = float(np.mean(r <= k))
+                row[f"stored R@{k}"] = stored.get(f"R@{k}")
+            row["MedR"] = float(np.median(r))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def upstream_line_url(language: str, image: int) -> str | None:
+    """The caption's line in the upstream repository at the pinned commit (built-in languages)."""
+    from xtd10.data.upstream import UPSTREAM_COMMIT, UPSTREAM_REPO
+    from xtd10.errors import UnknownLanguageError
+    from xtd10.languages import REGISTRY
+
+    try:
+        lang = REGISTRY.get(language)
+    except UnknownLanguageError:
+        return None
+    if lang.layout != "lines":
+        return None
+    return f"https://github.com/{UPSTREAM_REPO}/blob/{UPSTREAM_COMMIT}/{lang.upstream_path}#L{image + 1}"
+
+
+def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: object = None, top: int = 10,
+                      max_images: int | None = None, plots: bool = True) -> list[Path]:
+    """Write index.html, the CSVs and the figures into ``out_dir``; returns the files."""
+    from xtd10.benchmark.explain_page import render_page
+    from xtd10.files import atomic_write_text
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    tables = {"per_image.csv": per_image_table(ex), "hardest.csv": caption_failures(ex).head(max(top, 100)),
+              "disagreement.csv": disagreement(ex, max(top, 100)), "summary.csv": rank_summary(ex)}
+    if len(ex.models) == 2:
+        tables["pair.csv"] = pair_difference(ex)
+        tables["pair_tests.csv"] = pair_tests(ex)
+    for name, frame in tables.items():
+        written.append(atomic_write_text(out / name, _csv(frame)))
+    figures = []
+    if plots:
+        from xtd10.benchmark.explain_plots import rank_distribution_plots
+
+        figures = rank_distribution_plots(ex, out)
+        written.extend(out / f for fig in figures for f in (fig.png, fig.svg))
+    thumbs = {}
+    if images is not None and ex.file_names is not None:
+        thumbs = write_thumbnails(ex, images, out)
+        written.extend(out / t for t in thumbs.values())
+    written.append(atomic_write_text(out / "index.html",
+                                     render_page(ex, figures, thumbs, top=top, max_images=max_images)))
+    return written
+
+
+def per_image_table(ex: Explained) -> pd.DataFrame:
+    """The per-image CSV: captions (when known) and every model's rank per direction/language."""
+    wide = ex.wide()
+    wide.insert(0, "image", range(ex.n_images))
+    if ex.file_names is not None:
+        wide.insert(1, "file_name", ex.file_names[: ex.n_images])
+    if ex.captions is not None:
+        for offset, code in enumerate(ex.languages):
+            wide.insert(2 + offset, f"caption_{code}", [ex.caption(i, code) for i in range(ex.n_images)])
+    return wide.reset_index(drop=True)
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    from xtd10.leaderboard.escape import csv_cell
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(csv_cell)
+    return safe.to_csv(index=False, lineterminator="\n")
+
+
+def write_thumbnails(ex: Explained, images: object, out: Path, size: int = 192) -> dict[int, str]:
+    """Small JPEG copies of the images, under ``out/images`` (the page loads nothing else)."""
+    from PIL import Image
+
+    from xtd10.benchmark.dataset import load_bench_data
+
+    if ex.dataset == "xtd10-demo":
+        paths = load_bench_data("demo", ["en"]).image_paths()
+    else:
+        from xtd10.data.images import resolve_images
+
+        paths = resolve_images(list(ex.file_names or []), images)
+    folder = out / "images"
+    folder.mkdir(exist_ok=True)
+    thumbs = {}
+    for index, name in enumerate(ex.file_names or []):
+        if index >= ex.n_images or name not in paths:
+            continue
+        target = folder / f"{index:04d}.jpg"
+        buffer = io.BytesIO()
+        with Image.open(paths[name]) as img:
+            small = img.convert("RGB")
+            small.thumbnail((size, size))
+            small.save(buffer, format="JPEG", quality=80)
+        atomic_write_bytes(target, buffer.getvalue())
+        thumbs[index] = f"images/{target.name}"
+    return thumbs

@@ -1,0 +1,101 @@
+"""Add a verified result file to the leaderboard's results folder.
+
+The leaderboard refuses two files for one encoder on one dataset revision (one would hide
+the other), so placing a file is a decision, made here explicitly and said out loud:
+
+* the same run is already there (same encoder, data and settings, identical metrics and
+  ranks; only date, timings or hardware differ): nothing is written;
+* a different run of the same encoder on the same data is there: refused, unless
+  ``replace`` is asked for, which overwrites that file (the runner's behaviour);
+* the target name is taken by a result of another encoder or data revision: the new file
+  gets a distinct name (the revision appended), never overwriting it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from xtd10.benchmark.result import Result, default_result_path
+from xtd10.errors import XTD10Error
+from xtd10.files import atomic_write_bytes
+from xtd10.leaderboard.errors import LeaderboardError
+from xtd10.leaderboard.verify import Verification, read_result, verify_file
+
+SETTINGS = ("tracks", "subsets", "bootstrap", "seed", "ks")
+
+
+class SubmitError(LeaderboardError):
+    """A result that cannot be placed: it does not verify, or would replace another run."""
+
+
+@dataclass
+class Placement:
+    """What ``submit`` did with the file, in words for the CLI."""
+
+    path: Path
+    action: str  # "added", "unchanged", "replaced", "renamed"
+    message: str
+    verification: Verification
+
+
+def identity(result: Result) -> tuple[str, str, str]:
+    return (str(result.encoder.get("spec")), str(result.dataset.get("name")), str(result.dataset.get("revision")))
+
+
+def settings(result: Result) -> tuple:
+    return (tuple(result.dataset.get("languages") or ()), *(repr(result.config.get(k)) for k in SETTINGS))
+
+
+def same_numbers(a: Result, b: Result) -> bool:
+    return a.metrics == b.metrics and a.per_query == b.per_query
+
+
+def submit(path: str | os.PathLike, results_dir: str | os.PathLike, *, replace: bool = False,
+           source: str | os.PathLike | None = None) -> Placement:
+    """Verify ``path`` and place it under ``results_dir`` (see the module docstring)."""
+    path = Path(path)
+    report = verify_file(path, source=source)
+    if not report.ok:
+        raise SubmitError(f"{path} does not verify ({len(report.problems)} problem(s)); first: {report.problems[0]}")
+    new = read_result(path)
+    folder = Path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    same_run = None
+    for existing in sorted(folder.glob("*.json")):
+        if existing.resolve() == path.resolve():
+            return Placement(existing, "unchanged", f"{existing} is already in the results folder", report)
+        try:
+            other = read_result(existing)
+        except XTD10Error:  # a broken neighbour is reported by the build, not here
+            continue
+        if identity(other) == identity(new):
+            same_run = (existing, other)
+            break
+    data = path.read_bytes()
+    if same_run is not None:
+        existing, other = same_run
+        if settings(other) == settings(new) and same_numbers(other, new):
+            return Placement(existing, "unchanged", f"{existing} holds the same run (same encoder, data, settings "
+                                                    "and numbers); nothing written", report)
+        if not replace:
+            raise SubmitError(
+                f"{existing} already holds a result for encoder {identity(new)[0]!r} on {identity(new)[1]} revision "
+                f"{identity(new)[2]} with different settings or numbers; pass --replace to overwrite it")
+        atomic_write_bytes(existing, data)
+        return Placement(existing, "replaced", f"replaced {existing} (same encoder and data, new run)", report)
+    target = default_result_path(new, folder)
+    if target.exists():
+        revision = identity(new)[2][:12]
+        target = target.with_name(f"{target.name.removesuffix('.json')}.{revision}.json")
+        if target.exists():
+            raise SubmitError(f"{target} exists and holds another run; rename the file and submit again")
+        atomic_write_bytes(target, data)
+        return Placement(target, "renamed", f"wrote {target} (the usual name holds another encoder or revision)",
+                         report)
+    atomic_write_bytes(target, data)
+    return Placement(target, "added", f"wrote {target}", report)
+
+
+__all__ = ["Placement", "SubmitError", "submit"]
