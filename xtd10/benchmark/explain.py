@@ -313,27 +313,25 @@ def upstream_line_url(language: str, image: int) -> str | None:
 
 
 def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: object = None, top: int = 10,
-                      max_images: int | None = None, plots: bool = True) -> list[Path]:
-    """Write index.html, the CSVs and the figures into ``out_dir``; returns the files."""
+                      max_images: int | None = None, plots: bool = True, svg: bool = True) -> list[Path]:
+    """Write index.html, the CSVs and the figures into ``out_dir``; returns the files.
+
+    ``max_images=0`` leaves the per-image table out of the page (per_image.csv has it);
+    ``svg=False`` writes the figures as PNG only (smaller, for committed views)."""
     from xtd10.benchmark.explain_page import render_page
     from xtd10.files import atomic_write_text
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    tables = {"per_image.csv": per_image_table(ex), "hardest.csv": caption_failures(ex).head(max(top, 100)),
-              "disagreement.csv": disagreement(ex, max(top, 100)), "summary.csv": rank_summary(ex)}
-    if len(ex.models) == 2:
-        tables["pair.csv"] = pair_difference(ex)
-        tables["pair_tests.csv"] = pair_tests(ex)
-    for name, frame in tables.items():
+    for name, frame in explanation_tables(ex, top).items():
         written.append(atomic_write_text(out / name, _csv(frame)))
     figures = []
     if plots:
         from xtd10.benchmark.explain_plots import rank_distribution_plots
 
-        figures = rank_distribution_plots(ex, out)
-        written.extend(out / f for fig in figures for f in (fig.png, fig.svg))
+        figures = rank_distribution_plots(ex, out, svg=svg)
+        written.extend(out / f for fig in figures for f in fig.files)
     thumbs = {}
     if images is not None and ex.file_names is not None:
         thumbs = write_thumbnails(ex, images, out)
@@ -341,6 +339,16 @@ def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: obje
     written.append(atomic_write_text(out / "index.html",
                                      render_page(ex, figures, thumbs, top=top, max_images=max_images)))
     return written
+
+
+def explanation_tables(ex: Explained, top: int = 10) -> dict[str, pd.DataFrame]:
+    """The CSV files of a failure view, by file name."""
+    tables = {"per_image.csv": per_image_table(ex), "hardest.csv": caption_failures(ex).head(max(top, 100)),
+              "disagreement.csv": disagreement(ex, max(top, 100)), "summary.csv": rank_summary(ex)}
+    if len(ex.models) == 2:
+        tables["pair.csv"] = pair_difference(ex)
+        tables["pair_tests.csv"] = pair_tests(ex)
+    return tables
 
 
 def per_image_table(ex: Explained) -> pd.DataFrame:

@@ -114,10 +114,15 @@ def render_page(ex: Explained, figures: Sequence = (), thumbs: dict[int, str] | 
     if figures:
         parts.append('<h2 id="distributions">Rank distribution per language</h2><div class="plots">')
         for fig in figures:
-            parts.append(f'<figure><a href="{h(fig.svg)}"><img src="{h(fig.png)}" alt="{h(fig.title)}"></a>'
-                         f'<figcaption>{h(fig.title)} (<a href="{h(fig.svg)}">SVG</a>)</figcaption></figure>')
+            svg = f' (<a href="{h(fig.svg)}">SVG</a>)' if fig.svg else ""
+            parts.append(f'<figure><img src="{h(fig.png)}" alt="{h(fig.title)}">'
+                         f"<figcaption>{h(fig.title)}{svg}</figcaption></figure>")
         parts.append("</div>")
-    parts.append(_per_image(ex, letters, thumbs, max_images))
+    if max_images != 0:
+        parts.append(_per_image(ex, letters, thumbs, max_images))
+    else:
+        parts.append('<h2 id="images">Per image</h2><p>Every image\'s ranks are in '
+                     '<a href="per_image.csv">per_image.csv</a>.</p>')
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"
 

@@ -33,12 +33,18 @@ class RankPlot:
     def png(self) -> str:
         return f"plots/{self.stem}.png"
 
+    svg_too: bool = True
+
     @property
-    def svg(self) -> str:
-        return f"plots/{self.stem}.svg"
+    def svg(self) -> str | None:
+        return f"plots/{self.stem}.svg" if self.svg_too else None
+
+    @property
+    def files(self) -> list[str]:
+        return [self.png] + ([f"plots/{self.stem}.svg"] if self.svg_too else [])
 
 
-def rank_distribution_plots(ex, out_dir: Path) -> list[RankPlot]:
+def rank_distribution_plots(ex, out_dir: Path, *, svg: bool = True) -> list[RankPlot]:
     """One figure per direction: a panel per model, a curve per language."""
     import matplotlib
 
@@ -74,7 +80,8 @@ def rank_distribution_plots(ex, out_dir: Path) -> list[RankPlot]:
             fig.suptitle(f"Rank distribution per language, {DIRECTION_TITLES.get(direction, direction)}", fontsize=9)
             fig.tight_layout()
             figures.append(_save(fig, out_dir, f"ranks-{direction}",
-                                 f"Rank distribution per language ({DIRECTION_TITLES.get(direction, direction)})"))
+                                 f"Rank distribution per language ({DIRECTION_TITLES.get(direction, direction)})",
+                                 svg))
     return figures
 
 
@@ -85,9 +92,9 @@ def _colours(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def _save(fig: Figure, out_dir: Path, stem: str, title: str) -> RankPlot:
-    figure = RankPlot(title=title, stem=stem)
-    for fmt, metadata in (("png", PNG_METADATA), ("svg", SVG_METADATA)):
+def _save(fig: Figure, out_dir: Path, stem: str, title: str, svg: bool) -> RankPlot:
+    figure = RankPlot(title=title, stem=stem, svg_too=svg)
+    for fmt, metadata in (("png", PNG_METADATA), ("svg", SVG_METADATA))[: 2 if svg else 1]:
         buffer = io.BytesIO()
         FigureCanvasAgg(fig)
         fig.savefig(buffer, format=fmt, metadata=metadata, dpi=90)

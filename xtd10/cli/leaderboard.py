@@ -22,7 +22,9 @@ def group() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUT,
               show_default=True, help="Where README.md, leaderboard.csv, plots/ and index.html go.")
 @click.option("--no-plots", is_flag=True, help="Skip the figures (faster; tables and page only).")
-def build(results_dir: Path | None, reported_dir: Path | None, out_dir: Path, no_plots: bool) -> None:
+@click.option("--no-failures", is_flag=True, help="Skip the failure views (OUT/failures/<result>/).")
+def build(results_dir: Path | None, reported_dir: Path | None, out_dir: Path, no_plots: bool,
+          no_failures: bool) -> None:
     """Validate every input file and write the leaderboard into OUT."""
     from xtd10.leaderboard import build_leaderboard
 
@@ -35,7 +37,7 @@ def build(results_dir: Path | None, reported_dir: Path | None, out_dir: Path, no
 
         raise LeaderboardError(f"no inputs: neither {out_dir / 'results'} nor {out_dir / 'reported'} exists; "
                                "pass --results DIR (and --reported DIR) to build from other folders")
-    report = build_leaderboard(out_dir, results_dir, reported_dir, plots=not no_plots)
+    report = build_leaderboard(out_dir, results_dir, reported_dir, plots=not no_plots, failures=not no_failures)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(

@@ -14,6 +14,7 @@ from xtd10.files import atomic_write_text
 from xtd10.leaderboard.collect import Leaderboard, collect
 from xtd10.leaderboard.errors import LeaderboardError
 from xtd10.leaderboard.escape import csv_cell
+from xtd10.leaderboard.failures import write_failure_views
 from xtd10.leaderboard.markdown import render_markdown
 from xtd10.leaderboard.page import render_html
 from xtd10.leaderboard.plots import render_plots
@@ -35,8 +36,9 @@ class BuildReport:
 
 
 def build_leaderboard(out_dir: Path, results_dir: Path | None = None, reported_dir: Path | None = None,
-                      *, plots: bool = True) -> BuildReport:
-    """Validate every input, then write all outputs into ``out_dir``.
+                      *, plots: bool = True, failures: bool = True) -> BuildReport:
+    """Validate every input, then write all outputs into ``out_dir``; ``failures``: also a
+    failure view per measured result (``failures/<name>/``), linked from its rows.
 
     A build with no input at all is an error naming where it looked: an empty board
     written over a real one would look like success.
@@ -46,12 +48,14 @@ def build_leaderboard(out_dir: Path, results_dir: Path | None = None, reported_d
         looked = [str(p) for p in (results_dir, reported_dir) if p is not None]
         raise LeaderboardError("no result or reported files to build a leaderboard from (looked in "
                                f"{' and '.join(looked) or 'no folder'}); pass --results DIR with *.json result files")
-    return write_outputs(board, out_dir, plots=plots)
+    return write_outputs(board, out_dir, plots=plots, results_dir=results_dir if failures else None)
 
 
-def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True) -> BuildReport:
+def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True,
+                  results_dir: Path | None = None) -> BuildReport:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    links = write_failure_views(board, results_dir, out_dir) if results_dir is not None else {}
     figures = render_plots(board, out_dir, draw=plots)  # without plots: the figures already there
     if plots:
         written.extend(out_dir / f for p in figures for f in (p.png, p.svg))  # without new figures there is nothing to tell stale ones from: keep them all
@@ -64,7 +68,7 @@ def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True) -> B
     written.append(atomic_write_text(out_dir / "leaderboard.csv", frame.to_csv(index=False, lineterminator="\n")))
     readme = render_markdown(board, [(p.title, p.png) for p in figures])
     written.append(atomic_write_text(out_dir / "README.md", readme))
-    written.append(atomic_write_text(out_dir / "index.html", render_html(board, figures)))
+    written.append(atomic_write_text(out_dir / "index.html", render_html(board, figures, links)))
     log.info("wrote %d files to %s", len(written), out_dir)
     return BuildReport(out_dir=out_dir, n_measured=len(board.measured()), n_reported=len(board.reported()),
                        n_scores=len(board.scores), files=written, warnings=list(board.warnings))

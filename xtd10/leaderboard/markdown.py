@@ -95,7 +95,8 @@ def _measured_table(table: Table) -> str:
     lines = [_heading(table.view), _row(head), _row(["---:", "---", "---", *(["---:"] * len(columns))])]
     for row in table.rows:
         rank = str(row.rank) if row.rank is not None else f"– ({row.n_languages} of {len(table.languages)} lang.)"
-        cells = [rank, md(row.entry.model), md_code(row.entry.spec)]
+        unverified = "" if row.entry.details.get("per_query", True) else " (unverified)"
+        cells = [rank, md(row.entry.model) + unverified, md_code(row.entry.spec)]
         cells.extend(with_ci(row.cells.get(c)) for c in columns)
         lines.append(_row(cells))
     return "\n".join(lines) + "\n"
@@ -125,8 +126,12 @@ def _measured_entries(board: Leaderboard) -> str:
     entries = board.measured()
     if not entries:
         return ""
-    lines = ["### Measured entries\n", _row(["model", "encoder spec", "dataset", "revision", "result file",
-                                            "toolkit", "device", "precision"]), _row(["---"] * 8)]
+    lines = ["### Measured entries\n",
+             "Entries marked *unverified* have no per-query ranks, so `xtd10 leaderboard verify` cannot "
+             "recompute their numbers.\n",
+             _row(["model", "encoder spec", "dataset", "revision", "result file", "toolkit", "device", "precision",
+                   "checked"]),
+             _row(["---"] * 9)]
     for e in entries:
         hardware = e.details.get("hardware", {})
         device = hardware.get("gpu") or hardware.get("device") or ""
@@ -135,7 +140,8 @@ def _measured_entries(board: Leaderboard) -> str:
             extra.get("precision") if isinstance(extra, dict) else None) or ""
         lines.append(_row([md(e.model), md_code(e.spec), md(e.dataset), md_code(e.revision),
                            md_code(e.origin), md(e.details.get("toolkit_version", "")), md(str(device)),
-                           md(str(precision))]))
+                           md(str(precision)),
+                           "per-query ranks" if e.details.get("per_query", True) else "unverified"]))
     return "\n".join(lines) + "\n"
 
 

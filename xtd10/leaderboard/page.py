@@ -39,6 +39,7 @@ tbody tr:hover{background:#f0f6ff}
 .ci{color:#777;font-size:.7rem}
 .badge{font-size:.65rem;padding:.05rem .35rem;border-radius:4px;background:#eee;color:#555}
 .badge.reported{background:#fde7e9;color:#8a1c2b}.badge.other{background:#fff4e5;color:#8a5a00}
+.badge.unverified{background:#fff4e5;color:#8a5a00}a.failures{font-size:.7rem}
 td.notes{white-space:normal;min-width:14rem;max-width:26rem;color:#555;font-size:.75rem}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #eee;border-radius:6px;padding:.5rem}
@@ -109,7 +110,8 @@ CSP = (f"default-src 'none'; img-src 'self' data:; style-src {_csp_hash(STYLE)};
        "base-uri 'none'; form-action 'none'")
 
 
-def render_html(board: Leaderboard, plots: Iterable[Plot] = ()) -> str:
+def render_html(board: Leaderboard, plots: Iterable[Plot] = (), failure_links: dict[str, str] | None = None) -> str:
+    """The page; ``failure_links`` maps a measured entry's key to its failure view."""
     measured: list[Table] = []
     for dataset, revision in board.groups():
         for view in views(board, MEASURED, dataset, revision):
@@ -137,7 +139,7 @@ def render_html(board: Leaderboard, plots: Iterable[Plot] = ()) -> str:
     parts.append(_controls(measured + reported))
     parts.append('<h2 id="measured-heading">Measured with this toolkit</h2>')
     parts.append('<p><span id="count-measured"></span></p>')
-    parts.append(_measured_table(board, measured))
+    parts.append(_measured_table(board, measured, failure_links or {}))
     parts.append('<h2 id="reported-heading">Reported elsewhere <span class="badge reported">reported</span></h2>')
     parts.append("<p>Published numbers, copied with their sources. Produced with other code and possibly "
                  "other copies of the data: they are listed for reference and not ranked with the measured "
@@ -208,7 +210,16 @@ def _cell(score: Score | None, with_interval: bool) -> str:
     return f'<td class="num" data-sort="{score.value!r}">{text}</td>'
 
 
-def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
+def _model_cell(model: str, has_ranks: bool, link: str | None) -> str:
+    """The model name, an ``unverified`` badge when its numbers cannot be recomputed, and
+    the link to its failure view."""
+    badge = "" if has_ranks else (' <span class="badge unverified" title="no per-query ranks: '
+                                  'xtd10 leaderboard verify cannot recompute its numbers">unverified</span>')
+    view = f' <a class="failures" href="{h(link)}">failures</a>' if link else ""
+    return f"<td>{h(model)}{badge}{view}</td>"
+
+
+def _measured_table(board: Leaderboard, tables: list[Table], failure_links: dict[str, str]) -> str:
     languages = language_order({lang for t in tables for lang in t.languages})
     head = ["#", "model", "dataset", "track", "direction", "subset", "metric", "avg", "avg non-en", *languages,
             "encoder spec", "revision"]
@@ -226,7 +237,8 @@ def _measured_table(board: Leaderboard, tables: list[Table]) -> str:
                            f'{len(table.languages)} languages: not ranked">–</td>')
             else:
                 out.append(f'<td class="num" data-sort="{row.rank}">{row.rank}</td>')
-            out.append(f"<td>{h(e.model)}</td><td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}</td>")
+            out.append(_model_cell(e.model, bool(e.details.get("per_query", True)), failure_links.get(e.key)))
+            out.append(f"<td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}</td>")
             out.append(f"<td>{h(v.track)}</td><td>{h(v.direction)}</td><td>{h(v.subset)}</td><td>{h(v.metric)}</td>")
             out.append(_cell(row.cells.get(AVG), False) + _cell(row.cells.get(AVG_NON_EN), False))
             out.extend(_cell(row.cells.get(lang), True) for lang in languages)

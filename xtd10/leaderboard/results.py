@@ -38,6 +38,8 @@ def read_result_file(path: Path, *, label: str | None = None) -> tuple[Entry, li
             "config": dict(result.config),
             "hardware": dict(result.hardware),
             "timings": dict(result.timings),
+            # without per-query ranks the numbers cannot be recomputed (xtd10 leaderboard verify)
+            "per_query": bool(result.per_query),
         },
     )
     scores = [

@@ -1,0 +1,76 @@
+"""Failure views of the measured results, written by ``xtd10 leaderboard build``.
+
+Each measured result with per-query ranks gets ``failures/<slug>/`` (the page of
+``xtd10 bench explain``: hardest captions, language disagreement, rank distributions), and
+its leaderboard rows link there. The views committed with the leaderboard hold ranks
+only: the XTD10 captions are not redistributed (their licence), so a view links each
+caption to its line in the upstream repository instead; ``xtd10 bench explain --source``
+shows them in place. The embedded demo set's captions belong to this project and are shown.
+
+Like the rest of the build, the output depends on the inputs only, so a rebuild from the
+same result files is byte-identical, and views of results that are gone are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from xtd10.errors import XTD10Error
+from xtd10.leaderboard.collect import Leaderboard
+
+log = logging.getLogger(__name__)
+
+FOLDER = "failures"
+TOP = 5  # the committed views stay small; xtd10 bench explain lists 10 by default
+VIEW_FILES = ("index.html", "per_image.csv", "hardest.csv", "disagreement.csv", "summary.csv")
+
+
+def view_slug(origin: str) -> str:
+    """``muse.json`` -> ``muse``; ``random.xtd10-demo.json`` -> ``random.xtd10-demo``."""
+    stem = origin[:-5] if origin.endswith(".json") else origin
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "result"
+
+
+def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: Path) -> dict[str, str]:
+    """Write a view per measured result that has ranks; ``{entry key: relative link}``."""
+    from xtd10.benchmark.explain import explain, write_explanation
+
+    links: dict[str, str] = {}
+    folder = out_dir / FOLDER
+    if results_dir is not None:
+        for entry in board.measured():
+            if not entry.details.get("per_query"):
+                continue
+            slug = view_slug(entry.origin)
+            try:
+                view = explain([results_dir / entry.origin], with_captions=entry.dataset == "xtd10-demo",
+                               audit=False)
+            except XTD10Error as err:
+                log.warning("%s: no failure view: %s", entry.origin, err)
+                continue
+            write_explanation(view, folder / slug, top=TOP, max_images=0, svg=False)
+            links[entry.key] = f"{FOLDER}/{slug}/index.html"
+    _remove_stale(folder, {link.split("/")[1] for link in links.values()})
+    return links
+
+
+def _remove_stale(folder: Path, keep: set[str]) -> None:
+    """Delete the views of results that are gone (only the files a view consists of)."""
+    if not folder.is_dir():
+        return
+    for view in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in keep):
+        for name in VIEW_FILES:
+            (view / name).unlink(missing_ok=True)
+        plots = view / "plots"
+        if plots.is_dir():
+            for png in plots.glob("ranks-*.png"):
+                png.unlink()
+            _rmdir_if_empty(plots)
+        _rmdir_if_empty(view)
+
+
+def _rmdir_if_empty(path: Path) -> None:
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
