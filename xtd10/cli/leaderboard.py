@@ -98,7 +98,8 @@ def verify(files: tuple[Path, ...], source: Path | None, require_ranks: bool) ->
 @click.option("--source", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of a promoted dataset (with languages.json), for results on a local- revision.")
 @click.option("--no-build", is_flag=True, help="Place the file only; do not rebuild the leaderboard.")
-def submit(file: Path, out_dir: Path, replace: bool, source: Path | None, no_build: bool) -> None:
+@click.option("--no-plots", is_flag=True, help="Rebuild without the figures (faster).")
+def submit(file: Path, out_dir: Path, replace: bool, source: Path | None, no_build: bool, no_plots: bool) -> None:
     """Verify FILE, place it under OUT/results (never silently over another run), rebuild OUT."""
     from xtd10.leaderboard.submit import submit as place
 
@@ -109,5 +110,6 @@ def submit(file: Path, out_dir: Path, replace: bool, source: Path | None, no_bui
     from xtd10.leaderboard import build_leaderboard
 
     reported = out_dir / "reported"
-    report = build_leaderboard(out_dir, out_dir / "results", reported if reported.is_dir() else None)
+    report = build_leaderboard(out_dir, out_dir / "results", reported if reported.is_dir() else None,
+                               plots=not no_plots)
     click.echo(f"rebuilt {report.out_dir}: {report.n_measured} measured entries, {len(report.files)} files")

@@ -58,7 +58,9 @@ def submit(path: str | os.PathLike, results_dir: str | os.PathLike, *, replace: 
     path = Path(path)
     report = verify_file(path, source=source)
     if not report.ok:
-        raise SubmitError(f"{path} does not verify ({len(report.problems)} problem(s)); first: {report.problems[0]}")
+        shown = "; ".join(f"{p.where}: {p.message}" for p in report.problems[:3])
+        more = f" (and {len(report.problems) - 3} more: run xtd10 leaderboard verify)" if len(report.problems) > 3 else ""
+        raise SubmitError(f"{path} does not verify: {shown}{more}")
     new = read_result(path)
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
