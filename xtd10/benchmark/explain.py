@@ -222,7 +222,7 @@ def hardest(ex: Explained, top: int = 10) -> pd.DataFrame:
 def disagreement(ex: Explained, top: int = 10) -> pd.DataFrame:
     """Images whose rank varies most across languages: per model and direction the
     population variance (as in the ``consistency`` metric), averaged over them."""
-    scored = ex.ranks[ex.ranks["language"] != "en"] if "text" in set(ex.ranks["track"]) else ex.ranks
+    scored = ex.ranks  # the text track has no English cells: its variance is over the others, as in the metric
     variance = scored.groupby(["model", "direction", "image"])["rank"].agg(lambda r: float(np.var(r.to_numpy())))
     per_image = variance.groupby("image").mean().rename("rank_variance").reset_index()
     spread = scored.groupby("image")["rank"].agg(["min", "max"]).reset_index()
@@ -313,11 +313,14 @@ def upstream_line_url(language: str, image: int) -> str | None:
 
 
 def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: object = None, top: int = 10,
-                      max_images: int | None = None, plots: bool = True, svg: bool = True) -> list[Path]:
+                      max_images: int | None = None, plots: bool = True, svg: bool = True,
+                      thumbnails: bool | None = None) -> list[Path]:
     """Write index.html, the CSVs and the figures into ``out_dir``; returns the files.
 
     ``max_images=0`` leaves the per-image table out of the page (per_image.csv has it);
-    ``svg=False`` writes the figures as PNG only (smaller, for committed views)."""
+    ``svg=False`` writes the figures as PNG only (smaller, for committed views);
+    ``thumbnails``: image thumbnails in the page; by default when ``images`` is given, and
+    always for the demo set, whose images ship with the toolkit."""
     from xtd10.benchmark.explain_page import render_page
     from xtd10.files import atomic_write_text
 
@@ -333,7 +336,9 @@ def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: obje
         figures = rank_distribution_plots(ex, out, svg=svg)
         written.extend(out / f for fig in figures for f in fig.files)
     thumbs = {}
-    if images is not None and ex.file_names is not None:
+    if thumbnails is None:
+        thumbnails = images is not None or ex.dataset == "xtd10-demo"
+    if thumbnails and ex.file_names is not None:
         thumbs = write_thumbnails(ex, images, out)
         written.extend(out / t for t in thumbs.values())
     written.append(atomic_write_text(out / "index.html",

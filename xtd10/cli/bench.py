@@ -272,7 +272,7 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="failures", show_default=True,
               help="Folder for index.html, the CSV files and plots/.")
 @source_option
-@click.option("--images", "images", help="COCO 2014 root or folder of the images: thumbnails go into the page.")
+@images_option("Given: thumbnails of the images go into the page (the demo set always has them).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many hardest captions / most disagreeing images to list.")
 @click.option("--max-images", type=click.IntRange(min=0), default=200, show_default=True,
@@ -291,6 +291,6 @@ def explain(results, out_dir, source, images, top, max_images, no_captions, no_p
     view = build_view(list(results), source=source, with_captions=not no_captions)
     for note in view.notes:
         click.echo(f"note: {note}", err=True)
-    files = write_explanation(view, out_dir, images=images, top=top, max_images=max_images or None,
+    files = write_explanation(view, out_dir, images=images_argument(images), top=top, max_images=max_images or None,
                               plots=not no_plots)
     click.echo(f"wrote {len(files)} files to {out_dir} (open {Path(out_dir) / 'index.html'})")

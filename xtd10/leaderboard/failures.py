@@ -50,7 +50,7 @@ def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: P
             except XTD10Error as err:
                 log.warning("%s: no failure view: %s", entry.origin, err)
                 continue
-            write_explanation(view, folder / slug, top=TOP, max_images=0, svg=False)
+            write_explanation(view, folder / slug, top=TOP, max_images=0, svg=False, thumbnails=False)
             links[entry.key] = f"{FOLDER}/{slug}/index.html"
     _remove_stale(folder, {link.split("/")[1] for link in links.values()})
     return links
