@@ -189,3 +189,28 @@ def test_a_fresh_bench_run_verifies(tmp_path, model):
     outcome = verify(str(out))
     assert outcome.exit_code == 0, outcome.output
     assert "metric rows recomputed" in outcome.output
+
+
+def test_the_leaderboard_marks_results_without_ranks_as_unverified(tmp_path):
+    from xtd10.leaderboard import build_leaderboard
+
+    results = tmp_path / "results"
+    results.mkdir()
+    ranked = load("random.xtd10-demo.json")
+    save(results / "random.xtd10-demo.json", ranked)
+    old = load("offline-labels.xtd10-demo.json")
+    old.pop("per_query")
+    save(results / "offline-labels.xtd10-demo.json", old)
+    build_leaderboard(tmp_path / "out", results, None, plots=False)
+    readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    rows = {line.split(" | ")[4]: line for line in readme.splitlines() if ".xtd10-demo.json</code>" in line}
+    assert rows["<code>offline-labels.xtd10-demo.json</code>"].endswith("| unverified |")
+    assert rows["<code>random.xtd10-demo.json</code>"].endswith("| per-query ranks |")
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    rows_html = [r for r in page.split("<tr ") if "<td>" in r and "data-dataset=" in r]
+    offline = [r for r in rows_html if old["encoder"]["name"] in r]
+    randoms = [r for r in rows_html if ranked["encoder"]["name"] in r]
+    assert offline and all('class="badge unverified"' in r and "failures/" not in r for r in offline)
+    assert randoms and all('class="badge unverified"' not in r for r in randoms)
+    assert all('href="failures/random.xtd10-demo/index.html"' in r for r in randoms)
+    assert not (tmp_path / "out" / "failures" / "offline-labels.xtd10-demo").exists()

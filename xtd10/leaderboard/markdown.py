@@ -95,8 +95,7 @@ def _measured_table(table: Table) -> str:
     lines = [_heading(table.view), _row(head), _row(["---:", "---", "---", *(["---:"] * len(columns))])]
     for row in table.rows:
         rank = str(row.rank) if row.rank is not None else f"– ({row.n_languages} of {len(table.languages)} lang.)"
-        unverified = "" if row.entry.details.get("per_query", True) else " (unverified)"
-        cells = [rank, md(row.entry.model) + unverified, md_code(row.entry.spec)]
+        cells = [rank, md(row.entry.model), md_code(row.entry.spec)]
         cells.extend(with_ci(row.cells.get(c)) for c in columns)
         lines.append(_row(cells))
     return "\n".join(lines) + "\n"
@@ -127,7 +126,7 @@ def _measured_entries(board: Leaderboard) -> str:
     if not entries:
         return ""
     lines = ["### Measured entries\n",
-             "Entries marked *unverified* have no per-query ranks, so `xtd10 leaderboard verify` cannot "
+             "Entries marked unverified have no per-query ranks, so `xtd10 leaderboard verify` cannot "
              "recompute their numbers.\n",
              _row(["model", "encoder spec", "dataset", "revision", "result file", "toolkit", "device", "precision",
                    "checked"]),
