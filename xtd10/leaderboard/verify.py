@@ -92,7 +92,10 @@ def verify_result(result: Result, label: str = "result", *, source: str | os.Pat
                   report: Verification | None = None) -> Verification:
     """Data identity, aggregates and (when the file has per-query ranks) every metric row."""
     report = report or Verification(label)
-    check_dataset(result, report, source)
+    try:
+        check_dataset(result, report, source)
+    except XTD10Error as err:  # e.g. the demo set's image packages are not installed
+        report.add("dataset", f"cannot be checked here: {err}")
     if result.per_query:
         check_metrics(result, report)
     else:
@@ -139,8 +142,7 @@ def _check_xtd10(dataset: dict, hashes: dict, revision: str, report: Verificatio
     if IMAGE_LIST_PATH not in hashes:
         report.add("dataset.file_sha256", f"no hash for the image list {IMAGE_LIST_PATH}")
     if revision == UPSTREAM_COMMIT:
-        _compare_hashes(hashes, UPSTREAM_SHA256, report, f"the pinned upstream release {UPSTREAM_COMMIT[:7]}",
-                        only_listed=True)
+        _compare_hashes(hashes, UPSTREAM_SHA256, report, f"the pinned upstream release {UPSTREAM_COMMIT[:7]}")
         registry = None
     elif revision.startswith("local-"):
         if revision != fingerprint("local-", hashes):
@@ -192,7 +194,7 @@ def _check_promoted(hashes: dict, report: Verification, source: str | os.PathLik
     return src.registry
 
 
-def _compare_hashes(stored: dict, expected: dict, report: Verification, what: str, only_listed: bool = False) -> None:
+def _compare_hashes(stored: dict, expected: dict, report: Verification, what: str) -> None:
     for rel in sorted(stored):
         if rel not in expected:
             report.add(f"dataset.file_sha256[{rel}]", f"no such file in {what}")
