@@ -164,3 +164,27 @@ def test_xtd10_results_without_a_source_show_ranks_and_upstream_links(tmp_path):
     page = (out / "index.html").read_text(encoding="utf-8")
     first = hardest[0]
     assert upstream_line_url(first["language"], int(first["image"])) in page
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_images_become_thumbnails_beside_the_page(real_source, tmp_path):
+    from PIL import Image
+
+    from xtd10.data import read_images, resolve_source
+
+    folder = tmp_path / "coco"
+    folder.mkdir()
+    names = [entry.file_name for entry in read_images(resolve_source(real_source))]
+    for number, name in enumerate(names):  # stand-ins: one flat colour per image
+        Image.new("RGB", (64, 48), (number % 256, (number * 7) % 256, 90)).save(folder / name, format="JPEG")
+    out = tmp_path / "view"
+    outcome = CliRunner().invoke(cli, ["bench", "explain", str(RESULTS / "muse.json"), "--source", str(real_source),
+                                       "--images", str(folder), "-o", str(out), "--no-plots", "--max-images", "3"])
+    assert outcome.exit_code == 0, outcome.output
+    thumbs = sorted(p.name for p in (out / "images").iterdir())
+    assert len(thumbs) == len(names) and thumbs[0] == "0000.jpg"
+    with Image.open(out / "images" / "0569.jpg") as thumb:
+        assert thumb.getpixel((5, 5))[0] == pytest.approx(569 % 256, abs=8)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert '<img class="thumb" src="images/0000.jpg" alt="image 0">' in page
