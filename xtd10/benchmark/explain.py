@@ -348,12 +348,25 @@ def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: obje
 
 def explanation_tables(ex: Explained, top: int = 10) -> dict[str, pd.DataFrame]:
     """The CSV files of a failure view, by file name."""
-    tables = {"per_image.csv": per_image_table(ex), "hardest.csv": caption_failures(ex).head(max(top, 100)),
+    tables = {"per_image.csv": per_image_table(ex), "hardest.csv": with_captions(ex, caption_failures(ex).head(max(top, 100))),
               "disagreement.csv": disagreement(ex, max(top, 100)), "summary.csv": rank_summary(ex)}
     if len(ex.models) == 2:
         tables["pair.csv"] = pair_difference(ex)
         tables["pair_tests.csv"] = pair_tests(ex)
     return tables
+
+
+def with_captions(ex: Explained, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (with image and language columns) plus the caption, its upstream line and
+    whether the audit flags it."""
+    out = frame.copy()
+    if ex.captions is not None:
+        out["caption"] = [ex.caption(int(i), str(lang)) for i, lang in zip(out["image"], out["language"], strict=True)]
+    out["flagged"] = [int(i) in ex.flagged.get(str(lang), set()) for i, lang in
+                      zip(out["image"], out["language"], strict=True)]
+    out["upstream_line"] = [upstream_line_url(str(lang), int(i)) for i, lang in
+                            zip(out["image"], out["language"], strict=True)]
+    return out
 
 
 def per_image_table(ex: Explained) -> pd.DataFrame:
