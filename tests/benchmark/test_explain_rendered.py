@@ -98,7 +98,7 @@ def test_muse_vs_e5_failure_view_in_chromium(real_source, tmp_path):
     results = [RESULTS / "muse.json", RESULTS / "e5-small.json"]
     out = tmp_path / "text"
     outcome = CliRunner().invoke(cli, ["bench", "explain", *map(str, results), "--source", str(real_source),
-                                       "-o", str(out)])
+                                       "--audit", "-o", str(out)])
     assert outcome.exit_code == 0, outcome.output
     check_view(out, results, "ja", 11, screenshot=tmp_path / "explain.png")
     page = (out / "index.html").read_text(encoding="utf-8")

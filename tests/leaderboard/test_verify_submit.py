@@ -85,7 +85,10 @@ def test_a_taken_name_of_another_encoder_gets_a_distinct_name(demo_runs, tmp_pat
 
 def test_a_file_that_does_not_verify_is_not_placed(tmp_path):
     data = json.loads((RESULTS / "random.xtd10-demo.json").read_text(encoding="utf-8"))
-    data["metrics"][0]["value"] = round(data["metrics"][0]["value"] + 0.001, 6)
+    # a row whose edited value still lies inside its interval, so only the ranks can tell
+    row = next(r for r in data["metrics"] if r["metric"] == "R@1" and r["ci_low"] is not None
+               and r["ci_low"] <= r["value"] + 0.001 <= r["ci_high"] and r["language"] not in ("avg", "avg_non_en"))
+    row["value"] = round(row["value"] + 0.001, 6)
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     board = tmp_path / "board"
@@ -105,3 +108,22 @@ def test_a_refusal_is_one_line_without_traceback(tmp_path, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "does not verify" in err[0]
+
+
+def test_a_run_on_fewer_languages_is_merged_as_the_runner_does(tmp_path):
+    board = tmp_path / "board"
+    full = tmp_path / "full" / "random.xtd10-demo.json"
+    part = tmp_path / "part" / "random.xtd10-demo.json"
+    for out, languages in ((full, "all"), (part, "de,ja")):
+        outcome = invoke("bench", "run", "--model", "random", "--dataset", "demo", "--bootstrap", "100",
+                         "--languages", languages, "--track", "image", "--no-cache", "--out", str(out))
+        assert outcome.exit_code == 0, outcome.output
+    assert invoke("leaderboard", "submit", str(full), "--out", str(board), "--no-build").exit_code == 0
+    outcome = invoke("leaderboard", "submit", str(part), "--out", str(board), "--no-build")
+    assert outcome.exit_code == 0, said(outcome)
+    placed = board / "results" / "random.xtd10-demo.json"
+    assert f"merged into {placed}" in outcome.output
+    merged = json.loads(placed.read_text(encoding="utf-8"))
+    assert len(merged["dataset"]["languages"]) == 11
+    # the merged file verifies: its averages were recomputed from the merged ranks
+    assert invoke("leaderboard", "verify", str(placed)).exit_code == 0

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from xtd10.benchmark.comparison import paired_permutation
-from xtd10.benchmark.metrics import QueryStats
-from xtd10.benchmark.result import Result, result_slug
+from xtd10.benchmark.result import result_slug
 from xtd10.errors import XTD10Error
 from xtd10.files import atomic_write_bytes
 from xtd10.languages import XTD10_CODES
+from xtd10.schema import QueryStats, Result
 
 SUBSET = "all"  # query i is image i only on the full set
 # directions whose queries are captions (the caption is what succeeds or fails)
@@ -107,8 +107,11 @@ def _ordered(codes: Sequence[str]) -> list[str]:
 
 
 def explain(results: Sequence[Result | str | os.PathLike], *, source: str | os.PathLike | None = None,
-            with_captions: bool = True, audit: bool = True) -> Explained:
-    """Align the per-query ranks of ``results`` (same dataset revision) image by image."""
+            with_captions: bool = True, flagged: Mapping[str, Iterable[int]] | None = None) -> Explained:
+    """Align the per-query ranks of ``results`` (same dataset revision) image by image.
+
+    ``flagged`` (language -> image indices) marks captions; by default, those of the
+    flagged-caption lists recorded by ``xtd10 crowd audit`` for the source's revision."""
     loaded = [r if isinstance(r, Result) else read_result(r) for r in results]
     if not loaded:
         raise ExplainError("no result files given")
@@ -157,16 +160,18 @@ def explain(results: Sequence[Result | str | os.PathLike], *, source: str | os.P
     directions = [d for d in DIRECTION_ORDER if d in set(ranks["direction"])]
     languages = _ordered(sorted(set(ranks["language"]) | ({"en"} if "text" in set(ranks["track"]) else set())))
     captions = file_names = None
-    flagged: dict[str, set[int]] = {}
     if with_captions:
-        captions, file_names, flagged, more = _load_captions(first, languages, source, audit)
+        captions, file_names, recorded, more = _load_captions(first, languages, source, flagged is None)
         notes.extend(more)
+        marks = recorded if flagged is None else {code: {int(i) for i in found} for code, found in flagged.items()}
+    else:
+        marks = {code: {int(i) for i in found} for code, found in (flagged or {}).items()}
     return Explained(models, str(first.get("name")), str(first.get("revision")), n_images, languages, directions,
-                     ranks.reset_index(drop=True), captions, file_names, flagged, notes)
+                     ranks.reset_index(drop=True), captions, file_names, marks, notes)
 
 
 def _load_captions(dataset: dict, languages: list[str], source: str | os.PathLike | None,
-                   audit: bool) -> tuple[pd.DataFrame | None, list[str] | None, dict[str, set[int]], list[str]]:
+                   recorded: bool) -> tuple[pd.DataFrame | None, list[str] | None, dict[str, set[int]], list[str]]:
     """Captions and image file names from the dataset's source (the demo set is built in)."""
     from xtd10.benchmark.dataset import load_bench_data
 
@@ -186,14 +191,25 @@ def _load_captions(dataset: dict, languages: list[str], source: str | os.PathLik
     frame = data.frame[data.frame["caption_index"] == 0]
     captions = pd.DataFrame({"image": frame["index"].astype(int), "language": frame["language"],
                              "caption": frame["caption"]}).reset_index(drop=True)
-    flagged: dict[str, set[int]] = {}
-    if audit and name == "xtd10":
-        from xtd10.crowd.audit import flagged_indices
-
-        for code in languages:
-            if code != "en":
-                flagged[code] = flagged_indices(code, source)
+    flagged = _recorded_flags(languages, source, notes) if recorded and name == "xtd10" else {}
     return captions, list(data.image_files), flagged, notes
+
+
+def _recorded_flags(languages: list[str], source: str | os.PathLike | None, notes: list[str]) -> dict[str, set[int]]:
+    """The reject-severity flags that ``xtd10 crowd audit`` recorded for this revision of
+    the captions; languages never audited are listed in a note."""
+    from xtd10.data import resolve_source
+    from xtd10.data.flagged import flagged_for, flagged_list_path, read_flagged
+    from xtd10.data.loading import source_revision
+
+    src = resolve_source(source)
+    codes = [c for c in languages if c != "en"]
+    lists = read_flagged(flagged_list_path(source_revision(src, codes)))
+    missing = [c for c in codes if c not in lists]
+    if missing:
+        notes.append(f"no caption audit recorded for {', '.join(missing)}: run xtd10 crowd audit, or "
+                     "bench explain --audit, to mark flagged captions")
+    return {code: flagged_for(lists, code, None) for code in codes if code in lists}
 
 
 # -- views ---------------------------------------------------------------------------------
@@ -381,13 +397,23 @@ def per_image_table(ex: Explained) -> pd.DataFrame:
     return wide.reset_index(drop=True)
 
 
-def _csv(frame: pd.DataFrame) -> str:
-    from xtd10.leaderboard.escape import csv_cell
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+
+def csv_cell(value: object) -> object:
+    """Captions and model names are opened in spreadsheets: text that one would run as a
+    formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv(frame: pd.DataFrame) -> str:
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object:
             safe[column] = safe[column].map(csv_cell)
+    safe.columns = [csv_cell(str(c)) for c in safe.columns]
     return safe.to_csv(index=False, lineterminator="\n")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 from collections.abc import Sequence
 
 from xtd10.benchmark.explain import (
@@ -22,7 +23,6 @@ from xtd10.benchmark.explain import (
     rank_summary,
     upstream_line_url,
 )
-from xtd10.leaderboard.escape import h, safe_url
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.2rem auto;max-width:1600px;
@@ -69,6 +69,11 @@ SCRIPT = """
   lang.addEventListener('change',apply); misses.addEventListener('change',apply); apply();
 })();
 """
+
+
+def h(text: object) -> str:
+    """Safe as HTML text and inside a quoted attribute."""
+    return html.escape(str(text), quote=True)
 
 
 def csp_hash(text: str) -> str:
@@ -173,8 +178,7 @@ def _caption_cell(ex: Explained, image: int, language: str, *, link: bool = True
     """The caption (escaped), an audit badge, and its upstream line (always when flagged)."""
     text = ex.caption(image, language)
     flagged = image in ex.flagged.get(language, set())
-    url = upstream_line_url(language, image) if link or flagged else None
-    safe = safe_url(url) if url else None
+    safe = upstream_line_url(language, image) if link or flagged else None  # built from constants only
     flag = ' <span class="badge" title="flagged by the caption audit">flagged</span>' if flagged else ""
     shown = h(text) if text is not None else "<em>(caption not loaded)</em>"
     source = f' <a href="{h(safe)}" rel="noopener noreferrer" title="upstream line">line {image + 1}</a>' if safe else ""

@@ -18,7 +18,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from xtd10.files import atomic_write_bytes
-from xtd10.leaderboard.plots import PNG_METADATA, RC, SVG_METADATA
+
+# Same bytes for the same ranks: pinned SVG hash salt, no dates or versions in the files.
+RC = {"svg.hashsalt": "xtd10-explain", "svg.fonttype": "path", "text.parse_math": False,
+      "font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+PNG_METADATA = {"Software": None}
 
 DIRECTION_TITLES = {"t2i": "text → image", "i2t": "image → text", "x2en": "caption → English caption",
                     "en2x": "English caption → caption"}

@@ -278,8 +278,10 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
 @click.option("--max-images", type=click.IntRange(min=0), default=200, show_default=True,
               help="Per-image table in the page: the first N images (0: all; per_image.csv always has all).")
 @click.option("--no-captions", is_flag=True, help="Ranks only: do not read the caption files.")
+@click.option("--audit", is_flag=True,
+              help="Run the caption audit now to mark flagged captions (default: the flags xtd10 crowd audit recorded).")
 @click.option("--no-plots", is_flag=True, help="Skip the rank-distribution figures.")
-def explain(results, out_dir, source, images, top, max_images, no_captions, no_plots) -> None:
+def explain(results, out_dir, source, images, top, max_images, no_captions, audit, no_plots) -> None:
     """Failure view of RESULT files: per-image ranks, hardest captions, language disagreement.
 
     One or more results on the same data; with two, also what one gets right that the
@@ -288,7 +290,14 @@ def explain(results, out_dir, source, images, top, max_images, no_captions, no_p
     from xtd10.benchmark.explain import explain as build_view
     from xtd10.benchmark.explain import write_explanation
 
-    view = build_view(list(results), source=source, with_captions=not no_captions)
+    flagged = None
+    if audit and not no_captions:
+        from xtd10.crowd.audit import flagged_indices
+        from xtd10.schema import Result
+
+        codes = {code for path in results for code in Result.load(path).dataset.get("languages") or ()}
+        flagged = {code: flagged_indices(code, source) for code in sorted(codes) if code != "en"}
+    view = build_view(list(results), source=source, with_captions=not no_captions, flagged=flagged)
     for note in view.notes:
         click.echo(f"note: {note}", err=True)
     files = write_explanation(view, out_dir, images=images_argument(images), top=top, max_images=max_images or None,

@@ -46,7 +46,7 @@ def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: P
             slug = view_slug(entry.origin)
             try:
                 view = explain([results_dir / entry.origin], with_captions=entry.dataset == "xtd10-demo",
-                               audit=False)
+                               flagged={})
             except XTD10Error as err:
                 log.warning("%s: no failure view: %s", entry.origin, err)
                 continue

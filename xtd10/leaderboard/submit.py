@@ -5,8 +5,13 @@ the other), so placing a file is a decision, made here explicitly and said out l
 
 * the same run is already there (same encoder, data and settings, identical metrics and
   ranks; only date, timings or hardware differ): nothing is written;
-* a different run of the same encoder on the same data is there: refused, unless
-  ``replace`` is asked for, which overwrites that file (the runner's behaviour);
+* a run of the same encoder on the same data is there with cells (languages, subsets,
+  tracks) the new one lacks: merged as ``xtd10 bench run`` merges
+  (:func:`xtd10.benchmark.placement.save_result`: the new cells replace theirs, every average
+  is recomputed from the merged ranks), or, when they cannot be merged, written beside it
+  in ``unmerged/``, which the leaderboard does not read;
+* a different run of the same encoder on the same data covering all its cells: refused,
+  unless ``replace`` is asked for, which overwrites that file;
 * the target name is taken by a result of another encoder or data revision: the new file
   gets a distinct name (the revision appended), never overwriting it.
 """
@@ -17,11 +22,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from xtd10.benchmark.result import Result, default_result_path
+from xtd10.benchmark.result import default_result_path
 from xtd10.errors import XTD10Error
 from xtd10.files import atomic_write_bytes
 from xtd10.leaderboard.errors import LeaderboardError
 from xtd10.leaderboard.verify import Verification, read_result, verify_file
+from xtd10.schema import Result
 
 SETTINGS = ("tracks", "subsets", "bootstrap", "seed", "ks")
 
@@ -35,7 +41,7 @@ class Placement:
     """What ``submit`` did with the file, in words for the CLI."""
 
     path: Path
-    action: str  # "added", "unchanged", "replaced", "renamed"
+    action: str  # "added", "unchanged", "replaced", "renamed", or save_result's "merged" / "beside"
     message: str
     verification: Verification
 
@@ -81,6 +87,11 @@ def submit(path: str | os.PathLike, results_dir: str | os.PathLike, *, replace: 
         if settings(other) == settings(new) and same_numbers(other, new):
             return Placement(existing, "unchanged", f"{existing} holds the same run (same encoder, data, settings "
                                                     "and numbers); nothing written", report)
+        if not replace and set(other.cells()) - set(new.cells()):
+            from xtd10.benchmark.placement import save_result
+
+            placed = save_result(new, existing)
+            return Placement(placed.path, placed.action, placed.describe(), report)
         if not replace:
             raise SubmitError(
                 f"{existing} already holds a result for encoder {identity(new)[0]!r} on {identity(new)[1]} revision "
