@@ -41,7 +41,7 @@ def test_report_escapes_crowd_strings(tmp_path):
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x" not in page
     summary = paths["markdown"].read_text(encoding="utf-8")
-    assert "| markup | warning | 1 |" in summary
+    assert "| markup | 1 | 5.0% |" in summary.split("## Rules that send to review")[0]
     with open(paths["flags"], encoding="utf-8-sig", newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
@@ -53,8 +53,9 @@ def test_mturk_and_toloka_decision_files(tmp_path):
     paths = write_decisions(v.decisions, v.workers, "mturk", tmp_path / "mturk.csv")
     table = pd.read_csv(paths["decisions"], encoding="utf-8-sig", keep_default_na=False)
     assert list(table.columns) == ["HITId", "AssignmentId", "WorkerId", "Approve", "Reject"]
-    rejected = table[table.Approve == ""]
-    assert set(rejected.AssignmentId) == {"a1"}  # "-?" is a placeholder
+    rejected = table[table.Reject != ""]
+    # "<script>" is markup, "-?" a placeholder, "=cmd|..." a formula: never valid captions
+    assert set(rejected.AssignmentId) == {"a0", "a1", "a4"}
     assert (table.loc[table.Approve == "x", "Reject"] == "").all()
     assert rejected.Reject.str.len().gt(10).all()
     paths = write_decisions(v.decisions, v.workers, "toloka", tmp_path / "toloka.tsv")
@@ -87,7 +88,7 @@ def test_promote_makes_a_loadable_language(tmp_path, tiny_source):
 
 
 def _agreement_cells(summary: str) -> list[str]:
-    rows = [line.split("|") for line in summary.splitlines() if line.startswith("| `")]
+    rows = [line.split("|") for line in summary.split("## Workers")[1].splitlines() if line.startswith("| w") and "worker |" not in line]
     return [row[4].strip() for row in rows]
 
 
@@ -106,7 +107,8 @@ def test_report_shows_agreement_where_there_is_a_second_worker(tmp_path):
     rows = clean_rows()
     rows.append({**rows[0], "submission_id": "again", "worker_id": "w1"})  # w1 also did image 0, as w0
     summary = write_report(validate(pd.DataFrame(rows)), tmp_path / "report")["markdown"].read_text("utf-8")
-    cells = dict(zip([line.split("`")[1] for line in summary.splitlines() if line.startswith("| `")],
+    workers = summary.split("## Workers")[1].splitlines()
+    cells = dict(zip([line.split("|")[1].strip() for line in workers if line.startswith("| w") and "worker |" not in line],
                      _agreement_cells(summary), strict=True))
     assert cells["w0"] == cells["w1"] == "1.00" and cells["w2"] == cells["w3"] == "–"
     assert "one worker per image" not in summary and "no other worker translated" in summary

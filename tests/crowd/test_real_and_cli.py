@@ -87,7 +87,7 @@ def test_cli_pipeline_ingest_validate_decide_promote(tiny_source, tmp_path):
     assert "ingested 21 submissions (1 bad rows" in out
     out = _invoke("crowd", "validate", str(batch), "--report", str(report), "--no-semantic",
                   "--exclude", "wrong_script", "--exclude", "wrong_language", "--exclude", "length_ratio")
-    assert (report / "report.html").is_file() and "| placeholder | reject | 1 |" in out
+    assert (report / "report.html").is_file() and "| placeholder | 1 | 4.8% |" in out
     accepted = tmp_path / "accepted.parquet"
     _invoke("crowd", "decide", str(batch), "--format", "mturk", "-o", str(decisions), "--accepted", str(accepted),
             "--no-semantic", "--exclude", "wrong_script", "--exclude", "wrong_language", "--exclude", "length_ratio")

@@ -20,10 +20,26 @@ _settings = click.option("--settings", "settings_dir", default=None, type=click.
 
 
 def _language(code: str) -> str:
-    """The canonical code (``jp`` -> ``ja``), as every file this toolkit writes uses."""
+    """The canonical code (``jp`` -> ``ja``), as every file this toolkit writes uses;
+    codes not shaped like a language tag are refused."""
     from xtd10.crowd.settings import canonical_code
 
     return canonical_code(code)
+
+
+def _distinct(**paths) -> None:
+    """Refuse an output that is one of the inputs (or another output): writing it would
+    destroy the input before, or while, it is read."""
+    from xtd10.crowd.errors import CrowdError
+
+    seen: dict[Path, str] = {}
+    for option, value in paths.items():
+        if value is None:
+            continue
+        resolved = Path(value).expanduser().resolve()
+        if resolved in seen:
+            raise CrowdError(f"{value}: {option} is the same file as {seen[resolved]}; choose another path")
+        seen[resolved] = option
 
 
 @group.command("task")
@@ -67,24 +83,31 @@ def task_cmd(language, out, image_url_template, page, platform, preview, item_in
 @group.command("ingest")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--platform", required=True, type=click.Choice(["mturk", "toloka", "appen", "labelstudio", "csv"]))
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="YAML file for a custom task design: 'columns: {canonical_field: column_name}' (fields: "
+                   "submission_id, worker_id, image, text, english, work_time_s, start, end, ...), optional "
+                   "'delimiter' and, for Label Studio, 'text_field'. See docs/crowdsourcing.md.")
 @click.option("--language", required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--encoding", default=None,
+              help="The export's text encoding (e.g. cp1252), when detection is wrong; default: UTF-8/UTF-16 by "
+                   "BOM, else UTF-8 with undecodable rows reported, cp1252 only if no line is UTF-8.")
 @source_option
-def ingest_cmd(file, platform, mapping, language, output, source):
+def ingest_cmd(file, platform, mapping, language, output, encoding, source):
     """Read a platform export into the canonical parquet table."""
     from xtd10.crowd.ingest import ingest, load_mapping
     from xtd10.crowd.settings import warn_if_generic
     from xtd10.data import load_frame
 
     language = _language(language)
+    _distinct(FILE=file, **{"-o": output}, **({"--mapping": mapping} if mapping else {}))
     warn_if_generic(language)  # now, not only at validate
     english = load_frame("en", source=source)
     english = english[english["caption_index"] == 0]
     report = ingest(file, platform=platform, language=language, output=output,
                     image_names=list(english["file_name"]), english=dict(zip(english["file_name"],
                                                                             english["caption"], strict=True)),
-                    mapping=load_mapping(mapping))
+                    mapping=load_mapping(mapping), encoding=encoding)
     for line, message in report.errors:
         click.echo(f"{file}:{line}: {message}", err=True)
     if report.bad_rows > len(report.errors):
@@ -93,13 +116,13 @@ def ingest_cmd(file, platform, mapping, language, output, source):
                f"encoding {report.encoding}) -> {output}")
 
 
-def _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force=False):
+def _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_review, force=False):
     from xtd10.crowd.semantic import semantic_from_spec
     from xtd10.crowd.validate import read_batch, validate
 
     encoder = semantic_from_spec(encoder_spec, force=force) if semantic else None
     return validate(read_batch(batch), encoder=encoder, rule_ids=list(rules) or None, exclude=list(exclude),
-                    settings_dir=settings_dir, reject_warnings=reject_warnings)
+                    settings_dir=settings_dir, reject_review=reject_review)
 
 
 _rules = [
@@ -111,7 +134,8 @@ _rules = [
                  help="Use --encoder even for languages it was not trained on (otherwise they are skipped)."),
     click.option("--rule", "rules", multiple=True, help="Only these rule ids (repeatable)."),
     click.option("--exclude", multiple=True, help="Skip these rule ids (repeatable)."),
-    click.option("--reject-warnings", is_flag=True, help="Reject on warning-severity flags too."),
+    click.option("--reject-review", "--reject-warnings", "reject_review", is_flag=True,
+                 help="Reject what would go to review (when nobody will review the batch)."),
     _settings,
 ]
 
@@ -126,11 +150,12 @@ def _with_rules(f):
 @click.argument("batch", type=click.Path(exists=True, dir_okay=False))
 @click.option("--report", "report_dir", required=True, type=click.Path(file_okay=False))
 @_with_rules
-def validate_cmd(batch, report_dir, semantic, encoder_spec, force, rules, exclude, reject_warnings, settings_dir):
+def validate_cmd(batch, report_dir, semantic, encoder_spec, force, rules, exclude, reject_review, settings_dir):
     """Run the rules; write report.html, summary.md, flags.csv, workers.csv, decisions.csv."""
     from xtd10.crowd.report import markdown_summary, write_report
 
-    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force)
+    _distinct(BATCH=batch, **{"--report": report_dir})
+    v = _validation(batch, semantic, encoder_spec, force, rules, exclude, settings_dir, reject_review, force)
     paths = write_report(v, report_dir)
     click.echo(markdown_summary(v))
     click.echo(f"report: {paths['html']}")
@@ -142,14 +167,14 @@ def validate_cmd(batch, report_dir, semantic, encoder_spec, force, rules, exclud
 @click.option("--images", default=None, help="Folder (flat or COCO layout) or base URL of the images; "
                                              "without it the page shows file names only.")
 @_with_rules
-def review_cmd(batch, output, images, semantic, encoder_spec, force, rules, exclude, reject_warnings, settings_dir):
+def review_cmd(batch, output, images, semantic, encoder_spec, force, rules, exclude, reject_review, settings_dir):
     """Write one offline page for deciding, by keyboard, the submissions the rules sent to
     review; its exported CSV goes to 'decide --reviews'."""
     from xtd10.crowd.review_page import render_review_page
     from xtd10.crowd.reviews import review_queue
     from xtd10.files import atomic_write_text
 
-    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force)
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_review, force)
     page = render_review_page(v, images=images, title=Path(batch).name)
     atomic_write_text(output, page)
     click.echo(f"{len(review_queue(v.decisions))} submissions to review -> {output}")
@@ -159,17 +184,19 @@ def review_cmd(batch, output, images, semantic, encoder_spec, force, rules, excl
 @click.argument("batch", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["mturk", "toloka", "csv"]), default="csv", show_default=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
-@click.option("--accepted", type=click.Path(dir_okay=False), default=None, help="Also write accepted rows (parquet).")
+@click.option("--accepted", type=click.Path(dir_okay=False), default=None,
+              help="Also write the approved rows (parquet, for promote); review and reject rows never go here.")
 @click.option("--reviews", "reviews_file", type=click.Path(dir_okay=False), default=None,
               help="CSV exported from the 'crowd review' page: decides the submissions under review.")
 @_with_rules
 def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spec, force, rules, exclude,
-               reject_warnings, settings_dir):
-    """Write platform-ready approve/reject files with feedback."""
-    from xtd10.crowd.decide import write_decisions
-    from xtd10.files import atomic_open
+               reject_review, settings_dir):
+    """Write platform-ready approve/review/reject files with feedback."""
+    from xtd10.crowd.decide import block_path, review_path, write_accepted, write_decisions
 
-    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_warnings, force)
+    _distinct(BATCH=batch, **{"-o": output, "--accepted": accepted, "block list": block_path(output, fmt),
+                              "review list": review_path(output, fmt), "--reviews": reviews_file})
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_review, force)
     if reviews_file:
         from xtd10.crowd.reviews import apply_reviews, batch_identity, read_reviews
 
@@ -178,12 +205,11 @@ def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spe
                                     batch=batch_identity(v.submissions))
     paths = write_decisions(v.decisions, v.workers, fmt, output, submissions=v.submissions)
     if accepted:
-        keep = v.decisions.loc[v.decisions["decision"] == "approve", "submission_id"]
-        with atomic_open(accepted, "wb") as handle:
-            v.submissions[v.submissions["submission_id"].isin(keep)].to_parquet(handle, index=False)
+        write_accepted(v.submissions, v.decisions, accepted)
     counts = v.decisions["decision"].value_counts()
-    click.echo(f"approve {int(counts.get('approve', 0))}, reject {int(counts.get('reject', 0))} -> "
-               f"{paths['decisions']} (block list: {paths['block']})")
+    click.echo(f"approve {int(counts.get('approve', 0))}, review {int(counts.get('review', 0))}, "
+               f"reject {int(counts.get('reject', 0))} -> {paths['decisions']} "
+               f"(review list: {paths['review']}; block list: {paths['block']})")
 
 
 @group.command("promote")
@@ -197,11 +223,11 @@ def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spe
 @_settings
 def promote_cmd(accepted, language, name, output, replace, source, settings_dir):
     """Turn accepted captions (from 'decide --accepted') into a dataset language."""
-    import pandas as pd
-
     from xtd10.crowd.promote import promote
+    from xtd10.crowd.validate import read_batch
 
-    entry = promote(pd.read_parquet(accepted), language=language, source=source, output=output, name=name,
+    table = read_batch(accepted, what="accepted table", required=("image", "text"))
+    entry = promote(table, language=language, source=source, output=output, name=name,
                     replace=replace, settings_dir=settings_dir)
     click.echo(f"promoted {entry.code} ({entry.name}) into {Path(output)}; "
                f"load it with xtd10.load({entry.code!r}, source={str(output)!r})")

@@ -1,75 +1,83 @@
-"""Platform-ready approve/reject files built from per-submission decisions.
+"""Platform-ready decision files built from per-submission decisions.
 
 Every cell is neutralised against spreadsheet formula injection, because requesters open
-these files in a spreadsheet before uploading them.
+these files in a spreadsheet before uploading them. Beside the platform's file go a list
+of the submissions awaiting review (``<stem>.review.csv``, each linked to its entry on the
+review page) and the workers suggested for a block (``<stem>.block.csv``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
-from xtd10.crowd.errors import CrowdError
-from xtd10.crowd.safety import write_csv
+from xtd10.crowd.platforms import DECISION_FORMATS, get_platform
+from xtd10.crowd.safety import neutralise_frame, write_csv
+from xtd10.files import atomic_open, atomic_write_bytes
 
-DECISION_FORMATS = ("mturk", "toloka", "csv")
+__all__ = ["DECISION_FORMATS", "block_path", "platform_decisions", "review_path", "write_accepted",
+           "write_decisions"]
+
+REVIEW_PAGE = "review.html"
 
 
 def platform_decisions(decisions: pd.DataFrame, platform: str, raw: pd.Series | None = None) -> pd.DataFrame:
-    """MTurk: batch-results layout with ``Approve`` ("x") / ``Reject`` (the reason);
-    Toloka: review upload (``ACCEPT:verdict`` +/-, ``ACCEPT:comment``); csv: generic.
+    """The table ``platform`` accepts back (see each writer in :mod:`xtd10.crowd.platforms`).
+    ``raw``: the original export rows (JSON strings aligned with ``decisions``)."""
+    return get_platform(platform, for_decisions=True).decisions(decisions, raw)
 
-    ``raw``: the original export rows (JSON strings aligned with ``decisions``); for MTurk
-    they are kept as columns, so the file is the batch results file with decisions added.
-    """
-    approve = decisions["decision"].eq("approve")
-    if platform == "mturk" and raw is not None and raw.notna().all():
-        original = pd.DataFrame([json.loads(r) for r in raw], index=decisions.index).fillna("")
-        if {"HITId", "AssignmentId"} <= set(original.columns):
-            original["Approve"] = approve.map({True: "x", False: ""})
-            original["Reject"] = decisions["feedback"].where(~approve, "")
-            return original
-    if platform == "mturk":
-        return pd.DataFrame({
-            "HITId": decisions.get("task_id", ""), "AssignmentId": decisions.get("assignment_id", ""),
-            "WorkerId": decisions["worker_id"], "Approve": approve.map({True: "x", False: ""}),
-            "Reject": decisions["feedback"].where(~approve, ""),
-        })
-    if platform == "toloka":
-        return pd.DataFrame({
-            "ASSIGNMENT:assignment_id": decisions.get("assignment_id", decisions["submission_id"]),
-            "ACCEPT:verdict": approve.map({True: "+", False: "-"}), "ACCEPT:comment": decisions["feedback"],
-        })
-    if platform == "csv":
-        return decisions[["submission_id", "worker_id", "image", "decision", "rules", "feedback"]].copy()
-    raise CrowdError(f"unknown decision format {platform!r}; choose one of {', '.join(DECISION_FORMATS)}")
+
+def _sibling(output: str | os.PathLike, kind: str) -> Path:
+    output = Path(output)
+    return output.with_name(f"{output.stem}.{kind}.csv")
+
+
+def block_path(output: str | os.PathLike, platform: str = "csv") -> Path:
+    return _sibling(output, "block")
+
+
+def review_path(output: str | os.PathLike, platform: str = "csv") -> Path:
+    return _sibling(output, "review")
 
 
 def write_decisions(decisions: pd.DataFrame, workers: pd.DataFrame, platform: str,
                     output: str | os.PathLike, submissions: pd.DataFrame | None = None) -> dict[str, Path]:
-    """The decision file, plus ``<stem>.block.csv`` listing workers recommended for a block.
+    """The decision file, the review list and the block list.
 
     ``submissions`` (the canonical batch) supplies the original rows for the MTurk layout.
     """
+    record = get_platform(platform, for_decisions=True)
     output = Path(output)
-    sep_suffix = ".tsv" if platform == "toloka" else ".csv"
     raw = None
     if submissions is not None and "raw" in submissions:
         raw = decisions["submission_id"].map(dict(zip(submissions["submission_id"], submissions["raw"],
                                                       strict=True)))
-    table = platform_decisions(decisions, platform, raw)
-    if platform == "toloka":
-        from xtd10.crowd.safety import neutralise_frame
-        from xtd10.files import atomic_write_bytes
+    table = record.decisions(decisions, raw)
+    safe = neutralise_frame(table, keep=record.decision_keep)
+    encoding = "utf-8" if record.decision_sep == "\t" else "utf-8-sig"
+    atomic_write_bytes(output, safe.to_csv(index=False, sep=record.decision_sep).encode(encoding))
+    review = decisions.loc[decisions["decision"] == "review",
+                           ["submission_id", "worker_id", "image", "text", "rules"]].copy()
+    review["link"] = REVIEW_PAGE + "#" + review["submission_id"].astype(str)
+    write_csv(review, review_path(output, platform))
+    columns = ["worker_id", "submissions", "reject_rate", *(c for c in ("flagged_share", "escalation")
+                                                            if c in workers)]
+    block = workers.loc[workers["recommendation"] == "block", columns].copy()
+    reasons = {"worker_reuses_text": "Gave one text for several images.",
+               "worker_mostly_flagged": "Most submissions were flagged by the validation rules."}
+    escalation = block["escalation"] if "escalation" in block else pd.Series("", index=block.index)
+    block["reason"] = escalation.map(reasons).fillna("Most submissions were rejected by the validation rules.")
+    write_csv(block, block_path(output, platform))
+    return {"decisions": output, "review": review_path(output, platform), "block": block_path(output, platform)}
 
-        atomic_write_bytes(output, neutralise_frame(table, keep=("ACCEPT:verdict",)).to_csv(index=False, sep="\t").encode("utf-8"))
-    else:
-        write_csv(table, output)
-    block = workers.loc[workers["recommendation"] == "block", ["worker_id", "submissions", "reject_rate"]].copy()
-    block["reason"] = "Most submissions were rejected by the validation rules."
-    block_path = output.with_name(output.stem + ".block" + sep_suffix.replace(".tsv", ".csv"))
-    write_csv(block, block_path)
-    return {"decisions": output, "block": block_path}
+
+def write_accepted(submissions: pd.DataFrame, decisions: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """The approved rows only, with a ``decision`` column, as parquet for ``promote`` (which
+    refuses any table whose decision column says anything but approve)."""
+    keep = decisions.loc[decisions["decision"] == "approve", "submission_id"]
+    rows = submissions[submissions["submission_id"].isin(keep)].assign(decision="approve")
+    with atomic_open(path, "wb") as handle:
+        rows.to_parquet(handle, index=False)
+    return Path(path)

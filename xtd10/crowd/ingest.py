@@ -21,14 +21,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from xtd10.crowd.encoding import detect_encoding
+from xtd10.crowd.encoding import check_encoding, detect_encoding, invalid_utf8_lines
 from xtd10.crowd.errors import IngestError, MappingError
 from xtd10.crowd.images import image_name
 from xtd10.crowd.jsonstream import JSONArrayError, iter_json_array
+from xtd10.crowd.platforms import PLATFORMS, REGISTRY, get_platform
+from xtd10.crowd.settings import canonical_code
 from xtd10.files import atomic_open
 from xtd10.userfiles import read_yaml
 
-PLATFORMS = ("mturk", "toloka", "appen", "labelstudio", "csv")
 CANONICAL = ("submission_id", "worker_id", "assignment_id", "task_id", "image", "language", "text",
              "english", "work_time_s", "timestamp", "status", "platform", "source_line", "raw")
 SCHEMA = pa.schema([
@@ -38,44 +39,6 @@ SCHEMA = pa.schema([
     ("status", pa.string()), ("platform", pa.string()), ("source_line", pa.int64()), ("raw", pa.string()),
 ])
 
-# Canonical field -> candidate column names, first present wins. ``work_time_s`` may
-# instead be derived from a (start, end) pair of timestamp columns.
-PRESETS: dict[str, dict[str, list[str]]] = {
-    "mturk": {
-        "submission_id": ["AssignmentId"], "assignment_id": ["AssignmentId"], "worker_id": ["WorkerId"],
-        "task_id": ["HITId"], "image": ["Input.file_name", "Input.image_url", "Input.image"],
-        "text": ["Answer.translation", "Answer.caption", "Answer.text"],
-        "english": ["Input.english", "Input.caption_en", "Input.english_caption"],
-        "work_time_s": ["WorkTimeInSeconds"], "timestamp": ["SubmitTime"], "status": ["AssignmentStatus"],
-        "start": ["AcceptTime"], "end": ["SubmitTime"],
-    },
-    "toloka": {
-        "submission_id": ["ASSIGNMENT:assignment_id"], "assignment_id": ["ASSIGNMENT:assignment_id"],
-        "worker_id": ["ASSIGNMENT:worker_id"], "task_id": ["ASSIGNMENT:task_id"],
-        "image": ["INPUT:file_name", "INPUT:image", "INPUT:image_url"],
-        "text": ["OUTPUT:translation", "OUTPUT:caption", "OUTPUT:text"],
-        "english": ["INPUT:english", "INPUT:caption_en"], "timestamp": ["ASSIGNMENT:submitted"],
-        "status": ["ASSIGNMENT:status"], "start": ["ASSIGNMENT:started"], "end": ["ASSIGNMENT:submitted"],
-    },
-    "appen": {
-        "submission_id": ["_id"], "assignment_id": ["_id"], "worker_id": ["_worker_id"], "task_id": ["_unit_id"],
-        "image": ["file_name", "image_url", "image"], "text": ["translation", "caption", "text"],
-        "english": ["english", "caption_en"], "timestamp": ["_created_at"], "status": ["_tainted"],
-        "start": ["_started_at"], "end": ["_created_at"],
-    },
-    "labelstudio": {  # applied to rows flattened from the JSON export, see _labelstudio_rows
-        "submission_id": ["annotation_id"], "assignment_id": ["annotation_id"], "worker_id": ["completed_by"],
-        "task_id": ["task_id"], "image": ["data.file_name", "data.image", "data.image_url"],
-        "text": ["translation"], "english": ["data.english", "data.caption_en"],
-        "work_time_s": ["lead_time"], "timestamp": ["created_at"], "status": ["was_cancelled"],
-    },
-    "csv": {
-        "submission_id": ["submission_id", "id"], "assignment_id": ["assignment_id"],
-        "worker_id": ["worker_id", "worker"], "task_id": ["task_id"], "image": ["image", "file_name"],
-        "text": ["text", "translation", "caption"], "english": ["english"],
-        "work_time_s": ["work_time_s", "work_time"], "timestamp": ["timestamp"], "status": ["status"],
-    },
-}
 REQUIRED = ("worker_id", "image", "text")
 
 
@@ -103,15 +66,29 @@ def load_mapping(path: str | os.PathLike | None) -> dict:
     data = read_yaml(path, MappingError, "column mapping") or {}
     if not isinstance(data, dict) or not isinstance(data.get("columns", {}), dict):
         raise MappingError(f"{path}: expected 'columns: {{canonical_field: column_name}}'")
-    unknown = set(data.get("columns", {})) - set(CANONICAL) - {"start", "end"}
+    unknown = set(data.get("columns") or {}) - set(CANONICAL) - {"start", "end"}
     if unknown:
-        raise MappingError(f"{path}: unknown canonical fields {sorted(unknown)}; known: {', '.join(CANONICAL)}")
+        raise MappingError(f"{path}: unknown canonical fields {sorted(map(str, unknown))}; "
+                           f"known: {', '.join(CANONICAL)}")
+    for field_name, column in (data.get("columns") or {}).items():
+        if not isinstance(column, str) or not column:
+            raise MappingError(f"{path}: columns.{field_name} must be a column name (text), got {column!r}")
+    allowed = {"columns", "delimiter", "text_field", "language"}
+    extra = set(map(str, data)) - allowed
+    if extra:
+        raise MappingError(f"{path}: unknown keys {sorted(extra)}; a mapping has {', '.join(sorted(allowed))}")
+    delimiter = data.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise MappingError(f"{path}: delimiter must be one character such as ',' ';' or a tab, got {delimiter!r}")
+    if data.get("text_field") is not None and not isinstance(data["text_field"], str):
+        raise MappingError(f"{path}: text_field must be the name of a Label Studio text area, "
+                           f"got {data['text_field']!r}")
     return data
 
 
 def resolve_columns(header: list[str], platform: str, mapping: dict, where: str) -> dict[str, str]:
     """Canonical field -> column present in ``header``; a clear error for required ones."""
-    preset = PRESETS[platform]
+    preset = REGISTRY[platform].columns
     user = mapping.get("columns", {}) if mapping else {}
     present = set(header)
     out: dict[str, str] = {}
@@ -131,17 +108,11 @@ def resolve_columns(header: list[str], platform: str, mapping: dict, where: str)
         hint = "\n".join(f"  {name}: <column>" for name in missing)
         raise MappingError(
             f"{where}: no column for {', '.join(missing)} with the {platform!r} preset "
-            f"(it looks for {', '.join(c for n in missing for c in PRESETS[platform].get(n, []))}). "
+            f"(it looks for {', '.join(c for n in missing for c in preset.get(n, []))}). "
             f"Columns found: {', '.join(header[:30])}. Pass --mapping map.yaml with:\ncolumns:\n{hint}")
     return out
 
 
-# Columns only one platform's export has, to name the platform a misread file came from.
-SIGNATURES: dict[str, tuple[str, ...]] = {
-    "appen": ("_unit_id", "_worker_id", "_started_at"),
-    "mturk": ("HITId", "AssignmentId", "WorkerId"),
-    "toloka": ("INPUT:", "OUTPUT:", "ASSIGNMENT:"),
-}
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -166,8 +137,9 @@ def check_delimiter(header: list[str], delimiter: str, platform: str, where: str
 
 def guess_platform(columns: list[str]) -> str | None:
     """The platform whose export has these column names, if one clearly does."""
-    for platform, marks in SIGNATURES.items():
-        if any(c == m or (m.endswith(":") and c.startswith(m)) for c in columns for m in marks):
+    for platform, record in REGISTRY.items():
+        marks = record.signature
+        if marks and any(c == m or (m.endswith(":") and c.startswith(m)) for c in columns for m in marks):
             return platform
     return None
 
@@ -221,15 +193,23 @@ def _required_time(row: dict, column: str) -> datetime | None:
     return stamp
 
 
-def _delimited_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict]]:
+def _delimited_rows(path: Path, encoding: str, delimiter: str,
+                    bad_lines: dict[int, tuple[int, int]] | None = None) -> Iterator[tuple[int, dict]]:
+    """Rows of a delimited export. ``bad_lines`` (line -> (offset, byte) of undecodable
+    UTF-8) makes those rows reported errors rather than decoding failures of the file."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with open(path, encoding=encoding, newline="") as handle:
+    errors = "surrogateescape" if bad_lines else "strict"
+    with open(path, encoding=encoding, newline="", errors=errors) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
             raise IngestError(f"{path}: the file is empty") from None
         header = [h.strip() for h in header]
+        if bad_lines and any(line <= reader.line_num for line in bad_lines):
+            offset, byte = bad_lines[min(bad_lines)]
+            raise IngestError(f"{path}:{min(bad_lines)}: the header is not valid UTF-8 (byte 0x{byte:02X} at offset "
+                              f"{offset}); pass --encoding to name the file's encoding")
         yield 1, {"__header__": header}
         line = reader.line_num
         for values in reader:
@@ -237,6 +217,13 @@ def _delimited_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple
             line = reader.line_num
             if not values or values == [""]:
                 continue
+            if bad_lines:
+                hit = next((n for n in range(start, line + 1) if n in bad_lines), None)
+                if hit is not None:
+                    offset, byte = bad_lines[hit]
+                    yield hit, {"__error__": f"not valid UTF-8 (byte 0x{byte:02X} at offset {offset}); row skipped, "
+                                             "the rest of the file is read as UTF-8"}
+                    continue
             if len(values) != len(header):
                 yield start, {"__error__": f"{len(values)} fields, the header has {len(header)}"}
                 continue
@@ -317,30 +304,40 @@ def ingest(
     english: dict[str, str] | None = None,
     mapping: dict | None = None,
     chunk_rows: int = 50_000,
+    encoding: str | None = None,
 ) -> IngestReport:
     """Read ``path`` (a ``platform`` export) and write the canonical parquet ``output``.
 
     ``image_names``: the XTD10 file names; ``english``: file name -> English caption, used
     when the export does not carry the English source the worker saw. Bad rows are in the
-    report's ``errors``, not logged, so that the CLI shows each exactly once.
+    report's ``errors``, not logged, so that the CLI shows each exactly once. ``encoding``
+    names the file's encoding instead of detecting it.
     """
     if platform not in PLATFORMS:
         raise IngestError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
+    record = get_platform(platform)
+    language = canonical_code(language)
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     mapping = mapping or {}
     known = frozenset(image_names)
-    encoding = detect_encoding(path)
+    encoding = check_encoding(path, encoding) if encoding else detect_encoding(path)
+    bad_lines = invalid_utf8_lines(path) if encoding == "utf-8" else {}
+    if bad_lines and record.reader != "delimited":
+        line, (offset, byte) = min(bad_lines.items())
+        raise IngestError(f"{path}:{line}: not valid UTF-8 (byte 0x{byte:02X} at offset {offset}); "
+                          "pass --encoding to name the file's encoding")
     report = IngestReport(output=Path(output), encoding=encoding)
-    if platform == "labelstudio":
-        rows = _labelstudio_rows(path, encoding, mapping.get("text_field"))
+    delimited = record.reader == "delimited"
+    if delimited:
+        delimiter = mapping.get("delimiter") or ("\t" if path.suffix.lower() in (".tsv", ".tab")
+                                                 else record.delimiter or ",")
+        rows = _delimited_rows(path, encoding, delimiter, bad_lines)
     else:
-        delimiter = mapping.get("delimiter") or ("\t" if platform == "toloka" or path.suffix.lower() in (".tsv", ".tab")
-                                                 else ",")
-        rows = _delimited_rows(path, encoding, delimiter)
+        rows = _labelstudio_rows(path, encoding, mapping.get("text_field"))
     _, first = next(rows)
-    if platform != "labelstudio":
+    if delimited:
         check_delimiter(first["__header__"], delimiter, platform, str(path))
     cols = resolve_columns(first["__header__"], platform, mapping, str(path))
     seen_ids: set[str] = set()

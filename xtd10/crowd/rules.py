@@ -1,12 +1,16 @@
 """The named validation rules.
 
-Each rule has an id, a severity and an explanation a requester can show a worker, and
+Each rule has an id, an outcome and an explanation a requester can show a worker, and
 reads its thresholds from the language's settings. Rules are vectorised over a whole
 batch (pandas string operations, one language-identifier call per distinct text) because
-batches reach hundreds of thousands of submissions.
+batches reach hundreds of thousands of submissions, and every pattern is linear in the
+text's length (bounded repetitions, no nested quantifiers) because a caption is hostile
+input: one megabyte of text must not stall a run.
 
-Severities: ``reject`` (the submission is unusable), ``warning`` (needs a look; approved
-unless the requester says otherwise).
+Outcomes: ``reject`` (the text is never a valid caption: markup, links, formulas,
+invisible characters, placeholders, refusals, gibberish, the wrong language) and
+``review`` (a doubt a person should settle: meaning, speed, duplicates, length). A
+language's settings may move a rule to the other outcome (``outcomes: {too_fast: reject}``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from xtd10.crowd.scripts import script_fraction
 from xtd10.crowd.settings import LanguageSettings
 
 REJECT = "reject"
-WARNING = "warning"
+REVIEW = "review"
+OUTCOMES = (REJECT, REVIEW)
 
 
 @dataclass
@@ -40,10 +45,14 @@ class Context:
 @dataclass(frozen=True)
 class Rule:
     id: str
-    severity: str
+    severity: str  # the default outcome, REJECT or REVIEW; settings may move it (outcome_for)
     explanation: str
     check: Callable[[pd.DataFrame, Context], pd.Series]  # -> detail string per row, "" if fine
     needs: str = ""  # "langid" or "encoder" when it depends on an optional component
+
+    def outcome_for(self, settings: LanguageSettings) -> str:
+        """This rule's outcome in a language: its default unless the settings move it."""
+        return settings.outcomes.get(self.id, self.severity)
 
 
 def normalise(texts: pd.Series) -> pd.Series:
@@ -79,6 +88,28 @@ REFUSAL = re.compile(
     r"not (possible|able) to translate|i (don'?t|do not) (know|understand)|image (is )?(not|didn'?t) (load|show)",
     re.IGNORECASE,
 )
+# Refusals in other languages, for batches whose language has no settings file (or whose
+# file lists none): short phrases a worker types instead of a translation. Matched as
+# substrings of short answers only, so a long caption that happens to contain one passes.
+MULTILINGUAL_REFUSALS = (
+    "no puedo traducir", "no se puede traducir", "no sé", "no lo sé", "sin traducción",  # es
+    "não consigo traduzir", "não sei", "sem tradução",  # pt
+    "je ne peux pas traduire", "je ne sais pas", "pas de traduction", "impossible de traduire",  # fr
+    "non posso tradurre", "non so", "nessuna traduzione",  # it
+    "kann nicht übersetzen", "keine ahnung", "weiß nicht", "keine übersetzung",  # de
+    "ik kan dit niet vertalen", "kan niet vertalen", "weet ik niet", "ik weet het niet", "geen vertaling",  # nl
+    "nie wiem", "nie mogę przetłumaczyć", "brak tłumaczenia",  # pl
+    "не могу перевести", "не знаю", "нет перевода",  # ru
+    "çeviremiyorum", "bilmiyorum", "çeviri yok",  # tr
+    "anh không biết", "tôi không biết", "không thể dịch", "không dịch được",  # vi
+    "tidak bisa menerjemahkan", "tidak tahu",  # id
+    "अनुवाद नहीं कर सकता", "अनुवाद नहीं कर सकती", "पता नहीं", "मुझे नहीं पता", "अनुवाद संभव नहीं",  # hi
+    "لا أستطيع الترجمة", "لا أعرف",  # ar
+    "无法翻译", "不知道", "翻译不了",  # zh
+    "翻訳できません", "わかりません",  # ja
+    "번역할 수 없", "모르겠습니다",  # ko
+)
+REFUSAL_MAX_CHARS = 80
 
 
 def check_placeholder(df: pd.DataFrame, ctx: Context) -> pd.Series:
@@ -87,7 +118,14 @@ def check_placeholder(df: pd.DataFrame, ctx: Context) -> pd.Series:
     whole = norm.isin(words) & norm.ne("")
     stripped = df["text"].fillna("").str.strip()
     only_punct = stripped.ne("") & stripped.str.fullmatch(r"[\W_]+").fillna(False).astype(bool)
-    refusal = has(df["text"].fillna(""), REFUSAL) & df["text"].fillna("").str.len().lt(80)
+    short = df["text"].fillna("").str.len().lt(REFUSAL_MAX_CHARS)
+    phrases = [p.lower() for p in (*MULTILINGUAL_REFUSALS, *ctx.settings.refusals, *ctx.settings.placeholders)
+               if len(p.strip()) >= 4]
+    lowered = df["text"].fillna("").str.lower()
+    own = pd.Series(False, index=df.index)
+    if phrases:
+        own[short] = has(lowered[short], re.compile("|".join(re.escape(p) for p in phrases)))
+    refusal = (has(df["text"].fillna(""), REFUSAL) & short) | own
     return _where(whole | only_punct | refusal, "placeholder or refusal instead of a caption")
 
 
@@ -100,7 +138,9 @@ KEYBOARD = re.compile("|".join(_KEY_RUNS))
 # Cheap first pass: five letters in a row from one keyboard row (real words such as
 # "property" pass it too; only texts that do are searched for an actual run of keys).
 KEYBOARD_ROW_CHARS = re.compile("|".join(f"[{re.escape(row)}]{{5}}" for row in _ROWS))
-REPEATS = re.compile(r"(.)\1{3,}|(..+?)\2{3,}")
+# The same character four times, or a unit of 2-8 characters four times in a row. The
+# unit is bounded, so a failed attempt costs at most 4x8 characters per position.
+REPEATS = re.compile(r"(.)\1{3,}|(.{2,8}?)\2{3,}")
 NO_VOWEL_WORD = re.compile(r"\b[b-df-hj-np-tv-xz]{6,}\b", re.IGNORECASE)
 
 
@@ -243,17 +283,62 @@ def check_mojibake(df: pd.DataFrame, ctx: Context) -> pd.Series:
     return _where(has(df["text"].fillna(""), MOJIBAKE), "mis-decoded text (mojibake)")
 
 
-MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(#\d+|#x[0-9a-f]+|[a-z]{2,8});", re.IGNORECASE)
-URL = re.compile(r"https?://|www\.|\b[\w-]+\.(com|net|org|io|ru|de|cn)\b", re.IGNORECASE)
-EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
+MARKUP = re.compile(r"<\s{0,8}/?\s{0,8}[a-zA-Z][^<>]{0,500}>|&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z]{2,8});",
+                    re.IGNORECASE)
+URL = re.compile(r"[a-z][a-z0-9+.-]{1,15}://|\bwww\.|\b[\w-]{1,63}\.(com|net|org|io|ru|de|cn|info|biz|ly|me)\b"
+                 r"|\b(mailto|javascript|data):", re.IGNORECASE)
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]")
+# What a spreadsheet runs: a leading = + - @ (after blanks), or a function call such as
+# =HYPERLINK( anywhere, since some importers split cells on other characters.
+FORMULA = re.compile(r"^\s{0,64}[=@+]|^\s{0,64}-\s{0,8}[\w.]{1,40}\s{0,8}[(!]|"
+                     r"[=@+-]\s{0,8}[A-Za-z][A-Za-z0-9_.]{1,40}\s{0,8}\(")
 
 
 def check_markup(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    return _where(has(df["text"].fillna(""), MARKUP), "HTML markup or entity")
+
+
+def check_url(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    return _where(has(df["text"].fillna(""), URL), "link or e-mail address")
+
+
+def check_formula(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    return _where(has(df["text"].fillna(""), FORMULA), "spreadsheet formula")
+
+
+def _letters_or_digits(texts: pd.Series) -> pd.Series:
+    return texts.map(lambda t: any(c.isalnum() for c in t)).astype(bool)
+
+
+def check_emoji_only(df: pd.DataFrame, ctx: Context) -> pd.Series:
     text = df["text"].fillna("")
-    detail = pd.Series("", index=df.index)
-    detail = detail.mask(has(text, EMOJI), "emoji")
-    detail = detail.mask(has(text, URL), "URL")
-    return detail.mask(has(text, MARKUP), "HTML markup or entity")
+    return _where(has(text, EMOJI) & ~_letters_or_digits(text), "emoji only, no words")
+
+
+def check_emoji(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    text = df["text"].fillna("")
+    return _where(has(text, EMOJI) & _letters_or_digits(text), "emoji in the caption")
+
+
+def check_too_long(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    length = df["text"].fillna("").str.len()
+    return _where(length.gt(ctx.settings.max_chars),
+                  length.astype(str) + f" characters, more than max_chars {ctx.settings.max_chars}")
+
+
+def check_too_short(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    """Fewer words (or, for languages measured in characters, characters) than any caption
+    has: a one-word answer is a label, not a translated sentence."""
+    s = ctx.settings
+    text = df["text"].fillna("")
+    chars = text.str.replace(r"\s+", "", regex=True).str.len()
+    present = chars.gt(0)
+    if s.length_unit == "chars":
+        short = present & chars.lt(s.min_chars)
+        return _where(short, chars.astype(str) + f" characters, fewer than min_chars {s.min_chars}")
+    words = text.str.split().str.len().fillna(0).astype(int)
+    short = present & (words.lt(s.min_words) | chars.lt(s.min_chars))
+    return _where(short, words.astype(str) + f" word(s), {s.min_words} or more expected")
 
 
 def check_too_fast(df: pd.DataFrame, ctx: Context) -> pd.Series:
@@ -266,6 +351,8 @@ def check_too_fast(df: pd.DataFrame, ctx: Context) -> pd.Series:
 
 RULES: tuple[Rule, ...] = (
     Rule("empty", REJECT, "The answer is empty.", check_empty),
+    Rule("too_long", REJECT, "The answer is far longer than any caption.", check_too_long),
+    Rule("too_short", REJECT, "The answer is a word or two, not a translated sentence.", check_too_short),
     Rule("placeholder", REJECT, "The answer is a placeholder or a refusal, not a caption.", check_placeholder),
     Rule("refusal", REJECT, "The answer is a refusal or a placeholder, not a caption.", check_refusal),
     Rule("gibberish", REJECT, "The answer looks like random keystrokes.", check_gibberish),
@@ -274,17 +361,21 @@ RULES: tuple[Rule, ...] = (
     Rule("untranslated", REJECT, "The answer repeats the English caption instead of translating it.",
          check_untranslated),
     Rule("mojibake", REJECT, "The answer contains garbled characters from a wrong text encoding.", check_mojibake),
-    Rule("length_ratio", WARNING, "The answer is much shorter or longer than the English caption.",
+    Rule("control_chars", REJECT, "The answer contains invisible or control characters.", check_control_chars),
+    Rule("markup", REJECT, "The answer contains HTML markup.", check_markup),
+    Rule("url", REJECT, "The answer contains a link.", check_url),
+    Rule("formula", REJECT, "The answer contains a spreadsheet formula.", check_formula),
+    Rule("emoji_only", REJECT, "The answer is emoji, not words.", check_emoji_only),
+    Rule("length_ratio", REVIEW, "The answer is much shorter or longer than the English caption.",
          check_length_ratio),
-    Rule("semantic", WARNING, "The answer does not seem to say what the English caption says.", check_semantic,
+    Rule("semantic", REVIEW, "The answer does not seem to say what the English caption says.", check_semantic,
          "encoder"),
-    Rule("same_text_other_images", WARNING, "The same answer was given for different images.",
+    Rule("same_text_other_images", REVIEW, "The same answer was given for different images.",
          check_same_text_other_images),
-    Rule("identical_across_workers", WARNING, "Several workers gave exactly the same answer (shared or "
+    Rule("identical_across_workers", REVIEW, "Several workers gave exactly the same answer (shared or "
          "machine translation?).", check_identical_across_workers),
-    Rule("control_chars", WARNING, "The answer contains invisible or control characters.", check_control_chars),
-    Rule("markup", WARNING, "The answer contains markup, a URL or emoji.", check_markup),
-    Rule("too_fast", WARNING, "The task was submitted implausibly fast.", check_too_fast),
+    Rule("emoji", REVIEW, "The answer contains emoji.", check_emoji),
+    Rule("too_fast", REVIEW, "The task was submitted implausibly fast.", check_too_fast),
 )
 RULE_IDS = tuple(rule.id for rule in RULES)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,8 +26,8 @@ from xtd10.userfiles import parse_yaml, read_yaml
 log = logging.getLogger(__name__)
 
 # The keys a settings file may hold: top-level ones, and the keys of each section.
-TOP_KEYS = ("code", "name", "script", "scripts", "min_script_fraction", "min_chars", "min_work_seconds",
-            "max_chars_per_second", "placeholders", "refusals", "notes")
+TOP_KEYS = ("code", "name", "script", "scripts", "min_script_fraction", "min_chars", "min_words", "max_chars",
+            "min_work_seconds", "max_chars_per_second", "placeholders", "refusals", "outcomes", "notes")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "langid": ("accept", "min_chars", "min_prob"),
     "length_ratio": ("unit", "min", "max", "min_source_words"),
@@ -56,6 +57,9 @@ class LanguageSettings:
     min_similarity: float = 0.25  # for encoders without a calibrated threshold
     semantic_thresholds: tuple[tuple[str, float], ...] = ()  # (encoder spec, threshold)
     min_chars: int = 4
+    min_words: int = 2  # languages measured in words; ``min_chars`` for the others
+    max_chars: int = 1000  # longer answers are rejected, and the other rules read only this much
+    outcomes: dict = field(default_factory=dict, compare=False)  # rule id -> "reject" / "review"
     min_work_seconds: float = 5.0
     max_chars_per_second: float = 6.0
     placeholders: tuple[str, ...] = ()
@@ -71,13 +75,30 @@ def known_keys() -> list[str]:
     return [*TOP_KEYS, *(f"{s}.{k}" for s, keys in SECTIONS.items() for k in keys)]
 
 
+# A BCP 47 language tag's shape: a 2-3 letter language subtag, then subtags of 1-8 letters
+# or digits (region, script, variant). Codes end up in file names (settings files, caption
+# files), so anything else (slashes, dots, spaces) is refused before it reaches a path.
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8}){0,4}")
+
+
+def check_language_code(code: object) -> str:
+    """``code`` lower-cased with ``_`` as ``-``, if it has the shape of a BCP 47 tag;
+    ``SettingsError`` otherwise."""
+    text = str(code).strip().lower().replace("_", "-")
+    if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(text):
+        raise SettingsError(f"invalid language code {str(code)[:40]!r}: use a BCP 47 tag such as 'hi', 'vi' or "
+                            "'pt-br' (letters, digits and '-' only)")
+    return text
+
+
 def canonical_code(code: str) -> str:
     """``code`` with registry aliases resolved (``jp`` -> ``ja``), else lower-cased: so a
-    batch ingested as ``jp`` finds the Japanese settings."""
+    batch ingested as ``jp`` finds the Japanese settings. Refuses codes that are not
+    shaped like a language tag (``check_language_code``)."""
     from xtd10.languages import REGISTRY
 
-    code = str(code).strip()
-    return REGISTRY.normalize(code) if code in REGISTRY else code.lower()
+    code = check_language_code(code)
+    return REGISTRY.normalize(code) if code in REGISTRY else code
 
 
 def load_settings(code: str, directory: str | os.PathLike | None = None, *, warn: bool = True) -> LanguageSettings:
@@ -228,6 +249,9 @@ def _parse(data: dict, where: str, code: str, *, generic: bool = False) -> Langu
         min_similarity=_number(data.get("semantic") or {}, "min_similarity", 0.25, float, where, "semantic."),
         semantic_thresholds=_thresholds((data.get("semantic") or {}).get("thresholds"), where),
         min_chars=_number(data, "min_chars", 4, int, where),
+        min_words=_number(data, "min_words", 2, int, where),
+        max_chars=_positive(_number(data, "max_chars", 1000, int, where), where, "max_chars"),
+        outcomes=_outcomes(data.get("outcomes"), where),
         min_work_seconds=_number(data, "min_work_seconds", 5.0, float, where),
         max_chars_per_second=_number(data, "max_chars_per_second", 6.0, float, where),
         placeholders=_strings(data.get("placeholders"), where, "placeholders"),
@@ -256,6 +280,31 @@ def _thresholds(value: object, where: str) -> tuple[tuple[str, float], ...]:
         raise SettingsError(f"{where}: semantic.thresholds must map encoder specs to numbers "
                             f"(e.g. muse: 0.3), got {value!r}")
     return tuple((str(spec), _number(value, spec, 0.0, float, where, "semantic.thresholds.")) for spec in value)
+
+
+def _positive(value: int, where: str, key: str) -> int:
+    if value <= 0:
+        raise SettingsError(f"{where}: {key} must be above 0, got {value}")
+    return value
+
+
+def _outcomes(value: object, where: str) -> dict:
+    """``outcomes: {rule_id: reject|review}``: the requester's policy, checked against the
+    rules that exist so that a typo cannot silently leave a rule at its default."""
+    from xtd10.crowd.rules import OUTCOMES, RULE_IDS
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where}: outcomes must be a mapping rule_id: reject|review, got {value!r}")
+    for rule, outcome in value.items():
+        if rule not in RULE_IDS:
+            close = difflib.get_close_matches(str(rule), RULE_IDS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SettingsError(f"{where}: outcomes: unknown rule {rule!r}{hint}; rules: {', '.join(RULE_IDS)}")
+        if outcome not in OUTCOMES:
+            raise SettingsError(f"{where}: outcomes: {rule} must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:

@@ -1,4 +1,11 @@
-"""Running the rules over a batch, summarising workers, and deciding per submission."""
+"""Running the rules over a batch, summarising workers, and deciding per submission.
+
+Each submission gets one of three decisions: ``reject`` (a reject-outcome rule fired),
+``review`` (only review-outcome rules fired, or its worker is escalated) and ``approve``
+(nothing fired). Worker-level evidence escalates: a worker who gives one text for several
+images, or most of whose submissions are flagged, has every submission sent to review
+and is suggested for a block, because their unflagged answers are no more trustworthy.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +19,26 @@ import pandas as pd
 
 from xtd10.crowd import langid
 from xtd10.crowd.errors import CrowdError
-from xtd10.crowd.rules import REJECT, Context, Rule, get_rules
+from xtd10.crowd.rules import REJECT, REVIEW, Context, Rule, get_rules, normalise
 from xtd10.crowd.semantic import Semantic, as_semantic, score
 from xtd10.crowd.settings import load_settings
 from xtd10.encoders.base import Encoder
 
 log = logging.getLogger(__name__)
 
-FLAG_COLUMNS = ["submission_id", "worker_id", "image", "language", "rule", "severity", "detail", "text"]
+FLAG_COLUMNS = ["submission_id", "worker_id", "image", "language", "rule", "severity", "detail", "text",
+                "outcome"]
+DECISIONS = ("approve", "review", "reject")
+BATCH_COLUMNS = ("submission_id", "worker_id", "image", "language", "text", "english")
+# Worker escalation: one text for this many images, or this share of submissions flagged.
+REUSE_IMAGES = 3
+FLAGGED_SHARE = 0.5
+MIN_SUBMISSIONS = 3
+ESCALATION_RULES = {
+    "worker_reuses_text": "You gave the same answer for several different images; all your answers are "
+                          "being checked by a person.",
+    "worker_mostly_flagged": "Most of your answers were flagged; all your answers are being checked by a person.",
+}
 
 
 @dataclass
@@ -32,14 +51,28 @@ class Validation:
     semantic: dict[str, dict] = field(default_factory=dict)  # per language: encoder used, or why skipped
 
 
-def read_batch(path: str | os.PathLike) -> pd.DataFrame:
+def read_batch(path: str | os.PathLike, *, what: str = "batch",
+               required: tuple[str, ...] = BATCH_COLUMNS) -> pd.DataFrame:
+    """A parquet table written by ``crowd ingest`` (or ``decide --accepted``); anything
+    else (a CSV export, a damaged file, another table) is a one-line error naming it."""
+    import pyarrow as pa
+
     path = Path(path)
     if not path.is_file():
-        raise CrowdError(f"{path}: no such batch file (create it with 'xtd10 crowd ingest')")
-    frame = pd.read_parquet(path)
-    missing = {"submission_id", "worker_id", "image", "language", "text", "english"} - set(frame.columns)
+        raise CrowdError(f"{path}: no such {what} file (create it with 'xtd10 crowd ingest')")
+    try:
+        frame = pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CrowdError(f"{path}: not a parquet {what} written by 'xtd10 crowd ingest' ({detail[:160]}); "
+                         "ingest the platform export first") from None
+    missing = set(required) - set(frame.columns)
     if missing:
-        raise CrowdError(f"{path}: not a canonical batch, missing columns {sorted(missing)}")
+        raise CrowdError(f"{path}: not a canonical {what}, missing columns {sorted(missing)} "
+                         "(tables written by 'xtd10 crowd ingest' have them)")
+    for column in ("submission_id", "worker_id", "image", "language", "text", "english"):
+        if column in frame and not (frame[column].isna() | frame[column].map(lambda v: isinstance(v, str))).all():
+            raise CrowdError(f"{path}: column {column!r} must hold text, found {frame[column].dtype} values")
     return frame
 
 
@@ -64,24 +97,33 @@ def run_rules(
     semantic = as_semantic(encoder)
     wants_refusal = any(r.id == "refusal" for r in rules)
     if semantic is not None and (any(r.needs == "encoder" for r in rules) or wants_refusal):
-        scores = score(frame, semantic, refusals=wants_refusal)
+        # The encoder reads at most the longest max_chars of the batch's languages (too_long
+        # rejects longer answers), so a megabyte of hostile text is never encoded.
+        cap = max(load_settings(str(code), settings_dir, warn=False).max_chars for code in frame["language"].unique())
+        scores = score(frame.assign(text=frame["text"].fillna("").str.slice(0, cap)), semantic,
+                       refusals=wants_refusal)
     found = []
     for language, group in frame.groupby("language", sort=False):
         settings = load_settings(str(language), settings_dir)
+        # Every rule but too_long reads at most max_chars characters: too_long rejects the
+        # rest, and no other rule then spends time on megabytes of hostile text.
+        full = group
+        group = group.assign(text=group["text"].fillna("").str.slice(0, settings.max_chars))
         ids = None
         if use_langid:
-            ids = pd.DataFrame(langid.identify(group["text"].fillna("")), columns=["label", "prob"],
+            ids = pd.DataFrame(langid.identify(group["text"]), columns=["label", "prob"],
                                index=group.index)
         ctx = Context(settings=settings, langid=ids)
         if scores is not None:
             ctx.similarity, ctx.refusal = scores.similarity.loc[group.index], scores.refusal.loc[group.index]
             ctx.encoder = scores.encoder.loc[group.index]
         for rule in rules:
-            detail = rule.check(group, ctx)
+            detail = rule.check(full if rule.id == "too_long" else group, ctx)
             hit = detail.ne("")
             if hit.any():
                 part = group.loc[hit, ["submission_id", "worker_id", "image", "language", "text"]].copy()
                 part["rule"], part["severity"], part["detail"] = rule.id, rule.severity, detail[hit]
+                part["outcome"] = rule.outcome_for(settings)
                 found.append(part[FLAG_COLUMNS])
     if not found:
         return pd.DataFrame(columns=FLAG_COLUMNS)
@@ -110,51 +152,108 @@ def trigram_agreement(frame: pd.DataFrame, max_others: int = 5) -> pd.Series:
     return pd.Series({w: float(np.mean(v)) for w, v in scores.items()}, dtype=float)
 
 
+def text_reuse(frame: pd.DataFrame) -> pd.Series:
+    """Per worker: the most images they gave one (normalised, non-empty) text for, counting
+    only images with different English sources (one source on two images is one text)."""
+    keyed = pd.DataFrame({"worker": frame["worker_id"], "norm": normalise(frame["text"]),
+                          "english": normalise(frame["english"]) if "english" in frame else frame["image"]})
+    keyed = keyed[keyed["norm"].ne("")]
+    if keyed.empty:
+        return pd.Series(dtype=int)
+    return keyed.groupby(["worker", "norm"])["english"].nunique().groupby(level=0).max()
+
+
 def worker_summary(frame: pd.DataFrame, flags: pd.DataFrame, *, block_rate: float = 0.5,
-                   reject_rate: float = 0.2, min_submissions: int = 3) -> pd.DataFrame:
-    """Submissions, rejectable share, flag rate per rule, agreement, recommendation."""
+                   reject_rate: float = 0.2, min_submissions: int = MIN_SUBMISSIONS,
+                   reuse_images: int = REUSE_IMAGES, flagged_share: float = FLAGGED_SHARE) -> pd.DataFrame:
+    """Per worker: submissions, rejected and flagged shares, flag rate per rule, the most
+    images one text was reused for, agreement, escalation, recommendation and a risk score
+    (the table is sorted by it, riskiest first)."""
     counts = frame.groupby("worker_id").size().rename("submissions")
     out = counts.to_frame()
-    rejected = flags[flags["severity"] == REJECT].groupby("worker_id")["submission_id"].nunique()
+    outcome = flags["outcome"] if "outcome" in flags else flags["severity"]
+    rejected = flags[outcome == REJECT].groupby("worker_id")["submission_id"].nunique()
+    flagged = flags.groupby("worker_id")["submission_id"].nunique()
     out["rejected"] = rejected.reindex(out.index).fillna(0).astype(int)
     out["reject_rate"] = out["rejected"] / out["submissions"]
+    out["flagged"] = flagged.reindex(out.index).fillna(0).astype(int)
+    out["flagged_share"] = out["flagged"] / out["submissions"]
+    out["reused_text_images"] = text_reuse(frame).reindex(out.index).fillna(0).astype(int)
     if not flags.empty:
         per_rule = flags.groupby(["worker_id", "rule"])["submission_id"].nunique().unstack(fill_value=0)
         for rule in per_rule.columns:
             out[f"rate_{rule}"] = (per_rule[rule].reindex(out.index).fillna(0) / out["submissions"]).round(4)
     out["agreement"] = trigram_agreement(frame).reindex(out.index)
-    recommendation = np.where(
-        (out["reject_rate"] >= block_rate) & (out["submissions"] >= min_submissions), "block",
-        np.where(out["reject_rate"] >= reject_rate, "reject", "approve"))
-    out["recommendation"] = recommendation
-    return out.reset_index().sort_values(["reject_rate", "submissions"], ascending=[False, False],
+    reuse = out["reused_text_images"] >= reuse_images
+    mostly = (out["flagged_share"] >= flagged_share) & (out["submissions"] >= min_submissions)
+    out["escalation"] = np.where(reuse, "worker_reuses_text", np.where(mostly, "worker_mostly_flagged", ""))
+    out["recommendation"] = np.where(
+        out["escalation"].ne("") | ((out["reject_rate"] >= block_rate) & (out["submissions"] >= min_submissions)),
+        "block", np.where(out["reject_rate"] >= reject_rate, "reject",
+                          np.where(out["flagged"] > 0, "review", "approve")))
+    out["risk"] = (np.maximum(out["reject_rate"], out["flagged_share"]) + out["escalation"].ne("")).round(4)
+    return out.reset_index().sort_values(["risk", "submissions", "worker_id"], ascending=[False, False, True],
                                          ignore_index=True)
 
 
+def escalation_flags(frame: pd.DataFrame, workers: pd.DataFrame) -> pd.DataFrame:
+    """One review flag per submission of each escalated worker."""
+    reasons = workers.set_index("worker_id")["escalation"]
+    reasons = reasons[reasons.ne("")]
+    rows = frame[frame["worker_id"].isin(reasons.index)]
+    if rows.empty:
+        return pd.DataFrame(columns=FLAG_COLUMNS)
+    part = rows[["submission_id", "worker_id", "image", "language", "text"]].copy()
+    part["rule"] = part["worker_id"].map(reasons)
+    part["severity"] = part["outcome"] = REVIEW
+    detail = {"worker_reuses_text": "this worker gave one text for several images",
+              "worker_mostly_flagged": "most of this worker's submissions are flagged"}
+    part["detail"] = part["rule"].map(detail)
+    part["text"] = part["text"].fillna("").str.slice(0, 1000)
+    return part[FLAG_COLUMNS]
+
+
 def decide(frame: pd.DataFrame, flags: pd.DataFrame, rules: list[Rule], *,
-           reject_warnings: bool = False) -> pd.DataFrame:
-    """Per submission: approve/reject and the feedback a worker sees."""
-    explanations = {r.id: r.explanation for r in rules}
-    severities = {"reject"} | ({"warning"} if reject_warnings else set())
-    bad = flags[flags["severity"].isin(severities)]
-    reasons = bad.groupby("submission_id")["rule"].agg(lambda r: sorted(set(r)))
-    out = frame[["submission_id", "worker_id", "assignment_id", "task_id", "image", "language", "text"]].copy() \
-        if {"assignment_id", "task_id"} <= set(frame) else frame[["submission_id", "worker_id", "image",
-                                                                  "language", "text"]].copy()
-    rule_lists = out["submission_id"].map(reasons)
-    out["decision"] = np.where(rule_lists.notna(), "reject", "approve")
-    out["rules"] = rule_lists.map(lambda r: ",".join(r) if isinstance(r, list) else "")
-    out["feedback"] = rule_lists.map(
-        lambda r: " ".join(explanations[i] for i in r) if isinstance(r, list) else "Thank you, approved.")
+           reject_review: bool = False) -> pd.DataFrame:
+    """Per submission: approve, review or reject, the rules behind it and the feedback a
+    worker sees. ``reject_review`` turns every review into a reject (no person available)."""
+    explanations = {r.id: r.explanation for r in rules} | ESCALATION_RULES
+    columns = ["submission_id", "worker_id", *(c for c in ("assignment_id", "task_id") if c in frame),
+               "image", "language", "text"]
+    out = frame[columns].copy()
+    outcome = flags["outcome"] if "outcome" in flags else flags["severity"]
+    ids = out["submission_id"]
+    rejected = set(flags.loc[outcome == REJECT, "submission_id"])
+    reviewed = set(flags.loc[outcome == REVIEW, "submission_id"])
+    all_rules = flags.groupby("submission_id")["rule"].agg(lambda r: sorted(set(r)))
+    reject_rules = flags[outcome == REJECT].groupby("submission_id")["rule"].agg(lambda r: sorted(set(r)))
+    decision = np.where(ids.isin(rejected), "reject", np.where(ids.isin(reviewed), "review", "approve"))
+    if reject_review:
+        decision = np.where(decision == "review", "reject", decision)
+    out["decision"] = decision
+    listed = ids.map(all_rules)
+    out["rules"] = listed.map(lambda r: ",".join(r) if isinstance(r, list) else "")
+
+    def feedback(sid: str, verdict: str) -> str:
+        if verdict == "approve":
+            return "Thank you, approved."
+        reasons = reject_rules.get(sid) if verdict == "reject" and sid in reject_rules.index else all_rules.get(sid)
+        text = " ".join(explanations.get(i, i) for i in (reasons or []))
+        return text if verdict == "reject" else "A person will check this answer. " + text
+
+    out["feedback"] = [feedback(sid, verdict) for sid, verdict in zip(ids, out["decision"], strict=True)]
     return out
 
 
 def validate(frame: pd.DataFrame, *, encoder: Encoder | Semantic | None = None, rule_ids: list[str] | None = None,
              exclude: list[str] | None = None, settings_dir: str | os.PathLike | None = None,
-             reject_warnings: bool = False) -> Validation:
+             reject_review: bool = False) -> Validation:
     rules = get_rules(rule_ids, exclude)
     semantic = as_semantic(encoder)
     flags = run_rules(frame, encoder=semantic, rules=rules, settings_dir=settings_dir)
-    return Validation(frame, flags, worker_summary(frame, flags),
-                      decide(frame, flags, rules, reject_warnings=reject_warnings), rules,
+    workers = worker_summary(frame, flags)
+    escalated = escalation_flags(frame, workers)
+    if not escalated.empty:
+        flags = pd.concat([flags, escalated], ignore_index=True) if not flags.empty else escalated
+    return Validation(frame, flags, workers, decide(frame, flags, rules, reject_review=reject_review), rules,
                       semantic.summary() if semantic is not None else {})
