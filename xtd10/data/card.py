@@ -8,6 +8,7 @@ not in its list — the Adobe Research License is noncommercial and must not be 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -137,8 +138,8 @@ def render_card(inputs: CardInputs) -> str:
         "## Languages and provenance", "",
         "| code | language | script | captions | written | provenance |", "|---|---|---|---|---|---|",
         *[
-            f"| `{lang.code}` | {lang.name} | {lang.script} | {inputs.counts.get(lang.code, 0)} | "
-            f"{_written(inputs.descriptor, lang.code)} | {lang.provenance_detail or lang.provenance} |"
+            f"| `{_md(lang.code)}` | {_md(lang.name)} | {_md(lang.script)} | {inputs.counts.get(lang.code, 0)} | "
+            f"{_written(inputs.descriptor, lang.code)} | {_md(lang.provenance_detail or lang.provenance)} |"
             for lang in inputs.languages
         ], "",
         "## Fields", "",
@@ -157,7 +158,7 @@ def render_card(inputs: CardInputs) -> str:
             "flags are prompts for review, not verdicts.", "",
             "| language | rule | flagged | example |", "|---|---|---|---|",
             *[
-                f"| `{row['language']}` | {_md(row['rule'])} | {row['count']} | {_md(_first(row.get('examples')))} |"
+                f"| `{_md(row['language'])}` | {_md(row['rule'])} | {row['count']} | {_md(_first(row.get('examples')))} |"
                 for row in inputs.audit_rows
             ], "",
         ]
@@ -171,9 +172,17 @@ def _first(examples) -> str:
     return str(examples[0]) if examples else ""
 
 
-def _md(text: str) -> str:
-    """Escape text for a Markdown table cell."""
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-    for ch in "`*_[]<>":
+# Control, bidi and zero-width characters: shown as markers, never passed to the page.
+_INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]")
+
+
+def _md(text: object) -> str:
+    """Escape text (a language name from ``promote --name``, a crowd caption) for a
+    Markdown table cell: no cell break, no new row, no HTML, no link, no reordering."""
+    out = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    out = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", out)
+    out = out.replace("\\", "\\\\").replace("&", "&amp;")
+    for ch in "|`*_[]<>!#~":
         out = out.replace(ch, "\\" + ch)
     return out
