@@ -1,5 +1,6 @@
-"""Speed of the crowd validation rules (goal: 100k submissions, every rule but the
-semantic one, in under a minute on one CPU), and the semantic rule's throughput.
+"""Speed of the crowd decision step (goal: 100k submissions, every rule but the semantic
+one, the worker summary and the decisions, in under a minute on one CPU), and the
+semantic rule's throughput.
 
     python benchmark/speed/bench_crowd.py --source DIR [--rows 100000] [--semantic 300]
     python benchmark/speed/bench_crowd.py --source DIR --compare-langid
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from xtd10.crowd.rules import get_rules
-from xtd10.crowd.validate import run_rules, worker_summary
+from xtd10.crowd.validate import run_rules, validate
 from xtd10.data import load_frame
 
 FAULTS = ["", "n/a", "asdfghjkl", "Could not translate", "<b>x</b> https://spam.example", "ööööööööö"]
@@ -78,11 +79,13 @@ def main() -> None:
         return
     batch = make_batch(args.source, args.rows)
     t = time.perf_counter()
-    flags = run_rules(batch, rules=get_rules(exclude=["semantic"]))
-    workers = worker_summary(batch, flags)
+    v = validate(batch, exclude=["semantic"])  # the rules, the worker summary and the decisions
     elapsed = time.perf_counter() - t
+    counts = v.decisions["decision"].value_counts()
     result = {"rows": len(batch), "rules_s": round(elapsed, 2), "rows_per_s": round(len(batch) / elapsed),
-              "flags": len(flags), "workers": len(workers), "goal_met": elapsed < 60}
+              "flags": len(v.flags), "workers": len(v.workers),
+              "decisions": {d: int(counts.get(d, 0)) for d in ("approve", "review", "reject")},
+              "goal_met": elapsed < 60}
     if args.semantic:
         from xtd10.crowd.semantic import default_encoder
 

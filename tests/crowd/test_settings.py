@@ -170,3 +170,15 @@ def test_cli_commands_warn_about_a_language_without_settings(tmp_path, tiny_sour
     assert result.exit_code == 0, result.output
     [message] = _generic_warnings(caplog)
     assert "'pt'" in message and "--settings DIR" in message
+
+
+def test_a_regional_tag_without_settings_uses_its_language_script_and_label():
+    from xtd10.crowd import langid
+    from xtd10.crowd.settings import load_settings
+
+    settings = load_settings("es-MX", warn=False)
+    assert settings.generic and settings.code == "es-mx" and settings.name == "es-mx"
+    assert settings.scripts == ("Latn",)
+    if langid.available():
+        assert settings.langid_accept == ("es",)
+    assert load_settings("ru-UA", warn=False).scripts == ("Cyrl",)

@@ -195,11 +195,16 @@ def _generic_data(code: str) -> dict:
     from xtd10.crowd import langid
     from xtd10.languages import REGISTRY
 
-    entry = REGISTRY.get(code) if code in REGISTRY else None
+    base = code.split("-")[0]  # a regional tag (es-mx, pt-br) falls back on its language's script and label
+    entry = REGISTRY.get(code) if code in REGISTRY else (REGISTRY.get(base) if base in REGISTRY else None)
     script = entry.script if entry else "Latn"
     labels = langid.labels()
-    accept = [code] if labels is None or code in labels else []
-    return {"code": code, "name": entry.name if entry else code, "script": script, "langid": {"accept": accept}}
+    accept = [code] if labels is None or code in labels else ([base] if base in labels else [])
+    name = entry.name if entry is not None and entry.code == code else code
+    # Nobody has checked which close relatives the identifier confuses with this language
+    # (the accept lists of the packaged files), so its verdict is a doubt, not a rejection.
+    return {"code": code, "name": name, "script": script, "langid": {"accept": accept},
+            "outcomes": {"wrong_language": "review"}}
 
 
 def warn_if_generic(code: str, *, later: bool = True) -> None:
@@ -217,7 +222,8 @@ def _warn_generic(settings: LanguageSettings, directory: str | os.PathLike | Non
     _warned.add(key)
     code = settings.code
     where = f"no {code}.yaml is packaged" + (f" or in {directory}" if directory is not None else "")
-    check = (f"the language identifier must say {code!r}" if settings.langid_accept
+    check = (f"the language identifier must say {' or '.join(map(repr, settings.langid_accept))}"
+             if settings.langid_accept
              else f"no language-identifier check, as py3langid has no label {code!r}")
     using, to = ("validate and decide will use", "give validate and decide") if later else ("using", "pass")
     log.warning("no validation settings for language %r (%s): %s generic ones (script %s only; %s; default "
