@@ -205,3 +205,11 @@ def test_a_planted_batch_in_a_language_without_settings_lets_no_fault_through(tm
     faults = {f"s{i}" for i in (*planted, 7, 8, 9, 10, 11)} | {"twin", "twin2"}
     assert set(pd.read_parquet(accepted)["submission_id"]) & faults == set()
     assert set(pd.read_parquet(accepted)["submission_id"]) == {"s12", "s13", "s14"}  # the clean rows
+
+
+def test_a_user_policy_merges_with_the_generic_one(tmp_path):
+    from xtd10.crowd.settings import load_settings
+
+    assert load_settings("pt", warn=False).outcomes == {"wrong_language": "review"}
+    (tmp_path / "pt.yaml").write_text("outcomes: {too_fast: reject}\n", encoding="utf-8")
+    assert load_settings("pt", tmp_path, warn=False).outcomes == {"wrong_language": "review", "too_fast": "reject"}

@@ -96,7 +96,7 @@ MULTILINGUAL_REFUSALS = (
     "não consigo traduzir", "não sei", "sem tradução",  # pt
     "je ne peux pas traduire", "je ne sais pas", "pas de traduction", "impossible de traduire",  # fr
     "non posso tradurre", "non so", "nessuna traduzione",  # it
-    "kann nicht übersetzen", "keine ahnung", "weiß nicht", "keine übersetzung",  # de
+    "nicht übersetzen", "keine ahnung", "weiß nicht", "keine übersetzung",  # de
     "ik kan dit niet vertalen", "kan niet vertalen", "weet ik niet", "ik weet het niet", "geen vertaling",  # nl
     "nie wiem", "nie mogę przetłumaczyć", "brak tłumaczenia",  # pl
     "не могу перевести", "не знаю", "нет перевода",  # ru

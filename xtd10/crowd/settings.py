@@ -124,13 +124,13 @@ def load_settings(code: str, directory: str | os.PathLike | None = None, *, warn
 
 
 def merge(base: dict, override: dict) -> dict:
-    """``base`` with ``override`` applied: top-level keys replace, sections merge per key
-    (an empty section changes nothing)."""
+    """``base`` with ``override`` applied: top-level keys replace, sections (and the
+    ``outcomes`` policy) merge per key (an empty section changes nothing)."""
     out = dict(base)
     for key, value in override.items():
         if key in SECTIONS and value is None:
             continue
-        if key in SECTIONS and isinstance(value, dict) and isinstance(base.get(key), dict):
+        if (key in SECTIONS or key == "outcomes") and isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = {**base[key], **value}
         else:
             out[key] = value
