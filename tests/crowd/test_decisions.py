@@ -213,3 +213,16 @@ def test_a_user_policy_merges_with_the_generic_one(tmp_path):
     assert load_settings("pt", warn=False).outcomes == {"wrong_language": "review"}
     (tmp_path / "pt.yaml").write_text("outcomes: {too_fast: reject}\n", encoding="utf-8")
     assert load_settings("pt", tmp_path, warn=False).outcomes == {"wrong_language": "review", "too_fast": "reject"}
+
+
+def test_a_rejected_text_given_for_several_images_does_not_escalate_the_worker():
+    rows = clean_rows()
+    w0 = list(range(10))
+    for i in w0:
+        rows[i]["worker_id"] = "w0"
+    for i in w0[:3]:
+        rows[i]["text"] = "n/a"  # rejected three times (30%); the other seven answers are fine
+    v = validate(_batch(rows))
+    decisions = v.decisions.set_index("submission_id")["decision"]
+    assert [decisions[f"s{i}"] for i in w0] == ["reject"] * 3 + ["approve"] * 7
+    assert v.workers.set_index("worker_id").loc["w0", "escalation"] == ""

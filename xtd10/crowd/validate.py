@@ -178,7 +178,11 @@ def worker_summary(frame: pd.DataFrame, flags: pd.DataFrame, *, block_rate: floa
     out["reject_rate"] = out["rejected"] / out["submissions"]
     out["flagged"] = flagged.reindex(out.index).fillna(0).astype(int)
     out["flagged_share"] = out["flagged"] / out["submissions"]
-    out["reused_text_images"] = text_reuse(frame).reindex(out.index).fillna(0).astype(int)
+    # Reuse of a text that is rejected anyway ("n/a" for three images) is no sign of pasting
+    # a caption; only texts that could pass as captions count.
+    rejected_ids = set(flags.loc[outcome == REJECT, "submission_id"])
+    candidates = frame[~frame["submission_id"].isin(rejected_ids)]
+    out["reused_text_images"] = text_reuse(candidates).reindex(out.index).fillna(0).astype(int)
     if not flags.empty:
         per_rule = flags.groupby(["worker_id", "rule"])["submission_id"].nunique().unstack(fill_value=0)
         for rule in per_rule.columns:
