@@ -155,7 +155,7 @@ def validate_cmd(batch, report_dir, semantic, encoder_spec, force, rules, exclud
     from xtd10.crowd.report import markdown_summary, write_report
 
     _distinct(BATCH=batch, **{"--report": report_dir})
-    v = _validation(batch, semantic, encoder_spec, force, rules, exclude, settings_dir, reject_review, force)
+    v = _validation(batch, semantic, encoder_spec, rules, exclude, settings_dir, reject_review, force)
     paths = write_report(v, report_dir)
     click.echo(markdown_summary(v))
     click.echo(f"report: {paths['html']}")

@@ -66,9 +66,12 @@ def rule_table(v: Validation) -> pd.DataFrame:
                if not flags.empty and "outcome" in flags else pd.Series(dtype=str))
     rows = [{"rule": r.id, "outcome": outcome.get(r.id, r.severity), "flagged": int(counts.get(r.id, 0)),
              "share": percent(int(counts.get(r.id, 0)), n), "explanation": r.explanation} for r in v.rules]
-    rows += [{"rule": rule, "outcome": REVIEW, "flagged": int(counts.get(rule, 0)),
-              "share": percent(int(counts.get(rule, 0)), n), "explanation": text}
-             for rule, text in ESCALATION_RULES.items() if rule in counts.index]
+    listed = v.decisions["rules"].fillna("").str.split(",")
+    for rule, text in ESCALATION_RULES.items():  # worker escalation, as recorded in the decisions
+        escalated = int(listed.map(lambda ids, r=rule: r in ids).sum())
+        if escalated:
+            rows.append({"rule": rule, "outcome": REVIEW, "flagged": escalated, "share": percent(escalated, n),
+                         "explanation": text})
     table = pd.DataFrame(rows, columns=["rule", "outcome", "flagged", "share", "explanation"])
     order = {REJECT: 0, REVIEW: 1}
     return table.sort_values(["outcome", "flagged"], key=lambda c: c.map(order).fillna(2) if c.name == "outcome"

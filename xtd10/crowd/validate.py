@@ -201,7 +201,7 @@ def worker_summary(frame: pd.DataFrame, flags: pd.DataFrame, *, block_rate: floa
 
 
 def escalation_flags(frame: pd.DataFrame, workers: pd.DataFrame) -> pd.DataFrame:
-    """One review flag per submission of each escalated worker."""
+    """One review flag per submission of each escalated worker, as evidence for ``decide``."""
     reasons = workers.set_index("worker_id")["escalation"]
     reasons = reasons[reasons.ne("")]
     rows = frame[frame["worker_id"].isin(reasons.index)]
@@ -256,8 +256,10 @@ def validate(frame: pd.DataFrame, *, encoder: Encoder | Semantic | None = None, 
     semantic = as_semantic(encoder)
     flags = run_rules(frame, encoder=semantic, rules=rules, settings_dir=settings_dir)
     workers = worker_summary(frame, flags)
+    # Escalation changes decisions (and shows in their ``rules``), but is not a rule firing:
+    # ``flags`` stays one row per rule that fired on a text.
     escalated = escalation_flags(frame, workers)
-    if not escalated.empty:
-        flags = pd.concat([flags, escalated], ignore_index=True) if not flags.empty else escalated
-    return Validation(frame, flags, workers, decide(frame, flags, rules, reject_review=reject_review), rules,
+    evidence = pd.concat([flags, escalated], ignore_index=True) if not escalated.empty and not flags.empty \
+        else (escalated if not escalated.empty else flags)
+    return Validation(frame, flags, workers, decide(frame, evidence, rules, reject_review=reject_review), rules,
                       semantic.summary() if semantic is not None else {})
