@@ -14,8 +14,8 @@ from xtd10.crowd.decide import write_decisions
 from xtd10.crowd.errors import CrowdError
 from xtd10.crowd.promote import promote
 from xtd10.crowd.report import write_report
-from xtd10.crowd.safety import neutralise
 from xtd10.crowd.validate import validate
+from xtd10.escaping import neutralise
 
 EVIL = "<script>alert(1)</script>"
 

@@ -90,7 +90,7 @@ def test_unknown_rule_is_a_clear_error():
 
     with pytest.raises(CrowdError, match="unknown rule"):
         get_rules(["nope"])
-    assert len(RULE_IDS) == len(set(RULE_IDS)) == 21
+    assert len(RULE_IDS) == len(set(RULE_IDS)) == 22
 
 
 def test_agreement_between_workers_on_the_same_image():

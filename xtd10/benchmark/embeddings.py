@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from xtd10.benchmark.progress import RunProgress, open_bar
-from xtd10.data.cache import cache_root
+from xtd10.cache import cache_root
 from xtd10.encoders.base import EncoderMeta, validate_embeddings
 from xtd10.files import atomic_write_bytes, atomic_write_text
 

@@ -29,6 +29,7 @@ import pandas as pd
 from xtd10.benchmark.comparison import paired_permutation
 from xtd10.benchmark.result import result_slug
 from xtd10.errors import XTD10Error
+from xtd10.escaping import neutralise_frame
 from xtd10.files import atomic_write_bytes
 from xtd10.languages import XTD10_CODES
 from xtd10.schema import QueryStats, Result
@@ -397,24 +398,9 @@ def per_image_table(ex: Explained) -> pd.DataFrame:
     return wide.reset_index(drop=True)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """Captions and model names are opened in spreadsheets: text that one would run as a
-    formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _csv(frame: pd.DataFrame) -> str:
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(csv_cell)
-    safe.columns = [csv_cell(str(c)) for c in safe.columns]
-    return safe.to_csv(index=False, lineterminator="\n")
+    """Captions and model names are opened in spreadsheets: formula-like text is made inert."""
+    return neutralise_frame(frame, headers=True).to_csv(index=False, lineterminator="\n")
 
 
 def write_thumbnails(ex: Explained, images: object, out: Path, size: int = 192) -> dict[int, str]:

@@ -8,8 +8,6 @@ nothing else (no injected script, no remote resource) can run or load.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 from collections.abc import Sequence
 
@@ -23,6 +21,7 @@ from xtd10.benchmark.explain import (
     rank_summary,
     upstream_line_url,
 )
+from xtd10.escaping import csp_hash
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.2rem auto;max-width:1600px;
@@ -74,10 +73,6 @@ SCRIPT = """
 def h(text: object) -> str:
     """Safe as HTML text and inside a quoted attribute."""
     return html.escape(str(text), quote=True)
-
-
-def csp_hash(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
 CSP = (f"default-src 'none'; img-src 'self'; style-src {csp_hash(STYLE)}; script-src {csp_hash(SCRIPT)}; "

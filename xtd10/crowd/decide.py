@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from xtd10.crowd.platforms import DECISION_FORMATS, get_platform
-from xtd10.crowd.safety import neutralise_frame, write_csv
+from xtd10.crowd.safety import write_csv
+from xtd10.escaping import neutralise_frame
 from xtd10.files import atomic_open, atomic_write_bytes
 
 __all__ = ["DECISION_FORMATS", "block_path", "platform_decisions", "review_path", "write_accepted",

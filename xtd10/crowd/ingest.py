@@ -31,11 +31,11 @@ from xtd10.files import atomic_open
 from xtd10.userfiles import read_yaml
 
 CANONICAL = ("submission_id", "worker_id", "assignment_id", "task_id", "image", "language", "text",
-             "english", "work_time_s", "timestamp", "status", "platform", "source_line", "raw")
+             "english", "work_time_s", "pastes", "timestamp", "status", "platform", "source_line", "raw")
 SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("worker_id", pa.string()), ("assignment_id", pa.string()),
     ("task_id", pa.string()), ("image", pa.string()), ("language", pa.string()), ("text", pa.string()),
-    ("english", pa.string()), ("work_time_s", pa.float64()), ("timestamp", pa.string()),
+    ("english", pa.string()), ("work_time_s", pa.float64()), ("pastes", pa.float64()), ("timestamp", pa.string()),
     ("status", pa.string()), ("platform", pa.string()), ("source_line", pa.int64()), ("raw", pa.string()),
 ])
 
@@ -181,6 +181,16 @@ def _work_time(row: dict, cols: dict[str, str]) -> float | None:
         if start and end and (start.tzinfo is None) == (end.tzinfo is None):
             return max((end - start).total_seconds(), 0.0)
     return None
+
+
+def _count(text: str) -> float | None:
+    """A counter from the task page's hidden fields (paste events); empty or unreadable is
+    None: the page may be another one, and a missing count only means no evidence."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
 
 
 def _required_time(row: dict, column: str) -> datetime | None:
@@ -385,13 +395,14 @@ def _canonical(row: dict, cols: dict[str, str], platform: str, language: str, kn
         raise ValueError(f"bad work time: {err}") from None
     if work_time is not None and work_time != work_time:
         work_time = None
+    pastes = _count(get("pastes"))
     assignment = get("assignment_id").strip()
     submission = get("submission_id").strip() or assignment or f"{platform}-line{line}"
     stamp = _parse_time(get("timestamp"))
     return {
         "submission_id": submission, "worker_id": worker, "assignment_id": assignment,
         "task_id": get("task_id").strip(), "image": image, "language": language, "text": get("text"),
-        "english": english_text or "", "work_time_s": work_time,
+        "english": english_text or "", "work_time_s": work_time, "pastes": pastes,
         "timestamp": stamp.isoformat() if stamp else get("timestamp").strip(),
         "status": get("status").strip(), "platform": platform, "source_line": line,
         "raw": json.dumps(row, ensure_ascii=False),  # header order kept

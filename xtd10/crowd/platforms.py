@@ -74,7 +74,7 @@ _COLUMNS: dict[str, dict[str, list[str]]] = {
         "text": ["Answer.translation", "Answer.caption", "Answer.text"],
         "english": ["Input.english", "Input.caption_en", "Input.english_caption"],
         "work_time_s": ["WorkTimeInSeconds"], "timestamp": ["SubmitTime"], "status": ["AssignmentStatus"],
-        "start": ["AcceptTime"], "end": ["SubmitTime"],
+        "start": ["AcceptTime"], "end": ["SubmitTime"], "pastes": ["Answer.pastes"],
     },
     "toloka": {
         "submission_id": ["ASSIGNMENT:assignment_id"], "assignment_id": ["ASSIGNMENT:assignment_id"],
@@ -83,24 +83,27 @@ _COLUMNS: dict[str, dict[str, list[str]]] = {
         "text": ["OUTPUT:translation", "OUTPUT:caption", "OUTPUT:text"],
         "english": ["INPUT:english", "INPUT:caption_en"], "timestamp": ["ASSIGNMENT:submitted"],
         "status": ["ASSIGNMENT:status"], "start": ["ASSIGNMENT:started"], "end": ["ASSIGNMENT:submitted"],
+        "pastes": ["OUTPUT:pastes"],
     },
     "appen": {
         "submission_id": ["_id"], "assignment_id": ["_id"], "worker_id": ["_worker_id"], "task_id": ["_unit_id"],
         "image": ["file_name", "image_url", "image"], "text": ["translation", "caption", "text"],
         "english": ["english", "caption_en"], "timestamp": ["_created_at"], "status": ["_tainted"],
-        "start": ["_started_at"], "end": ["_created_at"],
+        "start": ["_started_at"], "end": ["_created_at"], "pastes": ["pastes"],
     },
     "labelstudio": {  # applied to rows flattened from the JSON export, see _labelstudio_rows
         "submission_id": ["annotation_id"], "assignment_id": ["annotation_id"], "worker_id": ["completed_by"],
         "task_id": ["task_id"], "image": ["data.file_name", "data.image", "data.image_url"],
         "text": ["translation"], "english": ["data.english", "data.caption_en"],
         "work_time_s": ["lead_time"], "timestamp": ["created_at"], "status": ["was_cancelled"],
+        "pastes": ["pastes"],
     },
     "csv": {
         "submission_id": ["submission_id", "id"], "assignment_id": ["assignment_id"],
         "worker_id": ["worker_id", "worker"], "task_id": ["task_id"], "image": ["image", "file_name"],
         "text": ["text", "translation", "caption"], "english": ["english"],
         "work_time_s": ["work_time_s", "work_time"], "timestamp": ["timestamp"], "status": ["status"],
+        "pastes": ["pastes"],
     },
 }
 

@@ -11,8 +11,6 @@ names, and nothing else: no fetches, no forms, no external resources.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import os
 import re
@@ -25,6 +23,7 @@ import pandas as pd
 
 from xtd10.crowd.reviews import batch_identity, review_queue
 from xtd10.crowd.validate import Validation
+from xtd10.escaping import csp_hash
 
 MAX_OTHERS = 20  # other workers' texts shown per image
 _BLOCK = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
@@ -183,15 +182,11 @@ def _context(v: Validation, images: ImageSource) -> dict:
     }
 
 
-def _hash(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
 def content_security_policy(template: str, img_src: str) -> str:
     """The page's policy: its inline script and style allowed by hash, nothing else but images."""
     blocks = {"script": [], "style": []}
     for kind, body in _BLOCK.findall(template):
-        blocks[kind].append(_hash(body))
+        blocks[kind].append(csp_hash(body))
     return (f"default-src 'none'; script-src {' '.join(blocks['script'])}; style-src {' '.join(blocks['style'])}; "
             f"img-src {img_src}; base-uri 'none'; form-action 'none'")
 

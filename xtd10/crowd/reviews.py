@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from xtd10.crowd.errors import CrowdError
-from xtd10.crowd.safety import DANGEROUS_PREFIXES
+from xtd10.escaping import FORMULA_PREFIXES
 from xtd10.userfiles import read_text
 
 REVIEW = "review"
@@ -66,7 +66,7 @@ def batch_identity(submissions: pd.DataFrame) -> str:
 
 def _cell(value: str) -> str:
     """Undo the quote the page puts before a cell that a spreadsheet would run as a formula."""
-    if value.startswith("'") and value[1:].startswith(DANGEROUS_PREFIXES):
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]
     return value
 

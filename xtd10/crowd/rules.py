@@ -349,6 +349,15 @@ def check_too_fast(df: pd.DataFrame, ctx: Context) -> pd.Series:
     return _where(fast & seconds.notna(), "submitted after " + seconds.round(1).astype(str) + " s")
 
 
+def check_pasted(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    """The task page counts paste events in a hidden field; a pasted answer may come from a
+    machine translator, so a person looks at it (batches without the field: no evidence)."""
+    if "pastes" not in df:
+        return _where(pd.Series(False, index=df.index), "")
+    pastes = pd.to_numeric(df["pastes"], errors="coerce")
+    return _where(pastes.gt(0), "pasted " + pastes.fillna(0).astype(int).astype(str) + " time(s) into the answer")
+
+
 RULES: tuple[Rule, ...] = (
     Rule("empty", REJECT, "The answer is empty.", check_empty),
     Rule("too_long", REJECT, "The answer is far longer than any caption.", check_too_long),
@@ -376,6 +385,7 @@ RULES: tuple[Rule, ...] = (
          "machine translation?).", check_identical_across_workers),
     Rule("emoji", REVIEW, "The answer contains emoji.", check_emoji),
     Rule("too_fast", REVIEW, "The task was submitted implausibly fast.", check_too_fast),
+    Rule("pasted", REVIEW, "Text was pasted into the answer instead of typed.", check_pasted),
 )
 RULE_IDS = tuple(rule.id for rule in RULES)
 

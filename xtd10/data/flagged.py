@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from xtd10.data.cache import cache_root
+from xtd10.cache import cache_root
 from xtd10.errors import SourceError
 from xtd10.files import atomic_write_text
 from xtd10.userfiles import read_json

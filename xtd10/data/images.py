@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm.auto import tqdm
 
-from xtd10.data.cache import cache_root
+from xtd10.cache import cache_root
 from xtd10.data.http import RetryPolicy, download
 from xtd10.data.table import parse_coco_name
 from xtd10.data.upstream import COCO_IMAGE_URL

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xtd10.data.cache import cache_root
+from xtd10.cache import cache_root
 from xtd10.data.images import image_cache_dir
 from xtd10.data.sources import Source, UrlSource, resolve_source
 from xtd10.data.table import load_frame

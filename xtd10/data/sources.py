@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xtd10.data.cache import cache_dir, cache_root
+from xtd10.cache import cache_dir, cache_root
 from xtd10.data.http import RetryPolicy, download
 from xtd10.data.reading import decode_text
 from xtd10.data.upstream import UPSTREAM_BASE_URL, UPSTREAM_COMMIT, UPSTREAM_SHA256

@@ -45,7 +45,7 @@ def _stamp(path: Path) -> tuple:
 
 
 def _disk_memo_path(stamp: tuple) -> Path:
-    from xtd10.data.cache import cache_root
+    from xtd10.cache import cache_root
 
     key = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:32]
     return cache_root() / "weights" / f"{key}.json"

@@ -10,10 +10,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xtd10.escaping import neutralise
 from xtd10.files import atomic_write_text
 from xtd10.leaderboard.collect import Leaderboard, collect
 from xtd10.leaderboard.errors import LeaderboardError
-from xtd10.leaderboard.escape import csv_cell
 from xtd10.leaderboard.failures import write_failure_views
 from xtd10.leaderboard.markdown import render_markdown
 from xtd10.leaderboard.page import render_html
@@ -64,7 +64,7 @@ def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True,
     for column in ("model", "encoder_spec", "dataset", "dataset_revision", "subset", "language", "metric",
                    "source", "source_url", "file"):  # free text from inputs; people open this in spreadsheets
         if column in frame:
-            frame[column] = frame[column].map(csv_cell)
+            frame[column] = frame[column].map(neutralise)
     written.append(atomic_write_text(out_dir / "leaderboard.csv", frame.to_csv(index=False, lineterminator="\n")))
     readme = render_markdown(board, [(p.title, p.png) for p in figures])
     written.append(atomic_write_text(out_dir / "README.md", readme))

@@ -7,10 +7,9 @@ A Content-Security-Policy forbids loading anything but the page's own relative i
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterable
 
+from xtd10.escaping import csp_hash
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.escape import h, one_line, safe_url
 from xtd10.leaderboard.formatting import DATASET_LABELS, SUBSET_LABELS, TRACK_LABELS, column_label, number
@@ -100,13 +99,7 @@ SCRIPT = """
 """
 
 
-def _csp_hash(text: str) -> str:
-    """A CSP source allowing exactly this inline block (its sha256, base64): no other
-    script or style, injected or not, can run, without a second file to keep beside the page."""
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
-CSP = (f"default-src 'none'; img-src 'self' data:; style-src {_csp_hash(STYLE)}; script-src {_csp_hash(SCRIPT)}; "
+CSP = (f"default-src 'none'; img-src 'self' data:; style-src {csp_hash(STYLE)}; script-src {csp_hash(SCRIPT)}; "
        "base-uri 'none'; form-action 'none'")
 
 
