@@ -27,8 +27,8 @@ from xtd10.encoders.batching import (
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
-    autocast,
     count_parameters,
+    inference,
     require_torch,
     resolve_device,
     resolve_precision,
@@ -155,7 +155,7 @@ class HFEncoder:
         options = {"revision": revision, "trust_remote_code": trust_remote_code}
 
         self.model = load_pretrained(transformers.AutoModel.from_pretrained, model_id, "model", **options)
-        self.model.eval().requires_grad_(False).to(self.device)
+        self.model.eval().to(self.device)  # parameters keep requires_grad: see torch_runtime.inference
         self.has_images = callable(getattr(self.model, "get_image_features", None)) and callable(
             getattr(self.model, "get_text_features", None)
         )
@@ -202,13 +202,11 @@ class HFEncoder:
         return tokenizer, image_processor
 
     def _encode_text_batch(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
         inputs = self.tokenizer(
             list(texts), padding=self.padding, truncation=True, max_length=self.max_length, return_tensors="pt"
         )
         inputs = {key: value.to(self.device) for key, value in inputs.items()}
-        with torch.inference_mode(), autocast(self.device, self.precision):
+        with inference(self.device, self.precision):
             if self.has_images:
                 features = output_tensor(
                     self.model.get_text_features(**accepted_inputs(self.model.get_text_features, inputs))
@@ -219,11 +217,9 @@ class HFEncoder:
         return features.float().cpu().numpy()
 
     def _encode_image_batch(self, images: Sequence[Any]) -> np.ndarray:
-        import torch
-
         pixels = self.image_processor(images=[image.convert("RGB") for image in images], return_tensors="pt")
         pixels = {key: value.to(self.device) for key, value in pixels.items()}
-        with torch.inference_mode(), autocast(self.device, self.precision):
+        with inference(self.device, self.precision):
             features = output_tensor(
                 self.model.get_image_features(**accepted_inputs(self.model.get_image_features, pixels))
             )

@@ -24,8 +24,8 @@ from xtd10.encoders.hf import load_pretrained, mean_pool
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
-    autocast,
     count_parameters,
+    inference,
     require_torch,
     resolve_device,
     resolve_precision,
@@ -101,7 +101,7 @@ class MCLIPTextTower:
             transformers.AutoTokenizer.from_pretrained, model_id, "tokenizer", spec=self.name, revision=revision
         )
         for module in (self.transformer, self.projection):
-            module.eval().requires_grad_(False).to(device)
+            module.eval().to(device)  # parameters keep requires_grad: see torch_runtime.inference
         self.device, self.precision = device, precision
         self.dim = int(config["numDims"])
 
@@ -141,11 +141,9 @@ class MCLIPTextTower:
             )
 
     def encode_batch(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
         tokens = self.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt")
         tokens = {key: value.to(self.device) for key, value in tokens.items()}
-        with torch.inference_mode(), autocast(self.device, self.precision):
+        with inference(self.device, self.precision):
             hidden = self.transformer(
                 input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"]
             ).last_hidden_state

@@ -33,8 +33,8 @@ from xtd10.encoders.batching import (
 )
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
-    autocast,
     count_parameters,
+    inference,
     require_torch,
     resolve_device,
     resolve_precision,
@@ -159,8 +159,8 @@ class OpenCLIPEncoder:
             tokenizer = open_clip.get_tokenizer(architecture)
         except Exception as err:
             raise EncoderError(f"could not load {self.name!r}: {err}") from None
+        # parameters keep requires_grad: see torch_runtime.inference
         self.model, self.preprocess, self.tokenizer = model.eval(), preprocess, tokenizer
-        self.model.requires_grad_(False)
         self.trimmable = TrimmableTextTower.of(self.model)
         self.dim = int(self._encode_text_batch(["a photo"]).shape[1])
         self.meta = EncoderMeta(
@@ -179,10 +179,8 @@ class OpenCLIPEncoder:
         return self._encode_tokens(self.tokenizer(list(texts)))
 
     def _encode_tokens(self, tokens: Any) -> np.ndarray:
-        import torch
-
         tokens = tokens.to(self.device)
-        with torch.inference_mode(), autocast(self.device, self.precision):
+        with inference(self.device, self.precision):
             features = self.trimmable.encode(tokens) if self.trimmable else self.model.encode_text(tokens)
             return features.float().cpu().numpy()
 
@@ -198,7 +196,7 @@ class OpenCLIPEncoder:
         import torch
 
         batch = torch.stack(list(pixels)).to(self.device)
-        with torch.inference_mode(), autocast(self.device, self.precision):
+        with inference(self.device, self.precision):
             return self.model.encode_image(batch).float().cpu().numpy()
 
     def encode_prepared(self, pixels: Sequence[Any]) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from xtd10.encoders.base import EncoderError
@@ -133,6 +134,22 @@ def autocast(device: Any, precision: str) -> contextlib.AbstractContextManager:
 
     dtype = torch.float16 if precision == "fp16" else torch.bfloat16
     return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+@contextlib.contextmanager
+def inference(device: Any, precision: str) -> Iterator[None]:
+    """No gradients, at ``precision``: the context every adapter's forward pass runs in.
+
+    Autocast keeps its reduced-precision copy of a weight only for parameters that require
+    grad, outside inference mode; otherwise it casts every weight again at every operation.
+    So adapters run under ``torch.no_grad`` (not ``torch.inference_mode``) and leave their
+    parameters' ``requires_grad`` alone (no graph is built under no_grad either way).
+    Measured on a CPU with native bf16 (ViT-B-32 text tower, batch 64): bf16 took 26-29 ms a
+    caption with re-casting against 7-9 ms with the cast copies kept (fp32: 32-35 ms)."""
+    import torch
+
+    with torch.no_grad(), autocast(device, precision):
+        yield
 
 
 def count_parameters(*modules: Any) -> int:
