@@ -57,6 +57,10 @@ DIRECTIONS: tuple[str, ...] = tuple(d for pair in TRACKS.values() for d in pair)
 DIRECTION_DESCRIPTIONS: dict[str, str] = dict(zip(DIRECTIONS, (
     "text → image", "image → text", "caption in language → English caption", "English caption → caption in language",
 ), strict=True))
+# Each track's two directions answer each other: the gallery of one is the queries of the other.
+OPPOSITE: dict[str, str] = {d: pair[1 - i] for pair in TRACKS.values() for i, d in enumerate(pair)}
+# The first direction of each track has the captions as queries (what succeeds or fails).
+CAPTION_QUERIES: dict[str, str] = {pair[0]: track for track, pair in TRACKS.items()}
 BOTH_TRACKS = "both"  # the CLI's word for every track
 
 SUBSET_ALL = "all"  # every image of the dataset

@@ -32,12 +32,9 @@ from xtd10.errors import XTD10Error
 from xtd10.escaping import neutralise_frame
 from xtd10.files import atomic_write_bytes
 from xtd10.languages import XTD10_CODES
-from xtd10.schema import QueryStats, Result
+from xtd10.schema import CAPTION_QUERIES, DIRECTIONS, QueryStats, Result
 
 SUBSET = "all"  # query i is image i only on the full set
-# directions whose queries are captions (the caption is what succeeds or fails)
-CAPTION_QUERIES = {"t2i": "image", "x2en": "text"}
-DIRECTION_ORDER = ("t2i", "i2t", "x2en", "en2x")
 
 
 class ExplainError(XTD10Error):
@@ -158,7 +155,7 @@ def explain(results: Sequence[Result | str | os.PathLike], *, source: str | os.P
         notes.append(f"left out (captions cover fewer images, queries do not line up with images): "
                      f"{', '.join(dropped)}")
         ranks = ranks[~partial]
-    directions = [d for d in DIRECTION_ORDER if d in set(ranks["direction"])]
+    directions = [d for d in DIRECTIONS if d in set(ranks["direction"])]
     languages = _ordered(sorted(set(ranks["language"]) | ({"en"} if "text" in set(ranks["track"]) else set())))
     captions = file_names = None
     if with_captions:
@@ -291,7 +288,7 @@ def _pair_tests(ex: Explained, metric: str, n_permutations: int, seed: int) -> p
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out["_d"] = out["direction"].map(DIRECTION_ORDER.index)
+    out["_d"] = out["direction"].map(DIRECTIONS.index)
     out["_l"] = out["language"].map({c: i for i, c in enumerate(ex.languages)})
     return out.sort_values(["_d", "_l"]).drop(columns=["_d", "_l"]).reset_index(drop=True)
 

@@ -12,7 +12,6 @@ import html
 from collections.abc import Sequence
 
 from xtd10.benchmark.explain import (
-    CAPTION_QUERIES,
     Explained,
     disagreement,
     hardest,
@@ -22,6 +21,7 @@ from xtd10.benchmark.explain import (
     upstream_line_url,
 )
 from xtd10.escaping import csp_hash
+from xtd10.schema import CAPTION_QUERIES
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.2rem auto;max-width:1600px;

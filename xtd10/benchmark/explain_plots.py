@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from xtd10.files import atomic_write_bytes
+from xtd10.schema import DIRECTION_DESCRIPTIONS
 
 # Same bytes for the same ranks: pinned SVG hash salt, no dates or versions in the files.
 RC = {"svg.hashsalt": "xtd10-explain", "svg.fonttype": "path", "text.parse_math": False,
@@ -25,8 +26,6 @@ RC = {"svg.hashsalt": "xtd10-explain", "svg.fonttype": "path", "text.parse_math"
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 PNG_METADATA = {"Software": None}
 
-DIRECTION_TITLES = {"t2i": "text → image", "i2t": "image → text", "x2en": "caption → English caption",
-                    "en2x": "English caption → caption"}
 
 
 @dataclass(frozen=True)
@@ -82,10 +81,10 @@ def rank_distribution_plots(ex, out_dir: Path, *, svg: bool = True) -> list[Rank
                 ax.grid(alpha=0.3)
             axes[0].set_ylabel("share of queries at or above rank")
             axes[-1].legend(fontsize=7, loc="lower right", ncol=2, frameon=False)
-            fig.suptitle(f"Rank distribution per language, {DIRECTION_TITLES.get(direction, direction)}", fontsize=9)
+            fig.suptitle(f"Rank distribution per language, {DIRECTION_DESCRIPTIONS.get(direction, direction)}", fontsize=9)
             fig.tight_layout()
             figures.append(_save(fig, out_dir, f"ranks-{direction}",
-                                 f"Rank distribution per language ({DIRECTION_TITLES.get(direction, direction)})",
+                                 f"Rank distribution per language ({DIRECTION_DESCRIPTIONS.get(direction, direction)})",
                                  svg))
     return figures
 

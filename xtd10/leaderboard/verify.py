@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from xtd10.errors import XTD10Error
-from xtd10.schema import AGGREGATES, Result, ResultFileError
+from xtd10.schema import AGGREGATES, OPPOSITE, Result, ResultFileError
 
-PAIRED = {"t2i": "i2t", "i2t": "t2i", "x2en": "en2x", "en2x": "x2en"}
 EXACT_DIGITS = 6  # result files round every number to 6 decimals (xtd10.schema.clean_float)
 
 
@@ -279,7 +278,7 @@ def check_metrics(result: Result, report: Verification) -> None:
         key = (entry["track"], entry["direction"], entry["language"], entry["subset"])
         if key not in sizes:
             continue
-        gallery = sizes.get((key[0], PAIRED.get(key[1], ""), key[2], key[3]))
+        gallery = sizes.get((key[0], OPPOSITE.get(key[1], ""), key[2], key[3]))
         worst = max(entry["ranks"])
         if gallery is not None and worst > gallery:
             report.add(f"per_query[{number}] {cell_name(*key)}",
