@@ -41,11 +41,6 @@ class ExplainError(XTD10Error):
     """Results that cannot be explained together (different data, no per-query ranks)."""
 
 
-def read_result(path: str | os.PathLike) -> Result:
-    """The one place this module reads a result file (swap here for another reader)."""
-    return Result.load(path)
-
-
 @dataclass
 class Model:
     """One result file, keyed for display."""
@@ -110,7 +105,7 @@ def explain(results: Sequence[Result | str | os.PathLike], *, source: str | os.P
 
     ``flagged`` (language -> image indices) marks captions; by default, those of the
     flagged-caption lists recorded by ``xtd10 crowd audit`` for the source's revision."""
-    loaded = [r if isinstance(r, Result) else read_result(r) for r in results]
+    loaded = [r if isinstance(r, Result) else Result.load(r) for r in results]
     if not loaded:
         raise ExplainError("no result files given")
     first = loaded[0].dataset

@@ -1,6 +1,6 @@
 """Result files from the benchmark's side: the model lives in :mod:`xtd10.schema`; this
-module adds what only the harness needs (per-query records, file names) and
-:func:`save_result`, which never lets a narrow run replace a wider result.
+module adds what only the harness needs (per-query records, file names);
+:func:`xtd10.benchmark.placement.save_result` never lets a narrow run replace a wider result.
 
 Per-query ranks are stored (the ``per_query`` field) so that two result files can be
 compared with a paired test without re-running either model, and so that a run on a few

@@ -26,7 +26,7 @@ from xtd10.benchmark.result import default_result_path
 from xtd10.errors import XTD10Error
 from xtd10.files import atomic_write_bytes
 from xtd10.leaderboard.errors import LeaderboardError
-from xtd10.leaderboard.verify import Verification, read_result, verify_file
+from xtd10.leaderboard.verify import Verification, verify_file
 from xtd10.schema import Result
 
 SETTINGS = ("tracks", "subsets", "bootstrap", "seed", "ks")
@@ -67,7 +67,7 @@ def submit(path: str | os.PathLike, results_dir: str | os.PathLike, *, replace: 
         shown = "; ".join(f"{p.where}: {p.message}" for p in report.problems[:3])
         more = f" (and {len(report.problems) - 3} more: run xtd10 leaderboard verify)" if len(report.problems) > 3 else ""
         raise SubmitError(f"{path} does not verify: {shown}{more}")
-    new = read_result(path)
+    new = Result.load(path)
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
     same_run = None
@@ -75,7 +75,7 @@ def submit(path: str | os.PathLike, results_dir: str | os.PathLike, *, replace: 
         if existing.resolve() == path.resolve():
             return Placement(existing, "unchanged", f"{existing} is already in the results folder", report)
         try:
-            other = read_result(existing)
+            other = Result.load(existing)
         except XTD10Error:  # a broken neighbour is reported by the build, not here
             continue
         if identity(other) == identity(new):

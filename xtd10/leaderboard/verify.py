@@ -31,11 +31,6 @@ from xtd10.schema import AGGREGATES, OPPOSITE, Result, ResultFileError
 EXACT_DIGITS = 6  # result files round every number to 6 decimals (xtd10.schema.clean_float)
 
 
-def read_result(path: str | os.PathLike) -> Result:
-    """The one place this module reads a result file (swap here for another reader)."""
-    return Result.load(path)
-
-
 @dataclass
 class Problem:
     """One thing wrong with a file: where (cell or field) and what."""
@@ -78,7 +73,7 @@ def verify_file(path: str | os.PathLike, *, source: str | os.PathLike | None = N
     label = str(path)
     report = Verification(label)
     try:
-        result = read_result(path)
+        result = Result.load(path)
     except XTD10Error as err:
         report.add("schema", str(err).removeprefix(f"{label}: ").removeprefix(f"{label}:"))
         lenient = _lenient(path)
@@ -334,5 +329,5 @@ def verify_files(paths: list[str | os.PathLike], *, source: str | os.PathLike | 
     return [verify_file(path, source=source) for path in paths]
 
 
-__all__ = ["Problem", "ResultFileError", "Verification", "read_result", "verify_file", "verify_files",
+__all__ = ["Problem", "ResultFileError", "Verification", "verify_file", "verify_files",
            "verify_result"]
