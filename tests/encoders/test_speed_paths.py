@@ -60,6 +60,7 @@ def test_trimmed_open_clip_text_matches_the_full_77_token_forward(tmp_path):
     checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-causal", {})
     encoder = encoders.get(f"open_clip:xtd10-tiny-causal@{checkpoint}", device="cpu", batch_size=3)
     assert encoder.meta.extra["text_padding"] == "trimmed" and encoder.trimmable is not None
+    assert encoder.trimmable.lean is not None  # open_clip's standard blocks take the lean forward
     assert encoder.meta.extra["pretrained"] == str(checkpoint)
     fast = encoder.encode_text(CAPTIONS, language="xx")
     with torch.inference_mode():  # open_clip's own forward over all 77 positions, in input order
@@ -79,6 +80,22 @@ def test_open_clip_prepared_images_give_the_encode_image_vectors(tmp_path):
     photos = [Image.fromarray(rng.integers(0, 256, (48 + 8 * i, 64, 3), dtype=np.uint8)) for i in range(3)]
     prepared = encoder.encode_prepared([encoder.prepare_image(photo) for photo in photos])
     np.testing.assert_array_equal(prepared, encoder.encode_image(photos))
+    assert encoder.pooled_vision is not None  # read at the class token only
+    torch = pytest.importorskip("torch")
+    with torch.inference_mode():  # open_clip's own forward
+        full = encoder.model.encode_image(torch.stack([encoder.preprocess(p.convert("RGB")) for p in photos]))
+    np.testing.assert_allclose(prepared, full.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_open_clip_fast_towers_that_disagree_on_the_probe_are_not_used(tmp_path, monkeypatch, caplog):
+    import xtd10.encoders.openclip as openclip_adapter
+
+    checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-probe", {})
+    monkeypatch.setattr(openclip_adapter, "agrees_with_model", lambda fast, reference, probe: False)
+    encoder = encoders.get(f"open_clip:xtd10-tiny-probe@{checkpoint}", device="cpu")
+    assert encoder.trimmable is None and encoder.pooled_vision is None
+    assert encoder.meta.extra["text_padding"] == "fixed"
+    assert "disagrees with the model's" in caplog.text
 
 
 def test_bidirectional_open_clip_text_keeps_its_fixed_length(tmp_path):

@@ -75,6 +75,18 @@ def encode_in_batches(
     return np.concatenate([np.asarray(encode_batch(chunk), dtype=np.float32) for chunk in chunks], axis=0)
 
 
+def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[slice]:
+    """Consecutive batches over ``lengths`` sorted longest first: each holds at most
+    ``batch_size`` inputs and, when ``max_tokens`` is given, at most that many positions once
+    padded to its first (longest) input -- but always at least one input."""
+    out, start = [], 0
+    while start < len(lengths):
+        size = batch_size if max_tokens is None else max(1, min(batch_size, max_tokens // max(1, lengths[start])))
+        out.append(slice(start, start + size))
+        start += size
+    return out
+
+
 def encode_by_length(
     items: Sequence[T],
     lengths: Sequence[int],
@@ -82,23 +94,33 @@ def encode_by_length(
     *,
     batch_size: int,
     dim: int,
+    max_tokens: int | None = None,
     progress: bool = False,
     description: str = "encoding",
 ) -> np.ndarray:
-    """:func:`encode_in_batches` over ``items`` sorted by ``lengths`` (longest first), with
-    the rows put back in the input order.
+    """``encode_batch`` over ``items`` sorted by ``lengths`` (longest first), with the rows
+    put back in the input order.
 
     For encoders that pad each batch to its longest input, sorting makes every batch hold
-    inputs of similar length, so little compute goes to padding. Only for encoders whose
-    vector for an input does not depend on what else is in its batch (attention-masked or
-    causal text towers). The sort is stable, so the batches are the same on every run.
+    inputs of similar length, so little compute goes to padding; ``max_tokens`` caps a
+    batch's padded size (see :func:`length_batches`), so long inputs come in smaller batches.
+    Only for encoders whose vector for an input does not depend on what else is in its
+    batch (attention-masked or causal text towers). The sort is stable, so the batches are
+    the same on every run.
     """
     items = list(items)
     if len(lengths) != len(items):
         raise ValueError("one length per item is needed")
+    if not items:
+        return np.zeros((0, dim), dtype=np.float32)
     order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
-    encoded = encode_in_batches([items[i] for i in order], encode_batch, batch_size=batch_size, dim=dim,
-                                progress=progress, description=description)
+    spans = length_batches([int(lengths[i]) for i in order], batch_size, max_tokens)
+    if progress:
+        from tqdm.auto import tqdm
+
+        spans = tqdm(spans, desc=description, unit="batch")
+    encoded = np.concatenate(
+        [np.asarray(encode_batch([items[i] for i in order[span]]), dtype=np.float32) for span in spans], axis=0)
     out = np.empty_like(encoded)
     out[order] = encoded
     return out

@@ -32,6 +32,7 @@ from xtd10.encoders.torch_runtime import (
     require_torch,
     resolve_device,
     resolve_precision,
+    text_token_budget,
 )
 from xtd10.errors import first_line
 from xtd10.hub_access import cache_only_reason, in_hub_cache, load_failure_hint, not_cached_message
@@ -227,23 +228,27 @@ class HFEncoder:
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
-        if self.padding != "max_length" and len(texts) > self.batch_size:
-            # each batch is padded to its longest text: batch texts of similar length together
-            lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
-            return encode_by_length(
-                texts, lengths, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
+        with inference(self.device, self.precision):  # one autocast weight cast for all batches
+            if self.padding != "max_length" and len(texts) > 1:
+                # each batch is padded to its longest text: batch texts of similar length together
+                lengths = [len(ids) for ids in
+                           self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
+                return encode_by_length(
+                    texts, lengths, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
+                    max_tokens=text_token_budget(self.device, self.precision), progress=self.progress,
+                    description=f"{self.name} texts",
+                )
+            return encode_in_batches(
+                texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
                 progress=self.progress, description=f"{self.name} texts",
             )
-        return encode_in_batches(
-            texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
-            progress=self.progress, description=f"{self.name} texts",
-        )
 
     def _encode_image(self, images: Sequence[Any]) -> np.ndarray:
-        return encode_in_batches(
-            check_images(images, self.name), self._encode_image_batch, batch_size=self.batch_size, dim=self.embedding_dim,
-            progress=self.progress, description=f"{self.name} images",
-        )
+        with inference(self.device, self.precision):
+            return encode_in_batches(
+                check_images(images, self.name), self._encode_image_batch, batch_size=self.batch_size,
+                dim=self.embedding_dim, progress=self.progress, description=f"{self.name} images",
+            )
 
 
 # The class itself is the factory: its keyword arguments are the spec's options.

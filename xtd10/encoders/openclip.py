@@ -7,16 +7,17 @@ file (everything after the first ``@`` is the path, slashes included). The packa
 imported only when such an encoder is built; without it the error says how to install it.
 
 Captions are tokenised to the model's context length (77) but most XTD10 captions need
-fewer than 25 tokens. For the causal text towers of CLIP-style models (the embedding is read
-at the end-of-text token, and no position attends to later ones) everything after the
-longest caption's end-of-text token in a batch cannot change any embedding, so it is cut
-off, and captions are batched by length so that little is left to cut. Towers that see the
-whole sequence (SigLIP and other bidirectional or last-token-pooled towers, Hugging Face
-text towers) keep the fixed length.
+fewer than 25 tokens. For the causal text towers of CLIP-style models the padding after the
+longest caption in a batch is cut off, captions are batched by length so that little is
+left to cut, and standard blocks run a leaner forward (:mod:`xtd10.encoders.openclip_towers`);
+a probe at load checks that the fast towers give the model's own embeddings. Towers that
+see the whole sequence (SigLIP and other bidirectional or last-token-pooled towers) keep
+the fixed length and open_clip's forward.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from xtd10.encoders.batching import (
     encode_by_length,
     encode_in_batches,
 )
+from xtd10.encoders.openclip_towers import PooledVisionTower, TrimmableTextTower, agrees_with_model
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
     count_parameters,
@@ -38,6 +40,7 @@ from xtd10.encoders.torch_runtime import (
     require_torch,
     resolve_device,
     resolve_precision,
+    text_token_budget,
 )
 from xtd10.encoders.weights import is_local_weights, weights_identity
 
@@ -72,63 +75,6 @@ def parse_open_clip_argument(argument: str) -> tuple[str, str]:
     return architecture, pretrained
 
 
-class TrimmableTextTower:
-    """The parts of an open_clip text tower whose padding can be cut without changing any
-    embedding: a causal attention mask, learned absolute positions, and pooling at the
-    end-of-text token (``argmax``/``eos``) or the first token. ``of(model)`` returns None for
-    every other tower (SigLIP's bidirectional one, appended class tokens, pad masks, HF towers)."""
-
-    def __init__(self, owner: Any):
-        self.owner = owner
-        self.pool_type = owner.pool_type if hasattr(owner, "pool_type") else owner.text_pool_type
-        self.eos_id = getattr(owner, "eos_id", getattr(owner, "text_eos_id", None))
-
-    @classmethod
-    def of(cls, model: Any) -> TrimmableTextTower | None:
-        owner = model if hasattr(model, "token_embedding") else getattr(model, "text", None)
-        needed = ("token_embedding", "positional_embedding", "transformer", "ln_final", "attn_mask")
-        if owner is None or not all(hasattr(owner, name) for name in needed):
-            return None
-        mask = owner.attn_mask
-        if mask is None or getattr(mask, "ndim", 0) != 2 or getattr(owner, "cls_emb", None) is not None \
-                or getattr(owner, "use_pad_mask", False) or getattr(owner, "output_tokens", False):
-            return None
-        import torch
-
-        causal = torch.triu(torch.ones_like(mask, dtype=torch.bool), diagonal=1)
-        if not bool(torch.all(torch.isneginf(mask[causal]))) or bool(torch.any(mask[~causal] != 0)):
-            return None
-        tower = cls(owner)
-        if tower.pool_type not in ("argmax", "eos", "first") or (tower.pool_type == "eos" and tower.eos_id is None):
-            return None
-        return tower
-
-    def needed_lengths(self, tokens: Any) -> Any:
-        """Per caption, how many leading tokens its embedding depends on (up to the pooled one)."""
-        if self.pool_type == "argmax":
-            return tokens.argmax(dim=-1) + 1
-        if self.pool_type == "eos":
-            return (tokens == self.eos_id).int().argmax(dim=-1) + 1
-        return tokens.new_ones(tokens.shape[0])
-
-    def encode(self, tokens: Any) -> Any:
-        """The tower's forward on ``tokens`` cut after the longest needed length."""
-        from open_clip.transformer import text_global_pool
-
-        owner = self.owner
-        length = int(self.needed_lengths(tokens).max())
-        tokens = tokens[:, :length]
-        cast_dtype = owner.transformer.get_cast_dtype()
-        x = owner.token_embedding(tokens).to(cast_dtype) + owner.positional_embedding[:length].to(cast_dtype)
-        x = owner.transformer(x, attn_mask=owner.attn_mask[:length, :length])
-        x = owner.ln_final(x)
-        pooled = text_global_pool(x, tokens, self.pool_type, eos_token_id=self.eos_id)
-        projection = owner.text_projection
-        if projection is None:
-            return pooled
-        return projection(pooled) if callable(projection) else pooled @ projection  # nn.Linear or a matrix
-
-
 class OpenCLIPEncoder:
     def __init__(
         self,
@@ -161,7 +107,7 @@ class OpenCLIPEncoder:
             raise EncoderError(f"could not load {self.name!r}: {err}") from None
         # parameters keep requires_grad: see torch_runtime.inference
         self.model, self.preprocess, self.tokenizer = model.eval(), preprocess, tokenizer
-        self.trimmable = TrimmableTextTower.of(self.model)
+        self.trimmable, self.pooled_vision = self._checked_fast_towers()
         self.dim = int(self._encode_text_batch(["a photo"]).shape[1])
         self.meta = EncoderMeta(
             name=argument,
@@ -174,6 +120,29 @@ class OpenCLIPEncoder:
             extra={"architecture": architecture, "pretrained": pretrained, "device": str(self.device),
                    "precision": self.precision, "text_padding": "trimmed" if self.trimmable else "fixed"},
         )
+
+    def _checked_fast_towers(self) -> tuple[TrimmableTextTower | None, PooledVisionTower | None]:
+        """The fast towers this model allows, each kept only if it gives the model's own
+        embeddings on a probe (two captions; two noise images at the model's input size)."""
+        import torch
+
+        text = TrimmableTextTower.of(self.model)
+        probe = self.tokenizer(["a photo of two dogs on a beach", "東京の夜の街並み"]).to(self.device)
+        if text is not None and not agrees_with_model(text.encode, self.model.encode_text, probe):
+            logging.getLogger("xtd10.encoders").warning(
+                "encoder %r: trimmed text forward disagrees with the model's; using the model's own", self.name)
+            text = None
+        vision = PooledVisionTower.of(self.model)
+        size = getattr(getattr(self.model, "visual", None), "image_size", None)
+        if vision is None or size is None:
+            return text, None
+        height, width = (size, size) if isinstance(size, int) else tuple(size)
+        pixels = torch.randn(2, 3, height, width, generator=torch.Generator().manual_seed(0)).to(self.device)
+        if not agrees_with_model(vision.encode, self.model.encode_image, pixels):
+            logging.getLogger("xtd10.encoders").warning(
+                "encoder %r: pooled image forward disagrees with the model's; using the model's own", self.name)
+            vision = None
+        return text, vision
 
     def _encode_text_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode_tokens(self.tokenizer(list(texts)))
@@ -197,30 +166,37 @@ class OpenCLIPEncoder:
 
         batch = torch.stack(list(pixels)).to(self.device)
         with inference(self.device, self.precision):
-            return self.model.encode_image(batch).float().cpu().numpy()
+            features = self.pooled_vision.encode(batch) if self.pooled_vision else self.model.encode_image(batch)
+            return features.float().cpu().numpy()
+
+    # Each public method runs all its batches in one inference context: autocast then casts
+    # every weight to bf16/fp16 once per call instead of once per batch.
 
     def encode_prepared(self, pixels: Sequence[Any]) -> np.ndarray:
         """Embeddings of images already passed through :meth:`prepare_image`."""
-        return encode_in_batches(list(pixels), self._encode_pixels, batch_size=self.batch_size, dim=self.dim,
-                                 progress=self.progress, description=f"{self.name} images")
+        with inference(self.device, self.precision):
+            return encode_in_batches(list(pixels), self._encode_pixels, batch_size=self.batch_size, dim=self.dim,
+                                     progress=self.progress, description=f"{self.name} images")
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
-        if not self.trimmable or not texts:
-            return encode_in_batches(texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.dim,
-                                     progress=self.progress, description=f"{self.name} texts")
-        tokens = self.tokenizer(texts)
-        return encode_by_length(
-            range(len(texts)), self.trimmable.needed_lengths(tokens).tolist(),
-            lambda rows: self._encode_tokens(tokens[list(rows)]), batch_size=self.batch_size, dim=self.dim,
-            progress=self.progress, description=f"{self.name} texts",
-        )
+        with inference(self.device, self.precision):
+            if not self.trimmable or not texts:
+                return encode_in_batches(texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.dim,
+                                         progress=self.progress, description=f"{self.name} texts")
+            tokens = self.tokenizer(texts)
+            return encode_by_length(
+                range(len(texts)), self.trimmable.needed_lengths(tokens).tolist(),
+                lambda rows: self._encode_tokens(tokens[list(rows)]), batch_size=self.batch_size, dim=self.dim,
+                max_tokens=text_token_budget(self.device, self.precision), progress=self.progress, description=f"{self.name} texts",
+            )
 
     def encode_image(self, images: Sequence[Any]) -> np.ndarray:
-        return encode_in_batches(
-            check_images(images, self.name), self._encode_image_batch, batch_size=self.batch_size, dim=self.dim,
-            progress=self.progress, description=f"{self.name} images",
-        )
+        with inference(self.device, self.precision):
+            return encode_in_batches(
+                check_images(images, self.name), self._encode_image_batch, batch_size=self.batch_size, dim=self.dim,
+                progress=self.progress, description=f"{self.name} images",
+            )
 
 
 # The class itself is the factory: its keyword arguments are the spec's options.

@@ -1,0 +1,122 @@
+"""The lean block forward against a reference written the plain way: every position through
+``nn.MultiheadAttention`` with an explicit mask, then the pooled rows picked out. The blocks
+are stand-ins shaped like open_clip's (the package itself is not installed beside the
+project's torch; tests/encoders/test_speed_paths.py runs the real ones when it is)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from xtd10.encoders.batching import length_batches  # noqa: E402
+from xtd10.encoders.lean_blocks import LeanBlocks  # noqa: E402
+
+
+class ResidualAttentionBlock(torch.nn.Module):
+    """Shaped like open_clip.transformer.ResidualAttentionBlock (pre-norm, batch first)."""
+
+    def __init__(self, width: int, heads: int, scale: float | None = None):
+        super().__init__()
+        self.ln_1, self.ln_2 = torch.nn.LayerNorm(width), torch.nn.LayerNorm(width)
+        self.attn = torch.nn.MultiheadAttention(width, heads, batch_first=True)
+        self.ls_1 = self.ls_2 = torch.nn.Identity() if scale is None else _Scale(width, scale)
+        self.mlp = torch.nn.Sequential(torch.nn.Linear(width, 4 * width), torch.nn.GELU(),
+                                       torch.nn.Linear(4 * width, width))
+
+    def forward(self, x, attn_mask=None):
+        h = self.ln_1(x)
+        x = x + self.ls_1(self.attn(h, h, h, need_weights=False, attn_mask=attn_mask)[0])
+        return x + self.ls_2(self.mlp(self.ln_2(x)))
+
+
+ResidualAttentionBlock.__module__ = "open_clip.transformer"  # what LeanBlocks.of recognises
+
+
+class _Scale(torch.nn.Module):
+    def __init__(self, width: int, value: float):
+        super().__init__()
+        self.gamma = torch.nn.Parameter(torch.full((width,), value))
+
+    def forward(self, x):
+        return x * self.gamma
+
+
+class Transformer(torch.nn.Module):
+    def __init__(self, blocks, batch_first: bool = True):
+        super().__init__()
+        self.resblocks, self.batch_first = torch.nn.ModuleList(blocks), batch_first
+
+
+def _tower(layers=3, width=32, heads=4, scale=None):
+    torch.manual_seed(0)
+    tower = Transformer([ResidualAttentionBlock(width, heads, scale) for _ in range(layers)]).eval()
+    for parameter in tower.parameters():  # non-trivial biases and norms
+        torch.nn.init.normal_(parameter, std=0.2)
+    return tower
+
+
+def _reference(tower, x, *, causal, pooled):
+    mask = None
+    if causal:
+        length = x.shape[1]
+        mask = torch.triu(torch.full((length, length), float("-inf")), diagonal=1)
+    for block in tower.resblocks:
+        x = block(x, attn_mask=mask)
+    return x[torch.arange(x.shape[0]), pooled]
+
+
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("scale", [None, 0.5])
+def test_lean_blocks_equal_the_plain_forward_at_the_pooled_positions(causal, scale):
+    tower = _tower(scale=scale)
+    x = torch.randn(5, 9, 32, generator=torch.Generator().manual_seed(1))
+    pooled = torch.tensor([8, 0, 3, 5, 8])
+    lean = LeanBlocks.of(tower)
+    assert lean is not None
+    with torch.no_grad():
+        got, want = lean(x, causal=causal, pooled=pooled), _reference(tower, x, causal=causal, pooled=pooled)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_causal_lean_blocks_ignore_positions_after_the_pooled_one():
+    lean = LeanBlocks.of(_tower())
+    x = torch.randn(2, 7, 32, generator=torch.Generator().manual_seed(2))
+    changed = x.clone()
+    changed[0, 5:] = 100.0  # row 0 is read at position 4: what follows must not matter
+    pooled = torch.tensor([4, 6])
+    with torch.no_grad():
+        a, b = lean(x, causal=True, pooled=pooled), lean(changed, causal=True, pooled=pooled)
+    torch.testing.assert_close(a[0], b[0], rtol=1e-6, atol=1e-6)
+    changed[0, 4] = 100.0  # ... while its own position does
+    with torch.no_grad():
+        assert not torch.allclose(a[0], lean(changed, causal=True, pooled=pooled)[0])
+
+
+def test_other_block_kinds_keep_their_own_forward():
+    assert LeanBlocks.of(_tower()) is not None
+    assert LeanBlocks.of(Transformer([ResidualAttentionBlock(32, 4)], batch_first=False)) is None
+
+    class ResidualAttentionBlockLike(ResidualAttentionBlock):  # another class, even if similar
+        pass
+
+    assert LeanBlocks.of(Transformer([ResidualAttentionBlockLike(32, 4)])) is None
+    cross = ResidualAttentionBlock(32, 4)
+    cross.ln_1_kv = torch.nn.LayerNorm(32)
+    assert LeanBlocks.of(Transformer([cross])) is None
+    sequence_first = ResidualAttentionBlock(32, 4)
+    sequence_first.attn = torch.nn.MultiheadAttention(32, 4)
+    assert LeanBlocks.of(Transformer([sequence_first])) is None
+    assert LeanBlocks.of(Transformer([])) is None
+
+
+def test_length_batches_cap_inputs_and_padded_positions():
+    lengths = [60, 50, 20, 20, 20, 20, 10, 10, 3]
+    assert length_batches(lengths, 4) == [slice(0, 4), slice(4, 8), slice(8, 12)]
+    spans = length_batches(lengths, 4, max_tokens=100)
+    assert spans == [slice(0, 1), slice(1, 3), slice(3, 7), slice(7, 11)]
+    for span in spans:  # every batch within both caps, padded to its first (longest) input
+        members = lengths[span]
+        assert len(members) <= 4 and (len(members) == 1 or members[0] * len(members) <= 100)
+    assert length_batches([500, 5], 4, max_tokens=100) == [slice(0, 1), slice(1, 5)]  # one input even if over
+    assert length_batches([], 4, max_tokens=100) == []
