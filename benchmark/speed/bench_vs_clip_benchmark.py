@@ -10,7 +10,9 @@ harness's t2i R@k, ``text_retrieval_recall@k`` its i2t R@k), and the cosine betw
 harness's vectors and open_clip's own full-length forward on a sample of captions and
 images (at fp32 it must be at least 0.99999). Recall differences are listed with the
 number of queries that moved across the cut-off (near-ties: tiny float differences
-between the tools can move a rank when two scores are almost equal).
+between the tools can move a rank when two scores are almost equal): for each such cell it
+counts the queries whose relevant item sits within twice the largest caption-image score
+difference between the tools (measured on the sample) of the k-th other item.
 
 Needs a Python where open_clip_torch and clip-benchmark import beside xtd10 (see
 docs/benchmark.md, "Against CLIP_benchmark"). Small check:
@@ -93,19 +95,17 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
-def agreement(arch: str, checkpoint: Path, captions: list[str], image_paths: list[Path], precision: str,
-              device: str) -> tuple:
-    """Min cosine between the harness adapter's vectors and open_clip's full-length forward."""
-    import open_clip
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def agreement(encoder, tokenizer, captions: list[str], pictures: list, precision: str) -> tuple:
+    """Min cosine between the harness adapter's vectors and open_clip's full-length forward
+    (what CLIP_benchmark runs), and the largest difference between the two tools' caption-
+    image similarities: how far a score may move from one tool to the other."""
     import torch
 
-    import xtd10.encoders as encoders
-    from xtd10.benchmark.decoding import decode_image
-
-    encoder = encoders.get(f"open_clip:{arch}@{checkpoint}", device=device, precision=precision, batch_size=64)
-    model, tokenizer, preprocess = encoder.model, open_clip.get_tokenizer(arch), encoder.preprocess
-    pictures = [decode_image(p) for p in image_paths]
-    where = encoder.device
+    model, preprocess, where = encoder.model, encoder.preprocess, encoder.device
     context = torch.autocast(where.type, dtype=torch.bfloat16) if precision == "bf16" else torch.inference_mode()
     with torch.inference_mode(), context:
         ref_text = torch.cat([model.encode_text(tokenizer(captions[i:i + 64]).to(where)).float().cpu()
@@ -115,11 +115,25 @@ def agreement(arch: str, checkpoint: Path, captions: list[str], image_paths: lis
     ours_text, ours_image = encoder.encode_text(captions, language="xx"), encoder.encode_image(pictures)
 
     def cos(a, b):
-        return float(((a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)).min())
+        return float((_normalised(a) * _normalised(b)).sum(1).min())
 
-    return cos(ours_text, ref_text), cos(ours_image, ref_image)
+    score_gap = float(np.abs(_normalised(ours_text) @ _normalised(ours_image).T
+                             - _normalised(ref_text) @ _normalised(ref_image).T).max())
+    return cos(ours_text, ref_text), cos(ours_image, ref_image), score_gap
 
 
+def cutoff_margins(text: np.ndarray, image: np.ndarray, direction: str, k: int) -> np.ndarray:
+    """Per query (caption i and image i belong together), the relevant item's similarity
+    minus the k-th best other item's: a hit at k when positive (ties count against it); a
+    query whose margin is within the tools' score difference can fall on either side."""
+    scores = _normalised(text) @ _normalised(image).T
+    if direction == "i2t":
+        scores = scores.T
+    positive = np.diag(scores).copy()
+    others = scores.copy()
+    np.fill_diagonal(others, -np.inf)
+    kth_other = -np.partition(-others, k - 1, axis=1)[:, k - 1]
+    return positive - kth_other
 
 
 def main() -> None:
@@ -190,13 +204,22 @@ def main() -> None:
     for tool, precision, wall, rss in rows:
         print(f"{tool:<16}{precision:<11}{wall:>9.1f}s{rss:>9.0f} MiB")
 
+    import open_clip
+
+    import xtd10.encoders as encoders
+    from xtd10.benchmark.decoding import decode_image
+
     texts = frame.sort_values(["language", "index"])["caption"].tolist()
     pick = np.random.default_rng(0).permutation(len(texts))[: args.sample]
-    sample_images = [images / names[i] for i in range(min(args.sample, len(names)))]
+    pictures = [decode_image(images / name) for name in names]
+    tokenizer = open_clip.get_tokenizer(args.arch)
     for precision in args.precisions.split(","):
-        text_cos, image_cos = agreement(args.arch, checkpoint, [texts[i] for i in pick], sample_images, precision,
-                                        args.device)
-        print(f"{precision}: min cosine harness vs open_clip forward: texts {text_cos:.7f}, images {image_cos:.7f}")
+        encoder = encoders.get(f"open_clip:{args.arch}@{checkpoint}", device=args.device, precision=precision,
+                               batch_size=args.batch_size)
+        text_cos, image_cos, score_gap = agreement(encoder, tokenizer, [texts[i] for i in pick],
+                                                   pictures[: args.sample], precision)
+        print(f"{precision}: min cosine harness vs open_clip forward: texts {text_cos:.7f}, images {image_cos:.7f}; "
+              f"caption-image similarities differ by at most {score_gap:.1e}")
         differ = [(code, direction, k, recalls[("CLIP_benchmark", precision, code, direction, k)],
                    recalls[("xtd10 harness", precision, code, direction, k)])
                   for code in languages for direction in ("t2i", "i2t") for k in (1, 5, 10)
@@ -204,9 +227,14 @@ def main() -> None:
                          - recalls[("xtd10 harness", precision, code, direction, k)]) > 0.5 / len(names)]
         total = len(languages) * 6
         print(f"{precision}: recalls equal in {total - len(differ)} of {total} cells")
+        image_vectors = encoder.encode_image(pictures) if differ else None
         for code, direction, k, a, b in differ:
+            captions = frame[frame["language"] == code].sort_values("index")["caption"].tolist()
+            margins = cutoff_margins(encoder.encode_text(captions, language=code), image_vectors, direction, k)
+            near = int((np.abs(margins) <= 2 * score_gap).sum())
             print(f"   {code} {direction} R@{k}: CLIP_benchmark {a:.4f}, harness {b:.4f} "
-                  f"({round(abs(a - b) * len(names))} queries moved across the cut-off)")
+                  f"({round(abs(a - b) * len(names))} queries moved across the cut-off; {near} queries sit within "
+                  f"{2 * score_gap:.1e} of it, smallest margin {np.abs(margins).min():.1e})")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ long encode shows progress only when the caller asked for it (library code stays
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -51,12 +51,45 @@ def batches(items: Sequence[T], batch_size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + batch_size]
 
 
+BatchRunner = Callable[[list, Callable[[Any], np.ndarray]], list]
+"""Runs an encode function over a list of batches and returns the results in order
+(:func:`xtd10.encoders.torch_runtime.run_batches` runs CPU batches side by side)."""
+
+
+def one_after_another(batches: list, encode_batch: Callable[[Any], np.ndarray]) -> list:
+    return [encode_batch(batch) for batch in batches]
+
+
+def _run(batches: list, encode_batch: Callable[[Any], np.ndarray], runner: BatchRunner | None, progress: bool,
+         description: str, dim: int) -> np.ndarray:
+    """Encode ``batches`` with ``runner`` (one after another by default) and stack the rows."""
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(batches), desc=description, unit="batch")
+        plain = encode_batch
+
+        def encode_batch(batch: Any) -> np.ndarray:
+            out = plain(batch)
+            bar.update(1)
+            return out
+    try:
+        encoded = (runner or one_after_another)(batches, encode_batch)
+    finally:
+        if progress:
+            bar.close()
+    if not encoded:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.concatenate([np.asarray(part, dtype=np.float32) for part in encoded], axis=0)
+
+
 def encode_in_batches(
     items: Sequence[T],
     encode_batch: Callable[[Sequence[T]], np.ndarray],
     *,
     batch_size: int,
     dim: int,
+    runner: BatchRunner | None = None,
     progress: bool = False,
     description: str = "encoding",
 ) -> np.ndarray:
@@ -65,14 +98,7 @@ def encode_in_batches(
     ``dim`` is needed so an empty input still yields a well-formed (0, dim) array.
     """
     items = list(items)
-    if not items:
-        return np.zeros((0, dim), dtype=np.float32)
-    chunks = batches(items, batch_size)
-    if progress:
-        from tqdm.auto import tqdm
-
-        chunks = tqdm(chunks, total=-(-len(items) // batch_size), desc=description, unit="batch")
-    return np.concatenate([np.asarray(encode_batch(chunk), dtype=np.float32) for chunk in chunks], axis=0)
+    return _run(list(batches(items, batch_size)), encode_batch, runner, progress, description, dim)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[slice]:
@@ -95,6 +121,7 @@ def encode_by_length(
     batch_size: int,
     dim: int,
     max_tokens: int | None = None,
+    runner: BatchRunner | None = None,
     progress: bool = False,
     description: str = "encoding",
 ) -> np.ndarray:
@@ -115,12 +142,8 @@ def encode_by_length(
         return np.zeros((0, dim), dtype=np.float32)
     order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
     spans = length_batches([int(lengths[i]) for i in order], batch_size, max_tokens)
-    if progress:
-        from tqdm.auto import tqdm
-
-        spans = tqdm(spans, desc=description, unit="batch")
-    encoded = np.concatenate(
-        [np.asarray(encode_batch([items[i] for i in order[span]]), dtype=np.float32) for span in spans], axis=0)
+    encoded = _run([[items[i] for i in order[span]] for span in spans], encode_batch, runner, progress,
+                   description, dim)
     out = np.empty_like(encoded)
     out[order] = encoded
     return out

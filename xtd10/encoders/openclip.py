@@ -36,10 +36,12 @@ from xtd10.encoders.openclip_towers import PooledVisionTower, TrimmableTextTower
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
     count_parameters,
+    cpu_workers,
     inference,
     require_torch,
     resolve_device,
     resolve_precision,
+    run_batches,
     text_token_budget,
 )
 from xtd10.encoders.weights import is_local_weights, weights_identity
@@ -169,34 +171,40 @@ class OpenCLIPEncoder:
             features = self.pooled_vision.encode(batch) if self.pooled_vision else self.model.encode_image(batch)
             return features.float().cpu().numpy()
 
-    # Each public method runs all its batches in one inference context: autocast then casts
-    # every weight to bf16/fp16 once per call instead of once per batch.
+    # The public methods hand their batches to run_batches: on a CPU two run side by side,
+    # and each worker keeps one autocast context for all its batches (weights cast once).
+
+    def _run(self, batches: list, encode: Any) -> list:
+        return run_batches(batches, encode, self.device, self.precision)
+
+    def _image_batch_size(self) -> int:
+        """A batch of images is shared among the CPU workers (they run side by side)."""
+        return -(-self.batch_size // cpu_workers(self.device))
 
     def encode_prepared(self, pixels: Sequence[Any]) -> np.ndarray:
         """Embeddings of images already passed through :meth:`prepare_image`."""
-        with inference(self.device, self.precision):
-            return encode_in_batches(list(pixels), self._encode_pixels, batch_size=self.batch_size, dim=self.dim,
-                                     progress=self.progress, description=f"{self.name} images")
+        return encode_in_batches(list(pixels), self._encode_pixels, batch_size=self._image_batch_size(),
+                                 dim=self.dim, runner=self._run, progress=self.progress,
+                                 description=f"{self.name} images")
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
-        with inference(self.device, self.precision):
-            if not self.trimmable or not texts:
-                return encode_in_batches(texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.dim,
-                                         progress=self.progress, description=f"{self.name} texts")
-            tokens = self.tokenizer(texts)
-            return encode_by_length(
-                range(len(texts)), self.trimmable.needed_lengths(tokens).tolist(),
-                lambda rows: self._encode_tokens(tokens[list(rows)]), batch_size=self.batch_size, dim=self.dim,
-                max_tokens=text_token_budget(self.device, self.precision), progress=self.progress, description=f"{self.name} texts",
-            )
+        if not self.trimmable or not texts:
+            return encode_in_batches(texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.dim,
+                                     runner=self._run, progress=self.progress, description=f"{self.name} texts")
+        tokens = self.tokenizer(texts)
+        return encode_by_length(
+            range(len(texts)), self.trimmable.needed_lengths(tokens).tolist(),
+            lambda rows: self._encode_tokens(tokens[list(rows)]), batch_size=self.batch_size, dim=self.dim,
+            max_tokens=text_token_budget(self.device, self.precision), runner=self._run, progress=self.progress,
+            description=f"{self.name} texts",
+        )
 
     def encode_image(self, images: Sequence[Any]) -> np.ndarray:
-        with inference(self.device, self.precision):
-            return encode_in_batches(
-                check_images(images, self.name), self._encode_image_batch, batch_size=self.batch_size, dim=self.dim,
-                progress=self.progress, description=f"{self.name} images",
-            )
+        return encode_in_batches(
+            check_images(images, self.name), self._encode_image_batch, batch_size=self._image_batch_size(),
+            dim=self.dim, runner=self._run, progress=self.progress, description=f"{self.name} images",
+        )
 
 
 # The class itself is the factory: its keyword arguments are the spec's options.

@@ -10,11 +10,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from xtd10.encoders.base import EncoderError
 from xtd10.errors import XTD10Error
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 DEFAULT_PRECISION = "fp32"
@@ -150,6 +154,53 @@ def inference(device: Any, precision: str) -> Iterator[None]:
 
     with torch.no_grad(), autocast(device, precision):
         yield
+
+
+CPU_WORKERS = 2
+
+
+def cpu_workers(device: Any) -> int:
+    """How many batches run side by side on ``device``: two on a CPU with at least two
+    threads for torch, else one. See :func:`run_batches`."""
+    if getattr(device, "type", device) != "cpu":
+        return 1
+    import torch
+
+    return CPU_WORKERS if torch.get_num_threads() >= CPU_WORKERS else 1
+
+
+def run_batches(batches: Sequence[T], encode: Callable[[T], R], device: Any, precision: str) -> list[R]:
+    """``encode(batch)`` for every batch, results in order, without gradients at ``precision``.
+
+    On a CPU, :func:`cpu_workers` batches run side by side, each on its share of torch's
+    threads, instead of one batch at a time on all of them: the element-wise work between
+    matrix products (GELU, layer norm, attention, autocast's casts) then runs in parallel
+    too. Measured with ViT-B-32 on a 2-core CPU, same batches: text 4% (fp32) and 20%
+    (bf16) faster, images 9-15% (fp32) and 10-30% (bf16). Each worker keeps its own
+    autocast context for all its batches (autocast's weight copies are per thread: one
+    extra copy at bf16/fp16). A batch's vector does not depend on which worker ran it."""
+    workers = min(cpu_workers(device), len(batches))
+    if workers <= 1:
+        with inference(device, precision):
+            return [encode(batch) for batch in batches]
+    import torch
+
+    results: list[Any] = [None] * len(batches)
+
+    def work(first: int) -> None:
+        with inference(device, precision):
+            for index in range(first, len(batches), workers):
+                results[index] = encode(batches[index])
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads // workers))
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="xtd10-batch") as pool:
+            for done in [pool.submit(work, first) for first in range(workers)]:
+                done.result()
+    finally:
+        torch.set_num_threads(threads)
+    return results
 
 
 CPU_TOKENS_PER_BATCH = {"fp32": 1024, "bf16": 2048, "fp16": 2048}
