@@ -195,8 +195,11 @@ def run_batches(batches: Sequence[T], encode: Callable[[T], R], device: Any, pre
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, threads // workers))
     try:
-        with ThreadPoolExecutor(workers, thread_name_prefix="xtd10-batch") as pool:
-            for done in [pool.submit(work, first) for first in range(workers)]:
+        # the calling thread is one of the workers: one thread (and malloc arena) fewer
+        with ThreadPoolExecutor(workers - 1, thread_name_prefix="xtd10-batch") as pool:
+            others = [pool.submit(work, first) for first in range(1, workers)]
+            work(0)
+            for done in others:
                 done.result()
     finally:
         torch.set_num_threads(threads)
