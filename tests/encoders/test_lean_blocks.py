@@ -5,12 +5,15 @@ project's torch; tests/encoders/test_speed_paths.py runs the real ones when it i
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from xtd10.encoders.batching import length_batches  # noqa: E402
-from xtd10.encoders.lean_blocks import LeanBlocks  # noqa: E402
+from xtd10.encoders.lean_blocks import LeanBlocks, _Weights  # noqa: E402
 
 
 class ResidualAttentionBlock(torch.nn.Module):
@@ -21,8 +24,9 @@ class ResidualAttentionBlock(torch.nn.Module):
         self.ln_1, self.ln_2 = torch.nn.LayerNorm(width), torch.nn.LayerNorm(width)
         self.attn = torch.nn.MultiheadAttention(width, heads, batch_first=True)
         self.ls_1 = self.ls_2 = torch.nn.Identity() if scale is None else _Scale(width, scale)
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(width, 4 * width), torch.nn.GELU(),
-                                       torch.nn.Linear(4 * width, width))
+        self.mlp = torch.nn.Sequential(OrderedDict([("c_fc", torch.nn.Linear(width, 4 * width)),
+                                                    ("gelu", torch.nn.GELU()),
+                                                    ("c_proj", torch.nn.Linear(4 * width, width))]))
 
     def forward(self, x, attn_mask=None):
         h = self.ln_1(x)
@@ -93,6 +97,48 @@ def test_causal_lean_blocks_ignore_positions_after_the_pooled_one():
         assert not torch.allclose(a[0], lean(changed, causal=True, pooled=pooled)[0])
 
 
+def test_under_autocast_one_shared_cast_copy_gives_what_autocast_computes():
+    tower = _tower()
+    lean = LeanBlocks.of(tower)
+    x = torch.randn(3, 6, 32, generator=torch.Generator().manual_seed(3))
+    pooled = torch.tensor([5, 2, 0])
+    cpu = torch.device("cpu")
+    assert lean.weights(cpu)[0].qkv is tower.resblocks[0].attn.in_proj_weight  # fp32: the parameters
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        shared = lean(x, causal=True, pooled=pooled)
+        copies = lean.weights(cpu)
+        assert copies[1].fc.dtype == torch.bfloat16 and not copies[1].fc.requires_grad
+        seen = []
+
+        def other_thread():  # autocast is per thread: it enters its own
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                seen.append(lean.weights(cpu))
+
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        assert seen[0] is copies and lean.weights(cpu) is copies
+        lean.weights = lambda device: [_Weights.of(block) for block in tower.resblocks]  # autocast casts itself
+        by_autocast = lean(x, causal=True, pooled=pooled)
+    assert torch.equal(shared, by_autocast)
+    with torch.no_grad():
+        in_fp32 = lean(x, causal=True, pooled=pooled)
+    assert not torch.equal(shared, in_fp32)  # the products did run in bf16
+    torch.testing.assert_close(shared, in_fp32, rtol=5e-2, atol=5e-2)
+
+
+def test_a_cast_copy_is_made_again_after_a_weight_changes():
+    tower = _tower(layers=1)
+    lean = LeanBlocks.of(tower)
+    cpu = torch.device("cpu")
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        before = lean.weights(cpu)
+        tower.resblocks[0].mlp.c_proj.bias.add_(1.0)
+        after = lean.weights(cpu)
+    assert after is not before
+    torch.testing.assert_close(after[0].proj_bias.float(), tower.resblocks[0].mlp.c_proj.bias, rtol=1e-2, atol=1e-2)
+
+
 def test_other_block_kinds_keep_their_own_forward():
     assert LeanBlocks.of(_tower()) is not None
     assert LeanBlocks.of(Transformer([ResidualAttentionBlock(32, 4)], batch_first=False)) is None
@@ -107,6 +153,9 @@ def test_other_block_kinds_keep_their_own_forward():
     sequence_first = ResidualAttentionBlock(32, 4)
     sequence_first.attn = torch.nn.MultiheadAttention(32, 4)
     assert LeanBlocks.of(Transformer([sequence_first])) is None
+    other_mlp = ResidualAttentionBlock(32, 4)
+    other_mlp.mlp = torch.nn.Sequential(torch.nn.Linear(32, 128), torch.nn.GELU(), torch.nn.Linear(128, 32))
+    assert LeanBlocks.of(Transformer([other_mlp])) is None
     assert LeanBlocks.of(Transformer([])) is None
 
 

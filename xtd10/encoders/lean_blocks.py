@@ -7,20 +7,27 @@ and residuals only for the pooled one (about 7% of a 12-block tower). The other 
 as one projection to queries, keys and values and ``scaled_dot_product_attention``,
 which skips the reshaping copies ``nn.MultiheadAttention`` makes on the CPU.
 
+Under autocast (bf16/fp16) the blocks' weights are cast once and that copy is shared by
+every thread running the blocks: autocast keeps its own copies per thread, so two CPU
+workers would hold two (about 300 MB each for ViT-B-32). The shared copy is what autocast
+would compute (the same rounding, then the same products).
+
 The result equals the model's own forward up to float rounding; adapters check that on a
 probe input when they load a model and keep the model's own forward if it does not.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, NamedTuple
 
 _STANDARD_BLOCK = ("open_clip", "ResidualAttentionBlock")
 
 
 def _is_standard_block(block: Any) -> bool:
     """open_clip's pre-norm block with a plain ``nn.MultiheadAttention`` (no cross-attention,
-    no extra key/value bias, no zero attention, dropout only in training)."""
+    no extra key/value bias, no zero attention, dropout only in training) and an MLP of two
+    ``nn.Linear`` layers, ``c_fc`` and ``c_proj``, around an activation."""
     import torch
 
     kind = type(block)
@@ -28,10 +35,53 @@ def _is_standard_block(block: Any) -> bool:
         return False
     if not all(hasattr(block, name) for name in ("ln_1", "ln_2", "ls_1", "ls_2", "mlp", "attn")):
         return False
+    mlp = block.mlp
+    if [name for name, _ in mlp.named_children()] != ["c_fc", "gelu", "c_proj"] \
+            or not all(type(layer) is torch.nn.Linear for layer in (mlp.c_fc, mlp.c_proj)):
+        return False
     attention = block.attn
     return (isinstance(attention, torch.nn.MultiheadAttention) and attention.batch_first
             and attention._qkv_same_embed_dim and attention.bias_k is None and attention.bias_v is None
-            and not attention.add_zero_attn)
+            and not attention.add_zero_attn and isinstance(attention.out_proj, torch.nn.Linear))
+
+
+class _Weights(NamedTuple):
+    """One block's matrices and biases (a bias may be None)."""
+
+    qkv: Any
+    qkv_bias: Any
+    out: Any
+    out_bias: Any
+    fc: Any
+    fc_bias: Any
+    proj: Any
+    proj_bias: Any
+
+    @classmethod
+    def of(cls, block: Any) -> _Weights:
+        attention, mlp = block.attn, block.mlp
+        return cls(attention.in_proj_weight, attention.in_proj_bias, attention.out_proj.weight,
+                   attention.out_proj.bias, mlp.c_fc.weight, mlp.c_fc.bias, mlp.c_proj.weight, mlp.c_proj.bias)
+
+    def cast(self, dtype: Any) -> _Weights:
+        return _Weights(*(None if tensor is None else tensor.detach().to(dtype) for tensor in self))
+
+    def version(self) -> tuple[int, ...]:
+        """Changes whenever a weight is modified in place (a copy made before is then stale)."""
+        return tuple(-1 if tensor is None else tensor._version for tensor in self)
+
+
+def _autocast_dtype(device_type: str) -> Any:
+    """The dtype autocast gives matrix products on ``device_type`` now, None outside autocast."""
+    import torch
+
+    try:
+        enabled, dtype = torch.is_autocast_enabled(device_type), torch.get_autocast_dtype(device_type)
+    except TypeError:  # torch < 2.4 names the CPU and CUDA states apart
+        cpu = device_type == "cpu"
+        enabled = torch.is_autocast_cpu_enabled() if cpu else torch.is_autocast_enabled()
+        dtype = torch.get_autocast_cpu_dtype() if cpu else torch.get_autocast_gpu_dtype()
+    return dtype if enabled else None
 
 
 class LeanBlocks:
@@ -40,6 +90,8 @@ class LeanBlocks:
 
     def __init__(self, blocks: list[Any]):
         self.blocks = blocks
+        self._cast: dict[tuple[Any, Any], tuple[tuple, list[_Weights]]] = {}
+        self._cast_lock = threading.Lock()
 
     @classmethod
     def of(cls, transformer: Any) -> LeanBlocks | None:
@@ -48,51 +100,71 @@ class LeanBlocks:
             return None
         return cls(blocks) if all(_is_standard_block(block) for block in blocks) else None
 
+    def weights(self, device: Any) -> list[_Weights]:
+        """Every block's weights as the matrix products on ``device`` use them now: the
+        parameters themselves, or under autocast one copy at its dtype, made on first use
+        (by whichever thread comes first) and again only if a parameter has changed."""
+        own = [_Weights.of(block) for block in self.blocks]
+        dtype = _autocast_dtype(device.type)
+        if dtype is None:
+            return own
+        key = (device.type, dtype)
+        version = tuple(weights.version() for weights in own)
+        with self._cast_lock:
+            made = self._cast.get(key)
+            if made is None or made[0] != version:
+                made = self._cast[key] = (version, [weights.cast(key[1]) for weights in own])
+        return made[1]
+
     def __call__(self, x: Any, *, causal: bool, pooled: Any) -> Any:
         """``x`` (batch, positions, width) through every block; returns (batch, width): each
         row's state at its position ``pooled[row]`` after the last block. ``causal``: position
         i attends to positions up to i only (what a causal text tower's mask says)."""
-        for block in self.blocks[:-1]:
-            x = x + block.ls_1(self._attend(block, block.ln_1(x), causal))
-            x = x + block.ls_2(block.mlp(block.ln_2(x)))
         import torch
 
-        last = self.blocks[-1]
+        weights = self.weights(x.device)
+        for block, w in zip(self.blocks[:-1], weights[:-1], strict=True):
+            x = x + block.ls_1(self._attend(block, w, block.ln_1(x), causal))
+            x = x + block.ls_2(self._mlp(block, w, block.ln_2(x)))
+        last, w = self.blocks[-1], weights[-1]
         rows = torch.arange(x.shape[0], device=x.device)
         kept = x[rows, pooled]
-        kept = kept + last.ls_1(self._attend_at(last, last.ln_1(x), pooled, causal))
-        return kept + last.ls_2(last.mlp(last.ln_2(kept)))
+        kept = kept + last.ls_1(self._attend_at(last, w, last.ln_1(x), pooled, causal))
+        return kept + last.ls_2(self._mlp(last, w, last.ln_2(kept)))
 
     @staticmethod
-    def _attend(block: Any, h: Any, causal: bool) -> Any:
+    def _mlp(block: Any, w: _Weights, h: Any) -> Any:
         import torch.nn.functional as F
 
-        attention = block.attn
-        batch, length, width = h.shape
-        heads = attention.num_heads
-        qkv = F.linear(h, attention.in_proj_weight, attention.in_proj_bias).view(batch, length, 3, heads, -1)
-        q, k, v = (part.transpose(1, 2) for part in qkv.unbind(2))
-        out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-        return attention.out_proj(out.transpose(1, 2).reshape(batch, length, width))
+        return F.linear(block.mlp.gelu(F.linear(h, w.fc, w.fc_bias)), w.proj, w.proj_bias)
 
     @staticmethod
-    def _attend_at(block: Any, h: Any, pooled: Any, causal: bool) -> Any:
+    def _attend(block: Any, w: _Weights, h: Any, causal: bool) -> Any:
+        import torch.nn.functional as F
+
+        batch, length, width = h.shape
+        heads = block.attn.num_heads
+        qkv = F.linear(h, w.qkv, w.qkv_bias).view(batch, length, 3, heads, -1)
+        q, k, v = (part.transpose(1, 2) for part in qkv.unbind(2))
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        return F.linear(out.transpose(1, 2).reshape(batch, length, width), w.out, w.out_bias)
+
+    @staticmethod
+    def _attend_at(block: Any, w: _Weights, h: Any, pooled: Any, causal: bool) -> Any:
         """Attention output at one query position per row (all positions give keys/values;
         with ``causal`` only those up to the query's own)."""
         import torch
         import torch.nn.functional as F
 
-        attention = block.attn
         batch, length, width = h.shape
-        heads = attention.num_heads
-        weight, bias = attention.in_proj_weight, attention.in_proj_bias
+        heads = block.attn.num_heads
         query_in = h[torch.arange(batch, device=h.device), pooled]
-        q = F.linear(query_in, weight[:width], None if bias is None else bias[:width])
-        kv = F.linear(h, weight[width:], None if bias is None else bias[width:]).view(batch, length, 2, heads, -1)
-        k, v = (part.transpose(1, 2) for part in kv.unbind(2))
+        q = F.linear(query_in, w.qkv[:width], None if w.qkv_bias is None else w.qkv_bias[:width])
+        kv = F.linear(h, w.qkv[width:], None if w.qkv_bias is None else w.qkv_bias[width:])
+        k, v = (part.transpose(1, 2) for part in kv.view(batch, length, 2, heads, -1).unbind(2))
         mask = None
         if causal:
             positions = torch.arange(length, device=h.device)
             mask = (positions[None, :] <= pooled[:, None])[:, None, None, :]
         out = F.scaled_dot_product_attention(q.view(batch, heads, 1, -1), k, v, attn_mask=mask)
-        return attention.out_proj(out.reshape(batch, width))
+        return F.linear(out.reshape(batch, width), w.out, w.out_bias)
