@@ -19,7 +19,8 @@ docs/benchmark.md, "Against CLIP_benchmark"). Small check:
 
     python benchmark/speed/bench_vs_clip_benchmark.py --source DIR --languages de,ja --images 100
 
-Full run (11 languages, 1000 images): drop ``--languages`` and ``--images``.
+Full run (11 languages, 1000 images): drop ``--languages`` and ``--images``; ``--repeats 2``
+runs each pair twice and prints the spread of the speed-up (a shared machine's speed drifts).
 Figures only; nothing here asserts on timings.
 """
 
@@ -95,6 +96,24 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def record(recalls: dict, key: tuple, value: float) -> None:
+    """Keep one recall per cell; a tool giving another value on a repeated run is an error
+    (both tools are deterministic on the CPU)."""
+    if key in recalls and recalls[key] != value:
+        raise SystemExit(f"{key}: {recalls[key]} on one run, {value} on another")
+    recalls[key] = value
+
+
+def speedups(rows: list[tuple]) -> dict[str, list[float]]:
+    """Per precision, CLIP_benchmark's wall time over the harness's, for each pair of runs."""
+    walls = {(tool, precision, run): wall for tool, precision, run, wall, _ in rows}
+    ratios: dict[str, list[float]] = {}
+    for (tool, precision, run), wall in walls.items():
+        if tool == "CLIP_benchmark" and ("xtd10 harness", precision, run) in walls:
+            ratios.setdefault(precision, []).append(wall / walls[("xtd10 harness", precision, run)])
+    return ratios
+
+
 def _normalised(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
@@ -147,6 +166,8 @@ def main() -> None:
     parser.add_argument("--precisions", default="fp32,bf16")
     parser.add_argument("--sample", type=int, default=256, help="captions and images for the cosine check")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (CLIP_benchmark uses cuda when present)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="pairs of runs per precision (CLIP_benchmark then harness, alternating)")
     args = parser.parse_args()
     if not args.source:
         raise SystemExit("give --source (an XTD10 caption folder in the upstream layout) or set XTD10_SOURCE")
@@ -170,39 +191,44 @@ def main() -> None:
     env = {**os.environ, "XTD10_CACHE": str(work / "cache"), "HF_HUB_OFFLINE": "1"}
     rows, recalls = [], {}
     for precision in args.precisions.split(","):
-        out = work / f"cb-{precision}"
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        cb = [str(bin_dir / "clip_benchmark"), "eval", "--dataset", "multilingual_mscoco_captions",
-              "--dataset_root", str(work / "cb-root"), "--task", "zeroshot_retrieval", "--model", args.arch,
-              "--pretrained", str(checkpoint), "--language", *[CB_LANGUAGE.get(code, code) for code in languages],
-              "--recall_k", "1", "5", "10", "--batch_size", str(args.batch_size),
-              "--num_workers", "2", "--output", str(out / "{language}.json")]
-        if precision == "fp32":
-            cb.append("--no_amp")
-        rows.append(("CLIP_benchmark", precision, *timed(cb, env)))
-        for code in languages:
-            metrics = json.loads((out / f"{CB_LANGUAGE.get(code, code)}.json").read_text())["metrics"]
-            for k in (1, 5, 10):
-                recalls[("CLIP_benchmark", precision, code, "t2i", k)] = metrics[f"image_retrieval_recall@{k}"]
-                recalls[("CLIP_benchmark", precision, code, "i2t", k)] = metrics[f"text_retrieval_recall@{k}"]
-        result = work / f"harness-{precision}.json"
-        harness = [str(bin_dir / "xtd10"), "bench", "run", "--model", f"open_clip:{args.arch}@{checkpoint}",
-                   "--source", str(source), "--images", str(images), "--languages", ",".join(languages),
-                   "--track", "image", "--subset", "all", "--bootstrap", "0", "--batch-size", str(args.batch_size),
-                   "--device", args.device, "--precision", precision, "--no-cache", "--out", str(result)]
-        rows.append(("xtd10 harness", precision, *timed(harness, env)))
-        for metric in json.loads(result.read_text())["metrics"]:
-            if metric["subset"] == "all" and metric["language"] in languages and metric["metric"] in ("R@1", "R@5",
-                                                                                                      "R@10"):
-                k = int(metric["metric"][2:])
-                recalls[("xtd10 harness", precision, metric["language"], metric["direction"], k)] = metric["value"]
+        for run in range(1, args.repeats + 1):  # the tools alternate: a pair shares the machine's state
+            out = work / f"cb-{precision}"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            cb = [str(bin_dir / "clip_benchmark"), "eval", "--dataset", "multilingual_mscoco_captions",
+                  "--dataset_root", str(work / "cb-root"), "--task", "zeroshot_retrieval", "--model", args.arch,
+                  "--pretrained", str(checkpoint), "--language", *[CB_LANGUAGE.get(code, code) for code in languages],
+                  "--recall_k", "1", "5", "10", "--batch_size", str(args.batch_size),
+                  "--num_workers", "2", "--output", str(out / "{language}.json")]
+            if precision == "fp32":
+                cb.append("--no_amp")
+            rows.append(("CLIP_benchmark", precision, run, *timed(cb, env)))
+            for code in languages:
+                metrics = json.loads((out / f"{CB_LANGUAGE.get(code, code)}.json").read_text())["metrics"]
+                for k in (1, 5, 10):
+                    record(recalls, ("CLIP_benchmark", precision, code, "t2i", k), metrics[f"image_retrieval_recall@{k}"])
+                    record(recalls, ("CLIP_benchmark", precision, code, "i2t", k), metrics[f"text_retrieval_recall@{k}"])
+            result = work / f"harness-{precision}.json"
+            harness = [str(bin_dir / "xtd10"), "bench", "run", "--model", f"open_clip:{args.arch}@{checkpoint}",
+                       "--source", str(source), "--images", str(images), "--languages", ",".join(languages),
+                       "--track", "image", "--subset", "all", "--bootstrap", "0", "--batch-size", str(args.batch_size),
+                       "--device", args.device, "--precision", precision, "--no-cache", "--out", str(result)]
+            rows.append(("xtd10 harness", precision, run, *timed(harness, env)))
+            for metric in json.loads(result.read_text())["metrics"]:
+                if metric["subset"] == "all" and metric["language"] in languages \
+                        and metric["metric"] in ("R@1", "R@5", "R@10"):
+                    k = int(metric["metric"][2:])
+                    record(recalls, ("xtd10 harness", precision, metric["language"], metric["direction"], k),
+                           metric["value"])
 
     print(f"{args.arch} (random init), {len(names)} stand-in images, {len(languages)} languages, image track, "
           f"batch {args.batch_size}")
-    print(f"{'tool':<16}{'precision':<11}{'wall':>10}{'peak RSS':>12}")
-    for tool, precision, wall, rss in rows:
-        print(f"{tool:<16}{precision:<11}{wall:>9.1f}s{rss:>9.0f} MiB")
+    print(f"{'tool':<16}{'precision':<11}{'run':>4}{'wall':>10}{'peak RSS':>12}")
+    for tool, precision, run, wall, rss in rows:
+        print(f"{tool:<16}{precision:<11}{run:>4}{wall:>9.1f}s{rss:>9.0f} MiB")
+    for precision, ratios in speedups(rows).items():
+        print(f"{precision}: harness {min(ratios):.2f}x to {max(ratios):.2f}x faster "
+              f"(median {float(np.median(ratios)):.2f}x over {len(ratios)} pair(s) run back to back)")
 
     import open_clip
 
