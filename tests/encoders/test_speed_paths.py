@@ -153,6 +153,41 @@ def test_hf_length_sorted_batches_match_one_text_at_a_time(tiny_models):
     assert encoder.meta.extra["text_padding"] == "trimmed" and encoder.meta.extra["precision"] == "fp32"
 
 
+def test_hf_batches_run_side_by_side_with_one_tokenizer_call_at_a_time(tiny_models, monkeypatch):
+    """Two CPU workers encode the batches; a fast tokenizer must not be entered by both at
+    once (it fails with "Already borrowed"), and the vectors equal those of one worker."""
+    import threading
+    import time
+
+    from xtd10.encoders import torch_runtime
+
+    torch = pytest.importorskip("torch")
+    if torch.get_num_threads() < 2:
+        pytest.skip("needs two threads for torch")
+    encoder = encoders.get(f"hf:{tiny_models['clip']}", device="cpu", batch_size=2)
+    tokenizer, inside, most, workers = encoder.tokenizer, [0], [0], set()
+    guard = threading.Lock()
+
+    def watched(*args, **kwargs):
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            workers.add(threading.current_thread().name)
+        time.sleep(0.01)  # widen the window in which a second caller would overlap
+        try:
+            return tokenizer(*args, **kwargs)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    texts = CAPTIONS * 3
+    monkeypatch.setattr(encoder, "tokenizer", watched)
+    side_by_side = encoder.encode_text(texts, language="xx")
+    assert most[0] == 1 and len(workers) == 2  # both workers tokenised, never together
+    monkeypatch.setattr(torch_runtime, "CPU_WORKERS", 1)
+    np.testing.assert_allclose(side_by_side, encoder.encode_text(texts, language="xx"), rtol=1e-6, atol=1e-6)
+
+
 def test_hf_siglip_keeps_fixed_length_padding(tiny_models):
     encoder = encoders.get(f"hf:{tiny_models['siglip']}", device="cpu")
     assert encoder.padding == "max_length" and encoder.meta.extra["text_padding"] == "fixed"

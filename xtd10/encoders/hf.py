@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ from xtd10.encoders.torch_runtime import (
     require_torch,
     resolve_device,
     resolve_precision,
+    run_batches,
     text_token_budget,
+    worker_batch_size,
 )
 from xtd10.errors import first_line
 from xtd10.hub_access import cache_only_reason, in_hub_cache, load_failure_hint, not_cached_message
@@ -153,6 +156,7 @@ class HFEncoder:
         self.device = resolve_device(device, self.name)
         self.precision = resolve_precision(precision, self.device, self.name)
         self.progress = progress
+        self._tokenizer_lock = threading.Lock()
         options = {"revision": revision, "trust_remote_code": trust_remote_code}
 
         self.model = load_pretrained(transformers.AutoModel.from_pretrained, model_id, "model", **options)
@@ -203,9 +207,10 @@ class HFEncoder:
         return tokenizer, image_processor
 
     def _encode_text_batch(self, texts: Sequence[str]) -> np.ndarray:
-        inputs = self.tokenizer(
-            list(texts), padding=self.padding, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
+        with self._tokenizer_lock:  # a fast tokenizer called by two threads at once fails ("Already borrowed")
+            inputs = self.tokenizer(
+                list(texts), padding=self.padding, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
         inputs = {key: value.to(self.device) for key, value in inputs.items()}
         with inference(self.device, self.precision):
             if self.has_images:
@@ -226,29 +231,33 @@ class HFEncoder:
             )
         return features.float().cpu().numpy()
 
+    # The public methods hand their batches to run_batches: on a CPU two run side by side,
+    # and each worker keeps one autocast context for all its batches (weights cast once).
+
+    def _run(self, batches: list, encode: Any) -> list:
+        return run_batches(batches, encode, self.device, self.precision)
+
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
-        with inference(self.device, self.precision):  # one autocast weight cast for all batches
-            if self.padding != "max_length" and len(texts) > 1:
-                # each batch is padded to its longest text: batch texts of similar length together
-                lengths = [len(ids) for ids in
-                           self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
-                return encode_by_length(
-                    texts, lengths, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
-                    max_tokens=text_token_budget(self.device, self.precision), progress=self.progress,
-                    description=f"{self.name} texts",
-                )
-            return encode_in_batches(
-                texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
-                progress=self.progress, description=f"{self.name} texts",
+        if self.padding != "max_length" and len(texts) > 1:
+            # each batch is padded to its longest text: batch texts of similar length together
+            lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
+            return encode_by_length(
+                texts, lengths, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
+                max_tokens=text_token_budget(self.device, self.precision), runner=self._run, progress=self.progress,
+                description=f"{self.name} texts",
             )
+        return encode_in_batches(
+            texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim, runner=self._run,
+            progress=self.progress, description=f"{self.name} texts",
+        )
 
     def _encode_image(self, images: Sequence[Any]) -> np.ndarray:
-        with inference(self.device, self.precision):
-            return encode_in_batches(
-                check_images(images, self.name), self._encode_image_batch, batch_size=self.batch_size,
-                dim=self.embedding_dim, progress=self.progress, description=f"{self.name} images",
-            )
+        return encode_in_batches(
+            check_images(images, self.name), self._encode_image_batch,
+            batch_size=worker_batch_size(self.batch_size, self.device), dim=self.embedding_dim, runner=self._run,
+            progress=self.progress, description=f"{self.name} images",
+        )
 
 
 # The class itself is the factory: its keyword arguments are the spec's options.

@@ -36,13 +36,13 @@ from xtd10.encoders.openclip_towers import PooledVisionTower, TrimmableTextTower
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
     count_parameters,
-    cpu_workers,
     inference,
     require_torch,
     resolve_device,
     resolve_precision,
     run_batches,
     text_token_budget,
+    worker_batch_size,
 )
 from xtd10.encoders.weights import is_local_weights, weights_identity
 
@@ -177,13 +177,9 @@ class OpenCLIPEncoder:
     def _run(self, batches: list, encode: Any) -> list:
         return run_batches(batches, encode, self.device, self.precision)
 
-    def _image_batch_size(self) -> int:
-        """A batch of images is shared among the CPU workers (they run side by side)."""
-        return -(-self.batch_size // cpu_workers(self.device))
-
     def encode_prepared(self, pixels: Sequence[Any]) -> np.ndarray:
         """Embeddings of images already passed through :meth:`prepare_image`."""
-        return encode_in_batches(list(pixels), self._encode_pixels, batch_size=self._image_batch_size(),
+        return encode_in_batches(list(pixels), self._encode_pixels, batch_size=worker_batch_size(self.batch_size, self.device),
                                  dim=self.dim, runner=self._run, progress=self.progress,
                                  description=f"{self.name} images")
 
@@ -202,7 +198,7 @@ class OpenCLIPEncoder:
 
     def encode_image(self, images: Sequence[Any]) -> np.ndarray:
         return encode_in_batches(
-            check_images(images, self.name), self._encode_image_batch, batch_size=self._image_batch_size(),
+            check_images(images, self.name), self._encode_image_batch, batch_size=worker_batch_size(self.batch_size, self.device),
             dim=self.dim, runner=self._run, progress=self.progress, description=f"{self.name} images",
         )
 

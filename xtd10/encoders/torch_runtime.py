@@ -169,6 +169,12 @@ def cpu_workers(device: Any) -> int:
     return CPU_WORKERS if torch.get_num_threads() >= CPU_WORKERS else 1
 
 
+def worker_batch_size(batch_size: int, device: Any) -> int:
+    """The size of each worker's share of a batch of ``batch_size`` images: the workers run
+    side by side, so together they hold about one batch (memory stays that of one batch)."""
+    return -(-batch_size // cpu_workers(device))
+
+
 def run_batches(batches: Sequence[T], encode: Callable[[T], R], device: Any, precision: str) -> list[R]:
     """``encode(batch)`` for every batch, results in order, without gradients at ``precision``.
 
@@ -177,8 +183,10 @@ def run_batches(batches: Sequence[T], encode: Callable[[T], R], device: Any, pre
     matrix products (GELU, layer norm, attention, autocast's casts) then runs in parallel
     too. Measured with ViT-B-32 on a 2-core CPU, same batches: text 4% (fp32) and 20%
     (bf16) faster, images 9-15% (fp32) and 10-30% (bf16). Each worker keeps its own
-    autocast context for all its batches (autocast's weight copies are per thread: one
-    extra copy at bf16/fp16). A batch's vector does not depend on which worker ran it."""
+    autocast context for all its batches; autocast's weight copies are per thread, so
+    weights that ``encode`` does not cast itself once for all threads (as
+    :class:`~xtd10.encoders.lean_blocks.LeanBlocks` does) are held once per worker at
+    bf16/fp16. A batch's vector does not depend on which worker ran it."""
     workers = min(cpu_workers(device), len(batches))
     if workers <= 1:
         with inference(device, precision):
