@@ -12,8 +12,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from xtd10.encoders import lean_blocks  # noqa: E402
 from xtd10.encoders.batching import length_batches  # noqa: E402
-from xtd10.encoders.lean_blocks import LeanBlocks, _Weights  # noqa: E402
+from xtd10.encoders.lean_blocks import LeanBlocks, PackedMatrix, _Weights  # noqa: E402
 
 
 class ResidualAttentionBlock(torch.nn.Module):
@@ -97,7 +98,8 @@ def test_causal_lean_blocks_ignore_positions_after_the_pooled_one():
         assert not torch.allclose(a[0], lean(changed, causal=True, pooled=pooled)[0])
 
 
-def test_under_autocast_one_shared_cast_copy_gives_what_autocast_computes():
+def test_under_autocast_one_shared_cast_copy_gives_what_autocast_computes(monkeypatch):
+    monkeypatch.setattr(lean_blocks, "_packs", lambda device, dtype: False)  # plain copies: bit-identical
     tower = _tower()
     lean = LeanBlocks.of(tower)
     x = torch.randn(3, 6, 32, generator=torch.Generator().manual_seed(3))
@@ -137,6 +139,40 @@ def test_a_cast_copy_is_made_again_after_a_weight_changes():
         after = lean.weights(cpu)
     assert after is not before
     torch.testing.assert_close(after[0].proj_bias.float(), tower.resblocks[0].mlp.c_proj.bias, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.skipif(not lean_blocks._packs(torch.device("cpu"), torch.bfloat16),
+                    reason="packed bf16 weights are used on CPUs with native bf16 only")
+def test_packed_bf16_weights_give_the_plain_products_up_to_rounding(monkeypatch):
+    tower = _tower()
+    lean = LeanBlocks.of(tower)
+    x = torch.randn(4, 7, 32, generator=torch.Generator().manual_seed(4))
+    pooled = torch.tensor([6, 3, 0, 5])
+    cpu = torch.device("cpu")
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        weights = lean.weights(cpu)
+        assert all(isinstance(w.fc, PackedMatrix) for w in weights[:-1]) and not isinstance(weights[-1].fc, PackedMatrix)
+        packed = lean(x, causal=True, pooled=pooled)
+        monkeypatch.setattr(lean_blocks, "_packs", lambda device, dtype: False)
+        lean._cast.clear()
+        plain = lean(x, causal=True, pooled=pooled)
+    torch.testing.assert_close(packed, plain, rtol=2e-2, atol=2e-2)
+    cosine = torch.nn.functional.cosine_similarity(packed.float(), plain.float(), dim=-1)
+    assert bool((cosine > 0.9999).all())
+
+
+def test_weights_that_cannot_be_packed_stay_plain(monkeypatch):
+    def refuse(self, weight):
+        raise RuntimeError("no oneDNN here")
+
+    monkeypatch.setattr(PackedMatrix, "__init__", refuse)
+    monkeypatch.setattr(lean_blocks, "_packs", lambda device, dtype: True)
+    tower = _tower(layers=2)
+    lean = LeanBlocks.of(tower)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        weights = lean.weights(torch.device("cpu"))
+        out = lean(torch.randn(2, 5, 32), causal=False, pooled=torch.tensor([0, 0]))
+    assert weights[0].fc.dtype == torch.bfloat16 and bool(torch.isfinite(out).all())
 
 
 def test_other_block_kinds_keep_their_own_forward():
