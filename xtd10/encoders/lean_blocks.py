@@ -172,9 +172,9 @@ class LeanBlocks:
         with self._cast_lock:
             made = self._cast.get(key)
             if made is None or made[0] != version:
-                cast = [weights.cast(dtype) for weights in own]
-                if _packs(device, dtype):  # the last block slices its query rows: kept plain
-                    cast = [weights.packed() for weights in cast[:-1]] + cast[-1:]
+                pack = _packs(device, dtype)  # block by block: one plain copy at a time
+                cast = [weights.cast(dtype).packed() if pack and index < len(own) - 1 else weights.cast(dtype)
+                        for index, weights in enumerate(own)]  # the last block slices its query rows: plain
                 made = self._cast[key] = (version, cast)
         return made[1]
 
