@@ -143,7 +143,7 @@ def test_a_cast_copy_is_made_again_after_a_weight_changes():
 
 @pytest.mark.skipif(not lean_blocks._packs(torch.device("cpu"), torch.bfloat16),
                     reason="packed bf16 weights are used on CPUs with native bf16 only")
-def test_packed_bf16_weights_give_the_plain_products_up_to_rounding(monkeypatch):
+def test_packed_bf16_weights_give_the_plain_products_up_to_rounding():
     tower = _tower()
     lean = LeanBlocks.of(tower)
     x = torch.randn(4, 7, 32, generator=torch.Generator().manual_seed(4))
@@ -153,8 +153,9 @@ def test_packed_bf16_weights_give_the_plain_products_up_to_rounding(monkeypatch)
         weights = lean.weights(cpu)
         assert all(isinstance(w.fc, PackedMatrix) for w in weights[:-1]) and not isinstance(weights[-1].fc, PackedMatrix)
         packed = lean(x, causal=True, pooled=pooled)
-        monkeypatch.setattr(lean_blocks, "_packs", lambda device, dtype: False)
-        lean._cast.clear()
+        lean.packing = False
+        lean.forget_copies()
+        assert not isinstance(lean.weights(cpu)[0].fc, PackedMatrix)
         plain = lean(x, causal=True, pooled=pooled)
     torch.testing.assert_close(packed, plain, rtol=2e-2, atol=2e-2)
     cosine = torch.nn.functional.cosine_similarity(packed.float(), plain.float(), dim=-1)

@@ -147,8 +147,9 @@ class LeanBlocks:
     """The blocks of one open_clip ``Transformer``; ``of(transformer)`` is None for any other
     kind (custom attention, cross-attention, sequence-first layout), which keeps its own forward."""
 
-    def __init__(self, blocks: list[Any]):
+    def __init__(self, blocks: list[Any], *, packing: bool = True):
         self.blocks = blocks
+        self.packing = packing  # False: never pack (the plain copies; for comparisons)
         self._cast: dict[tuple[Any, Any], tuple[tuple, list[_Weights]]] = {}
         self._cast_lock = threading.Lock()
 
@@ -172,11 +173,16 @@ class LeanBlocks:
         with self._cast_lock:
             made = self._cast.get(key)
             if made is None or made[0] != version:
-                pack = _packs(device, dtype)  # block by block: one plain copy at a time
+                pack = self.packing and _packs(device, dtype)  # block by block: one plain copy at a time
                 cast = [weights.cast(dtype).packed() if pack and index < len(own) - 1 else weights.cast(dtype)
                         for index, weights in enumerate(own)]  # the last block slices its query rows: plain
                 made = self._cast[key] = (version, cast)
         return made[1]
+
+    def forget_copies(self) -> None:
+        """Drop the reduced-precision copies (the next call under autocast makes them again)."""
+        with self._cast_lock:
+            self._cast.clear()
 
     def __call__(self, x: Any, *, causal: bool, pooled: Any) -> Any:
         """``x`` (batch, positions, width) through every block; returns (batch, width): each
