@@ -28,12 +28,12 @@ from xtd10.encoders.batching import (
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
+    batch_runner,
     count_parameters,
     inference,
     require_torch,
     resolve_device,
     resolve_precision,
-    run_batches,
     text_token_budget,
     worker_batch_size,
 )
@@ -155,6 +155,8 @@ class HFEncoder:
         self.batch_size = check_batch_size(batch_size, self.name)
         self.device = resolve_device(device, self.name)
         self.precision = resolve_precision(precision, self.device, self.name)
+        # on a CPU two batches run side by side, each worker in one autocast context for all its batches
+        self.runner = batch_runner(self.device, self.precision)
         self.progress = progress
         self._tokenizer_lock = threading.Lock()
         options = {"revision": revision, "trust_remote_code": trust_remote_code}
@@ -231,31 +233,26 @@ class HFEncoder:
             )
         return features.float().cpu().numpy()
 
-    # The public methods hand their batches to run_batches: on a CPU two run side by side,
-    # and each worker keeps one autocast context for all its batches (weights cast once).
-
-    def _run(self, batches: list, encode: Any) -> list:
-        return run_batches(batches, encode, self.device, self.precision)
-
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
         if self.padding != "max_length" and len(texts) > 1:
             # each batch is padded to its longest text: batch texts of similar length together
-            lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
+            lengths = [len(ids) for ids in
+                       self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
             return encode_by_length(
                 texts, lengths, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim,
-                max_tokens=text_token_budget(self.device, self.precision), runner=self._run, progress=self.progress,
+                max_tokens=text_token_budget(self.device, self.precision), runner=self.runner, progress=self.progress,
                 description=f"{self.name} texts",
             )
         return encode_in_batches(
-            texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim, runner=self._run,
+            texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.embedding_dim, runner=self.runner,
             progress=self.progress, description=f"{self.name} texts",
         )
 
     def _encode_image(self, images: Sequence[Any]) -> np.ndarray:
         return encode_in_batches(
             check_images(images, self.name), self._encode_image_batch,
-            batch_size=worker_batch_size(self.batch_size, self.device), dim=self.embedding_dim, runner=self._run,
+            batch_size=worker_batch_size(self.batch_size, self.device), dim=self.embedding_dim, runner=self.runner,
             progress=self.progress, description=f"{self.name} images",
         )
 

@@ -35,12 +35,12 @@ from xtd10.encoders.batching import (
 from xtd10.encoders.openclip_towers import PooledVisionTower, TrimmableTextTower, agrees_with_model
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
+    batch_runner,
     count_parameters,
     inference,
     require_torch,
     resolve_device,
     resolve_precision,
-    run_batches,
     text_token_budget,
     worker_batch_size,
 )
@@ -100,6 +100,8 @@ class OpenCLIPEncoder:
         self.progress = progress
         self.device = resolve_device(device, self.name)
         self.precision = resolve_precision(precision, self.device, self.name)
+        # on a CPU two batches run side by side, each worker in one autocast context for all its batches
+        self.runner = batch_runner(self.device, self.precision)
         try:
             model, _, preprocess = open_clip.create_model_and_transforms(
                 architecture, pretrained=pretrained or None, device=self.device
@@ -171,35 +173,30 @@ class OpenCLIPEncoder:
             features = self.pooled_vision.encode(batch) if self.pooled_vision else self.model.encode_image(batch)
             return features.float().cpu().numpy()
 
-    # The public methods hand their batches to run_batches: on a CPU two run side by side,
-    # and each worker keeps one autocast context for all its batches (weights cast once).
-
-    def _run(self, batches: list, encode: Any) -> list:
-        return run_batches(batches, encode, self.device, self.precision)
-
     def encode_prepared(self, pixels: Sequence[Any]) -> np.ndarray:
         """Embeddings of images already passed through :meth:`prepare_image`."""
-        return encode_in_batches(list(pixels), self._encode_pixels, batch_size=worker_batch_size(self.batch_size, self.device),
-                                 dim=self.dim, runner=self._run, progress=self.progress,
-                                 description=f"{self.name} images")
+        return encode_in_batches(list(pixels), self._encode_pixels,
+                                 batch_size=worker_batch_size(self.batch_size, self.device), dim=self.dim,
+                                 runner=self.runner, progress=self.progress, description=f"{self.name} images")
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
         if not self.trimmable or not texts:
             return encode_in_batches(texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.dim,
-                                     runner=self._run, progress=self.progress, description=f"{self.name} texts")
+                                     runner=self.runner, progress=self.progress, description=f"{self.name} texts")
         tokens = self.tokenizer(texts)
         return encode_by_length(
             range(len(texts)), self.trimmable.needed_lengths(tokens).tolist(),
             lambda rows: self._encode_tokens(tokens[list(rows)]), batch_size=self.batch_size, dim=self.dim,
-            max_tokens=text_token_budget(self.device, self.precision), runner=self._run, progress=self.progress,
+            max_tokens=text_token_budget(self.device, self.precision), runner=self.runner, progress=self.progress,
             description=f"{self.name} texts",
         )
 
     def encode_image(self, images: Sequence[Any]) -> np.ndarray:
         return encode_in_batches(
-            check_images(images, self.name), self._encode_image_batch, batch_size=worker_batch_size(self.batch_size, self.device),
-            dim=self.dim, runner=self._run, progress=self.progress, description=f"{self.name} images",
+            check_images(images, self.name), self._encode_image_batch,
+            batch_size=worker_batch_size(self.batch_size, self.device), dim=self.dim, runner=self.runner,
+            progress=self.progress, description=f"{self.name} images",
         )
 
 

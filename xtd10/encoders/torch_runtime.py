@@ -8,6 +8,7 @@ imports it when called).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -212,6 +213,12 @@ def run_batches(batches: Sequence[T], encode: Callable[[T], R], device: Any, pre
     finally:
         torch.set_num_threads(threads)
     return results
+
+
+def batch_runner(device: Any, precision: str) -> Callable[[Sequence[T], Callable[[T], R]], list[R]]:
+    """:func:`run_batches` for one device and precision: what an adapter hands to
+    :func:`~xtd10.encoders.batching.encode_in_batches` and ``encode_by_length`` as ``runner``."""
+    return functools.partial(run_batches, device=device, precision=precision)
 
 
 CPU_TOKENS_PER_BATCH = {"fp32": 1024, "bf16": 2048, "fp16": 2048}
