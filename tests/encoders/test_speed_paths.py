@@ -180,8 +180,18 @@ def test_hf_batches_run_side_by_side_with_one_tokenizer_call_at_a_time(tiny_mode
             with guard:
                 inside[0] -= 1
 
+    encode_batch = encoder._encode_text_batch
+
+    def one_batch(texts):
+        out = encode_batch(texts)
+        deadline = time.monotonic() + 10  # a worker takes batches as it frees up: hold this one
+        while len(workers) < 2 and time.monotonic() < deadline:  # until the other has taken one
+            time.sleep(0.005)
+        return out
+
     texts = CAPTIONS * 3
     monkeypatch.setattr(encoder, "tokenizer", watched)
+    monkeypatch.setattr(encoder, "_encode_text_batch", one_batch)
     side_by_side = encoder.encode_text(texts, language="xx")
     assert most[0] == 1 and len(workers) == 2  # both workers tokenised, never together
     monkeypatch.setattr(torch_runtime, "CPU_WORKERS", 1)

@@ -37,6 +37,26 @@ def test_run_batches_keeps_order_and_context_and_restores_threads(monkeypatch):
     assert set_to == [1, 2]  # each worker on one thread, then torch's setting restored
 
 
+def test_a_free_worker_takes_the_next_batch(monkeypatch):
+    """While one worker is held on a slow batch, the other runs every remaining batch (a
+    fixed split would leave half of them waiting for the slow worker)."""
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    others_done = threading.Event()
+    ran_on: dict[int, str] = {}
+
+    def encode(batch):
+        ran_on[batch] = threading.current_thread().name
+        if batch == 0:
+            assert others_done.wait(10), "the other batches waited for the slow one"
+        elif len(ran_on) == 5 and 0 in ran_on:
+            others_done.set()
+        return batch * 10
+
+    assert run_batches([0, 1, 2, 3, 4], encode, torch.device("cpu"), "fp32") == [0, 10, 20, 30, 40]
+    assert len({ran_on[b] for b in (1, 2, 3, 4)}) == 1 and ran_on[1] != ran_on[0]
+
+
 def test_run_batches_on_one_thread_runs_in_place_and_errors_propagate(monkeypatch):
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     assert cpu_workers(torch.device("cpu")) == 1
