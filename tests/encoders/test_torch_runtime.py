@@ -4,6 +4,7 @@ the requested autocast, and leave torch's thread setting as it was."""
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -72,6 +73,19 @@ def test_run_batches_on_one_thread_runs_in_place_and_errors_propagate(monkeypatc
 
     with pytest.raises(ValueError, match="bad batch"):
         run_batches([1, 2, 3], fail, torch.device("cpu"), "fp32")
+
+    started = []
+
+    def fail_first(batch):  # the other worker stops taking batches once one has failed
+        started.append(batch)
+        if batch == 0:
+            raise ValueError("bad batch 0")
+        time.sleep(0.05)
+        return batch
+
+    with pytest.raises(ValueError, match="bad batch 0"):
+        run_batches(list(range(40)), fail_first, torch.device("cpu"), "fp32")
+    assert len(started) < 40
 
 
 def test_side_by_side_batches_give_the_serial_vectors():

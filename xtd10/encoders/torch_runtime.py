@@ -202,15 +202,20 @@ def run_batches(batches: Sequence[T], encode: Callable[[T], R], device: Any, pre
     results: list[Any] = [None] * len(batches)
     pending = iter(range(len(batches)))
     taking = threading.Lock()
+    failed = threading.Event()  # a batch raised: hand out no more (the error is re-raised below)
 
     def work() -> None:
         with inference(device, precision):
-            while True:
+            while not failed.is_set():
                 with taking:
                     index = next(pending, None)
                 if index is None:
                     return
-                results[index] = encode(batches[index])
+                try:
+                    results[index] = encode(batches[index])
+                except BaseException:
+                    failed.set()
+                    raise
 
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, threads // workers))
