@@ -187,9 +187,9 @@ def run_batches(batches: Sequence[T], encode: Callable[[T], R], device: Any, pre
     (bf16) faster, images 9-15% (fp32) and 10-30% (bf16). A worker takes the next batch
     when it finishes one, so neither waits for the other at the end of a call: batches
     sorted longest first (``encode_by_length``) end with the shortest ones. Against a fixed
-    split (every other batch to each worker) that made XTD10's text track 12-17% faster
-    at bf16 in chunks of 512 captions. Each worker keeps its own
-    autocast context for all its batches; autocast's weight copies are per thread, so
+    split (every other batch to each worker) that made XTD10's text track 12-22% faster
+    at bf16 in chunks of 512 captions. Each worker keeps its own autocast context for all
+    its batches; autocast's weight copies are per thread, so
     weights that ``encode`` does not cast itself once for all threads (as
     :class:`~xtd10.encoders.lean_blocks.LeanBlocks` does) are held once per worker at
     bf16/fp16. A batch's vector does not depend on which worker ran it."""
