@@ -85,7 +85,7 @@ def test_run_batches_on_one_thread_runs_in_place_and_errors_propagate(monkeypatc
 
     with pytest.raises(ValueError, match="bad batch 0"):
         run_batches(list(range(40)), fail_first, torch.device("cpu"), "fp32")
-    assert len(started) < 40
+    assert len(started) <= 4  # not the 21 of a fixed split nor the 40 of a queue that ignores the failure
 
 
 def test_side_by_side_batches_give_the_serial_vectors():
