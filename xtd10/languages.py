@@ -12,16 +12,27 @@ of the data, not only of the model.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from xtd10.errors import UnknownLanguageError
+
+# The shape of a language tag everywhere in the toolkit (results, settings, promoted
+# languages): a BCP 47 language subtag, then up to three script/region/variant subtags
+# (``de``, ``zh-Hans``, ``ace-Latn``, ``zh-hant-tw``).
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
+SCRIPT_SELECTOR = "script:"  # ``--languages script:Arab`` selects every language written in that script
 
 ORIGINAL = "original"
 CROWD_TRANSLATION = "crowdsourced translation"
 MIC_TRANSLATION = "MIC test-set translation"
 STAIR_INDEPENDENT = "STAIR Captions (written independently)"
+MACHINE_TRANSLATION = "machine translation (NLLB-200)"
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,79 @@ XTD10_CODES: tuple[str, ...] = tuple(lang.code for lang in BUILTIN_LANGUAGES)
 ENGLISH = "en"
 
 
+# --------------------------------------------------------------------------------------
+# The language table: every language the toolkit knows beyond XTD10's own entries
+# --------------------------------------------------------------------------------------
+TABLE_FILE = Path(__file__).resolve().parent / "language_table.tsv"
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of ``language_table.tsv``: a Flores-200 language and what is known of it.
+
+    ``tag`` is its BCP 47 tag (the spelling results use), ``flores`` its Flores-200 code,
+    ``xtd10`` its XTD10 code where XTD10 has it, ``langid`` the label the language
+    identifier of the crowd rules gives it (empty: the identifier cannot judge it) and
+    ``trained`` the offline encoders whose training data covered it.
+    """
+
+    tag: str
+    flores: str
+    name: str
+    script: str
+    aliases: tuple[str, ...]
+    xtd10: str
+    langid: str
+    trained: tuple[str, ...]
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every spelling that names this row (lowercase, ``_`` as ``-``)."""
+        words = (self.tag, self.flores, self.xtd10, *self.aliases)
+        return tuple(dict.fromkeys(_key(w) for w in words if w))
+
+
+def _key(code: str) -> str:
+    return code.strip().lower().replace("_", "-")
+
+
+@functools.cache
+def language_table() -> tuple[TableRow, ...]:
+    """The rows of ``language_table.tsv`` (one source for names, scripts, codes and coverage)."""
+    with TABLE_FILE.open(encoding="utf-8", newline="") as handle:
+        lines = [line for line in handle if line.strip() and not line.startswith("#")]
+    rows = []
+    for record in csv.DictReader(lines, delimiter="\t"):
+        rows.append(TableRow(tag=record["tag"], flores=record["flores"], name=record["name"],
+                             script=record["script"], aliases=tuple((record["aliases"] or "").split()),
+                             xtd10=record["xtd10"] or "", langid=record["langid"] or "",
+                             trained=tuple((record["trained"] or "").split())))
+    return tuple(rows)
+
+
+@functools.cache
+def _table_index() -> dict[str, TableRow]:
+    return {spelling: row for row in language_table() for spelling in row.spellings}
+
+
+def table_row(code: str) -> TableRow | None:
+    """The table's row for any spelling of a language (tag, Flores code, XTD10 code, alias)."""
+    return _table_index().get(_key(code))
+
+
+def flores_tag(flores_code: str) -> str:
+    """The BCP 47 tag of a Flores-200 code: ``flores_tag("arb_Arab") == "ar"``."""
+    row = table_row(flores_code)
+    if row is None or _key(row.flores) != _key(flores_code):
+        raise UnknownLanguageError(f"unknown Flores-200 code {flores_code!r}")
+    return row.tag
+
+
+def trained_languages(encoder: str) -> frozenset[str]:
+    """The tags of the languages whose data an offline encoder (``muse``, ``e5-small``) was trained on."""
+    return frozenset(row.tag for row in language_table() if encoder in row.trained)
+
+
 class LanguageRegistry:
     """Maps codes and aliases to :class:`Language` entries.
 
@@ -116,13 +200,13 @@ class LanguageRegistry:
             self.add(lang)
 
     def add(self, lang: Language) -> None:
-        code = lang.code.lower()
+        code = _key(lang.code)
         if code in self._alias and self._alias[code] != code:
             raise ValueError(f"language code {code!r} is already an alias of {self._alias[code]!r}")
         self._by_code[code] = lang
         self._alias[code] = code
         for alias in lang.aliases:
-            self._alias[alias.lower()] = code
+            self._alias.setdefault(_key(alias), code)
 
     def with_extra(self, extra: Iterable[Language]) -> LanguageRegistry:
         """A new registry with the built-in entries plus ``extra`` ones."""
@@ -130,7 +214,7 @@ class LanguageRegistry:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return tuple(self._by_code)
+        return tuple(lang.code for lang in self._by_code.values())
 
     def __iter__(self):
         return iter(self._by_code.values())
@@ -145,15 +229,38 @@ class LanguageRegistry:
         """The entry for ``code`` or an alias of it; unknown codes list the valid ones."""
         if not isinstance(code, str):
             raise UnknownLanguageError(f"language code must be a string, got {type(code).__name__}")
-        key = code.strip().lower().replace("_", "-")
+        key = _key(code)
         if key in self._alias:
             return self._by_code[self._alias[key]]
+        several = self.sharing_language(key)
+        if len(several) > 1:
+            raise UnknownLanguageError(
+                f"ambiguous language {code!r}: written in several scripts here; name one of "
+                + ", ".join(f"{lang.code} ({lang.name})" for lang in several))
         suggestion = self.suggest(key)
-        hint = f" Did you mean {suggestion!r} ({self._by_code[suggestion].name})?" if suggestion else ""
-        raise UnknownLanguageError(
-            f"unknown language {code!r}.{hint} Valid codes: {', '.join(self.codes)} "
-            f"(aliases: {', '.join(sorted(a for a in self._alias if a not in self._by_code))})."
-        )
+        hint = f" Did you mean {self._by_code[suggestion].code!r} ({self._by_code[suggestion].name})?" \
+            if suggestion else ""
+        if len(self._by_code) > 20:
+            valid = f"{len(self._by_code)} languages, by BCP 47 tag or Flores-200 code (xtd10 data info lists them)"
+        else:
+            valid = (f"{', '.join(self.codes)} (aliases: "
+                     f"{', '.join(sorted(a for a in self._alias if a not in self._by_code))})")
+        raise UnknownLanguageError(f"unknown language {code!r}.{hint} Valid codes: {valid}.")
+
+    def sharing_language(self, key: str) -> list[Language]:
+        """The entries whose tag or alias starts with the language subtag ``key``
+        (``ace`` -> ``ace-Arab``, ``ace-Latn``): one language in several scripts."""
+        found = {code for alias, code in self._alias.items() if alias.split("-", 1)[0] == key and "-" in alias}
+        return [self._by_code[c] for c in self._by_code if c in found]
+
+    def by_script(self, script: str) -> list[str]:
+        """Codes of the languages written in ``script`` (ISO 15924, any case)."""
+        wanted = script.strip().lower()
+        codes = [lang.code for lang in self if lang.script.lower() == wanted]
+        if not codes:
+            scripts = sorted({lang.script for lang in self})
+            raise UnknownLanguageError(f"no language written in script {script!r} here; scripts: {', '.join(scripts)}")
+        return codes
 
     def suggest(self, key: str) -> str | None:
         """The code a user most plausibly meant by an unknown ``key``, or None.
@@ -163,12 +270,12 @@ class LanguageRegistry:
         first; spelling similarity against two-letter codes alone is mostly noise ("pt" is
         not "tr"), so it needs a close match.
         """
-        key = key.strip().lower().replace("_", "-")
+        key = _key(key)
         base = key.split("-", 1)[0]
         if base != key and base in self._alias:
             return self._alias[base]
-        names = {lang.name.lower(): lang.code for lang in self._by_code.values()}
-        words = {lang.name.lower().split(" ")[0]: lang.code for lang in self._by_code.values()}
+        names = {lang.name.lower(): _key(lang.code) for lang in self._by_code.values()}
+        words = {lang.name.lower().split(" ")[0]: _key(lang.code) for lang in self._by_code.values()}
         for table in (names, words):
             if key in table:
                 return table[key]
@@ -187,22 +294,38 @@ class LanguageRegistry:
 
     def resolve_many(self, languages: str | Iterable[str] | None) -> list[str]:
         """Normalise a selection: ``None``/``"all"`` means every language, a string may be
-        comma-separated; duplicates are dropped, order is kept."""
+        comma-separated, ``script:Arab`` stands for every language in that script;
+        duplicates are dropped, order is kept."""
         if languages is None or (isinstance(languages, str) and languages.strip().lower() == "all"):
             return list(self.codes)
         if isinstance(languages, str):
             languages = [part for part in languages.split(",") if part.strip()]
         out: list[str] = []
         for code in languages:
-            norm = self.normalize(code)
-            if norm not in out:
-                out.append(norm)
+            if not isinstance(code, str):
+                raise UnknownLanguageError(f"language code must be a string, got {type(code).__name__}")
+            if code.strip().lower() == "all":
+                chosen = list(self.codes)
+            elif code.strip().lower().startswith(SCRIPT_SELECTOR):
+                chosen = self.by_script(code.strip()[len(SCRIPT_SELECTOR):])
+            else:
+                chosen = [self.normalize(code)]
+            out.extend(c for c in chosen if c not in out)
         if not out:
             raise UnknownLanguageError("no language selected")
         return out
 
 
-REGISTRY = LanguageRegistry(BUILTIN_LANGUAGES)
+def _with_table_spellings(lang: Language) -> Language:
+    """An XTD10 entry that also answers to its table spellings (``deu``, ``deu_Latn``, ``zh-Hans``)."""
+    row = table_row(lang.code)
+    if row is None:
+        return lang
+    extra = tuple(s for s in row.spellings if s != lang.code and s not in lang.aliases)
+    return Language(**{**lang.__dict__, "aliases": (*lang.aliases, *extra)})
+
+
+REGISTRY = LanguageRegistry(_with_table_spellings(lang) for lang in BUILTIN_LANGUAGES)
 
 
 def get_language(code: str) -> Language:

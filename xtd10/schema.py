@@ -27,6 +27,7 @@ Quick use::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -41,6 +42,7 @@ import numpy as np
 
 from xtd10.errors import XTD10Error
 from xtd10.files import atomic_write_text
+from xtd10.languages import LANGUAGE_CODE, flores_tag
 from xtd10.userfiles import read_json
 
 # --------------------------------------------------------------------------------------
@@ -114,7 +116,6 @@ def is_known_metric(metric: str) -> bool:
 
 CELL_FIELDS = ("track", "direction", "language", "subset")
 METRIC_FIELDS = (*CELL_FIELDS, "metric", "value", "ci_low", "ci_high", "n_queries")
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 
 Cell = tuple[str, str, str, str]
 
@@ -122,6 +123,38 @@ Cell = tuple[str, str, str, str]
 # --------------------------------------------------------------------------------------
 # Dataset descriptors
 # --------------------------------------------------------------------------------------
+_DESCRIPTOR_FILES = Path(__file__).resolve().parent / "descriptors"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A pinned upstream repository the caption files come from, and what they must hash to.
+
+    The sha256 of every file is data (``xtd10/descriptors/<name>.json``, recorded once from
+    the repository at ``commit``): a source that claims to be this release must reproduce
+    them byte for byte, and one that does not gets a ``local-<fingerprint>`` revision.
+    ``source_env`` names the variable that points at a local checkout or a mirror.
+    """
+
+    repo: str  # owner/name on GitHub
+    commit: str
+    file_sha256: Mapping[str, str]
+    source_env: str
+
+    @property
+    def raw_base_url(self) -> str:
+        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}"
+
+    @property
+    def web_url(self) -> str:
+        return f"https://github.com/{self.repo}/tree/{self.commit}"
+
+    @classmethod
+    def from_file(cls, name: str, source_env: str) -> Release:
+        data = json.loads((_DESCRIPTOR_FILES / f"{name}.json").read_text(encoding="utf-8"))
+        return cls(repo=data["repo"], commit=data["commit"], file_sha256=dict(data["files"]), source_env=source_env)
+
+
 @dataclass(frozen=True)
 class DatasetDescriptor:
     """What a dataset is, declared once (in the spirit of mteb's TaskMetadata).
@@ -132,6 +165,12 @@ class DatasetDescriptor:
     closer to the English caption, so their scores are not comparable one to one.
     ``ranked`` says whether the leaderboard's main tables rank results on it; a small set
     saturates at R@10, so ``headline_metric`` is what its figures show.
+
+    Where the files come from is data too: ``release`` (pinned repository and checksums),
+    ``image_list`` and ``captions`` (language code -> file in that repository), and
+    ``image_kind`` (how file names map to images: ``coco2014`` or ``flickr30k``). Loading,
+    scoring, auditing and the leaderboard read these fields; no code asks for a dataset
+    by name.
     """
 
     key: str
@@ -148,8 +187,17 @@ class DatasetDescriptor:
     n_images: int | None
     headline_metric: str = "R@10"
     ranked: bool = True
-    takes_source: bool = True  # reads captions from --source / XTD10_SOURCE
+    takes_source: bool = True  # reads captions from --source / its source variable
     takes_images: bool = True  # reads images from --images
+    release: Release | None = None
+    image_list: str = ""
+    captions: Mapping[str, str] = field(default_factory=dict)  # language code -> file in the release
+    image_kind: str = "coco2014"
+    licence: str = ""  # one line: what the data may be used for
+    licence_url: str = ""
+    citation: str = ""  # BibTeX of the papers that made the data
+    provenance: str = ""  # how the non-English captions were made, one sentence
+    languages_from: str = "xtd10"  # where language names/scripts come from: the XTD10 registry or the Flores table
 
     def result_file_name(self, slug: str) -> str:
         """``<slug>.json`` for XTD10, ``<slug>.<name>.json`` otherwise, so that a run on
@@ -160,12 +208,30 @@ class DatasetDescriptor:
         return self.subset_labels.get(subset, subset)
 
 
+_XTD10_CITATION = """@article{aggarwal2020towards,
+  title={Towards Zero-shot Cross-lingual Image Retrieval},
+  author={Aggarwal, Pranav and Kale, Ajinkya},
+  journal={arXiv preprint arXiv:2012.05107},
+  year={2020}
+}"""
+_NLLB_CLIP_CITATION = """@article{visheratin2023nllb,
+  title={NLLB-CLIP -- train performant multilingual image retrieval model on a budget},
+  author={Visheratin, Alexander},
+  journal={arXiv preprint arXiv:2309.01859},
+  year={2023}
+}"""
+_NLLB_NOTICE = ("noncommercial research use only: the upstream repository has no licence file; the captions "
+                "derive from {origin} and were translated by NLLB-200, whose weights are CC-BY-NC 4.0")
+_NLLB_PROVENANCE = ("The English captions machine-translated by NLLB-200 (3.3B) into the Flores-200 languages "
+                    "(Visheratin, 2023).")
+
 XTD10_LANGUAGES = ("en", "de", "es", "fr", "it", "ja", "ko", "pl", "ru", "tr", "zh")
+_XTD10_RELEASE = Release.from_file("xtd10", source_env="XTD10_SOURCE")
 XTD10 = DatasetDescriptor(
     key="xtd10",
     name="xtd10",
     title="XTD10",
-    revision="d77ff16148468c84287f3efcbf602a015c5e4954",  # adobe-research/Cross-lingual-Test-Dataset-XTD10
+    revision=_XTD10_RELEASE.commit,  # adobe-research/Cross-lingual-Test-Dataset-XTD10
     languages=XTD10_LANGUAGES,
     independent=("en", "ja"),  # English: MSCOCO captions; Japanese: STAIR Captions, written for the images
     translated=tuple(c for c in XTD10_LANGUAGES if c not in ("en", "ja")),
@@ -175,6 +241,19 @@ XTD10 = DatasetDescriptor(
                    SUBSET_VAL2014: "val2014 subset (the 200 images not in COCO train2014)"},
     image_source="MSCOCO 2014 (train2014 and val2014), downloaded or read from a local copy",
     n_images=1000,
+    release=_XTD10_RELEASE,
+    image_list="XTD10/test_image_names.txt",
+    captions={"en": "XTD10/test_1kcaptions_en.txt", "de": "MIC/test_1kcaptions_de.txt",
+              "es": "XTD10/test_1kcaptions_es.txt", "fr": "MIC/test_1kcaptions_fr.txt",
+              "it": "XTD10/test_1kcaptions_it.txt", "ja": "STAIR/test_1kcaptions_jp.txt",
+              "ko": "XTD10/test_1kcaptions_ko.txt", "pl": "XTD10/test_1kcaptions_pl.txt",
+              "ru": "XTD10/test_1kcaptions_ru.txt", "tr": "XTD10/test_1kcaptions_tr.txt",
+              "zh": "XTD10/test_1kcaptions_zh.txt"},
+    licence="Adobe Research License (noncommercial research use only)",
+    licence_url=f"{_XTD10_RELEASE.web_url.replace('/tree/', '/blob/')}/LICENSE.md",
+    citation=_XTD10_CITATION,
+    provenance="Human translations of the English captions (crowdsourced, or from the MIC test set); "
+               "Japanese from STAIR Captions, written for the images independently.",
 )
 DEMO = DatasetDescriptor(
     key="demo",
@@ -193,8 +272,41 @@ DEMO = DatasetDescriptor(
     ranked=False,
     takes_source=False,
     takes_images=False,
+    image_kind="embedded",
+    licence="the toolkit's own captions (MIT); photos under their packages' licences",
 )
-DATASETS: dict[str, DatasetDescriptor] = {d.key: d for d in (XTD10, DEMO)}
+
+
+def _flores_descriptor(key: str, title: str, folder: str, image_list: str, image_kind: str, image_source: str,
+                       origin: str, subsets: tuple[str, ...], default_subsets: tuple[str, ...],
+                       subset_labels: Mapping[str, str]) -> DatasetDescriptor:
+    """One of the NLLB-CLIP evaluation sets: one ``<Flores-200 code>.txt`` per language."""
+    files = sorted(p for p in _NLLB_CLIP_RELEASE.file_sha256 if p.startswith(folder + "/"))
+    flores = [p[len(folder) + 1:-len(".txt")] for p in files if _FLORES_FILE.fullmatch(p.rsplit("/", 1)[1])]
+    codes = tuple(flores_tag(code) for code in flores)
+    return DatasetDescriptor(
+        key=key, name=key, title=title, revision=_NLLB_CLIP_RELEASE.commit, languages=codes,
+        independent=("en",), translated=tuple(c for c in codes if c != "en"), subsets=subsets,
+        default_subsets=default_subsets, subset_labels=subset_labels, image_source=image_source, n_images=1000,
+        release=_NLLB_CLIP_RELEASE, image_list=image_list, image_kind=image_kind,
+        captions={flores_tag(code): f"{folder}/{code}.txt" for code in flores},
+        licence=_NLLB_NOTICE.format(origin=origin), licence_url=_NLLB_CLIP_RELEASE.web_url,
+        citation=_NLLB_CLIP_CITATION, provenance=_NLLB_PROVENANCE, languages_from="flores",
+    )
+
+
+_FLORES_FILE = re.compile(r"[a-z]{3}_[A-Z][a-z]{3}\.txt")
+_NLLB_CLIP_RELEASE = Release.from_file("nllb-clip", source_env="NLLB_CLIP_SOURCE")
+XTD200 = _flores_descriptor(
+    "xtd200", "XTD200", "data/xtd200", "data/xtd200/test_image_names.txt", "coco2014",
+    "the XTD10 images (MSCOCO 2014), downloaded or read from a local copy",
+    "XTD10 (Adobe Research License, noncommercial)", XTD10.subsets, XTD10.default_subsets, XTD10.subset_labels)
+FLICKR30K_200 = _flores_descriptor(
+    "flickr30k-200", "Flickr30k-200", "data/flickr30k-200", "data/flickr30k-200/filenames.txt", "flickr30k",
+    "the 1000 Flickr30k test images, read from a local copy (Flickr30k's terms: request them from its authors)",
+    "Flickr30k captions (Flickr30k terms of use, noncommercial)", (SUBSET_ALL,), (SUBSET_ALL,),
+    {SUBSET_ALL: "all 1000 images"})
+DATASETS: dict[str, DatasetDescriptor] = {d.key: d for d in (XTD10, DEMO, XTD200, FLICKR30K_200)}
 
 
 def dataset_descriptor(name: str) -> DatasetDescriptor | None:
@@ -213,13 +325,12 @@ def promoted_descriptor(entries: Iterable[Mapping[str, Any]], revision: str | No
     added = [str(e["code"]) for e in entries if e.get("code") not in XTD10_LANGUAGES]
     translated = [str(e["code"]) for e in entries
                   if e.get("code") in added and "translat" in str(e.get("provenance", "")).lower()]
-    return DatasetDescriptor(
-        key=XTD10.key, name=XTD10.name, title=XTD10.title + " with " + ", ".join(added) if added else XTD10.title,
+    paths = {str(e["code"]): str(e.get("upstream_path", "")) for e in entries if e.get("code") in added}
+    return dataclasses.replace(
+        XTD10, title=XTD10.title + " with " + ", ".join(added) if added else XTD10.title,
         revision=revision, languages=(*XTD10.languages, *added),
         independent=(*XTD10.independent, *(c for c in added if c not in translated)),
-        translated=(*XTD10.translated, *translated), subsets=XTD10.subsets,
-        default_subsets=XTD10.default_subsets, subset_labels=XTD10.subset_labels,
-        image_source=XTD10.image_source, n_images=XTD10.n_images)
+        translated=(*XTD10.translated, *translated), captions={**XTD10.captions, **paths})
 
 
 # --------------------------------------------------------------------------------------

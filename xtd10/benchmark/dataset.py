@@ -1,8 +1,9 @@
 """What the runner scores: images, captions per language and the data's identity.
 
-XTD10 (from a caption source plus COCO images) and the embedded demo set look the same
-from here, so the runner has one code path and the result file records the same kind of
-provenance (revision, file hashes) for both.
+Every dataset with a pinned release (XTD10, XTD200, Flickr30k-200: captions from a source,
+images from a folder or the web) and the embedded demo set look the same from here, so the
+runner has one code path and the result file records the same kind of provenance
+(revision, file hashes) for all of them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from xtd10.errors import XTD10Error
-from xtd10.schema import DATASETS, DEMO, XTD10, dataset_descriptor
+from xtd10.languages import REGISTRY, LanguageRegistry
+from xtd10.schema import DATASETS, DEMO, DatasetDescriptor, dataset_descriptor
 
 
 class BenchmarkError(XTD10Error):
@@ -26,13 +28,14 @@ class BenchmarkError(XTD10Error):
 class BenchData:
     """Captions (long format, like :func:`xtd10.data.load_frame`) and images of one dataset."""
 
-    name: str  # as written to the result file: "xtd10" or "xtd10-demo"
+    name: str  # as written to the result file: "xtd10", "xtd200", "xtd10-demo", ...
     frame: pd.DataFrame  # index, file_name, coco_split, language, caption_index, caption
     image_files: list[str]  # file name of image i (the ``index`` column refers to it)
     image_splits: list[str]
     source: dict
     revision: str
     file_sha256: dict[str, str]
+    registry: LanguageRegistry = field(repr=False, default=REGISTRY)  # resolves the user's language codes
     _image_paths: Callable[[], dict[str, Path]] = field(repr=False, default=dict)
     _by_language: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
 
@@ -69,15 +72,16 @@ class BenchData:
         return self._by_language[language]
 
 
-def load_xtd10(languages: str | Iterable[str] | None, source: object | None, images: object) -> BenchData:
+def load_release(descriptor: DatasetDescriptor, languages: str | Iterable[str] | None, source: object | None,
+                 images: object) -> BenchData:
+    """A dataset read from its pinned release (or a local copy): XTD10, XTD200, Flickr30k-200."""
     from xtd10.data import load_frame, read_images, resolve_source
-    from xtd10.data.upstream import IMAGE_LIST_PATH
 
-    src = resolve_source(source)
+    src = resolve_source(source, descriptor)
     codes = src.registry.resolve_many(languages)
-    frame = load_frame(codes, source=src)
+    frame = load_frame(codes, source=src, dataset=descriptor)
     entries = read_images(src)
-    relpaths = [IMAGE_LIST_PATH, *(src.registry.get(code).upstream_path for code in codes)]
+    relpaths = src.relpaths(codes)
     hashes = src.file_hashes(relpaths)
     file_names = [e.file_name for e in entries]
 
@@ -87,13 +91,14 @@ def load_xtd10(languages: str | Iterable[str] | None, source: object | None, ima
         return resolve_images(file_names, True if images is None else images, source=src)
 
     return BenchData(
-        name=XTD10.name,
+        name=descriptor.name,
         frame=frame,
         image_files=file_names,
         image_splits=[e.coco_split for e in entries],
         source=src.describe(),
         revision=src.revision(relpaths),
         file_sha256=hashes,
+        registry=src.registry,
         _image_paths=image_paths,
     )
 
@@ -121,17 +126,15 @@ def load_bench_data(
 ) -> BenchData:
     """The data of the dataset named ``dataset`` (its descriptor's key, see :mod:`xtd10.schema`)."""
     descriptor = dataset_descriptor(dataset)
-    if descriptor is None or descriptor.key not in LOADERS:
+    if descriptor is None:
         raise BenchmarkError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     if source is not None and not descriptor.takes_source:
-        raise BenchmarkError(f"a caption source (source= / --source) applies to the {XTD10.key} dataset, "
-                             f"not to the {descriptor.title}")
+        raise BenchmarkError(f"a caption source (source= / --source) does not apply to the {descriptor.title}: "
+                             "it ships its own captions")
     if images is not None and not descriptor.takes_images:
-        raise BenchmarkError(f"images= / --images applies to the {XTD10.key} dataset; the {descriptor.title} "
-                             "ships its own images")
-    if descriptor.key == XTD10.key:
-        return load_xtd10(languages, source, images)
-    return LOADERS[descriptor.key](languages)
-
-
-LOADERS: dict[str, Callable] = {XTD10.key: load_xtd10, DEMO.key: load_demo}
+        raise BenchmarkError(f"images= / --images does not apply to the {descriptor.title}: it ships its own images")
+    if descriptor.release is not None:
+        return load_release(descriptor, languages, source, images)
+    if descriptor.key != DEMO.key:
+        raise BenchmarkError(f"the {descriptor.title} has neither a release nor embedded data")
+    return load_demo(languages)

@@ -192,12 +192,12 @@ def _recorded_flags(languages: list[str], source: str | os.PathLike | None, note
     """The reject-severity flags that ``xtd10 crowd audit`` recorded for this revision of
     the captions; languages never audited are listed in a note."""
     from xtd10.data import resolve_source
-    from xtd10.data.flagged import flagged_for, flagged_list_path, read_flagged
+    from xtd10.data.flagged import flagged_for, flagged_lists
     from xtd10.data.loading import source_revision
 
     src = resolve_source(source)
     codes = [c for c in languages if c != "en"]
-    lists = read_flagged(flagged_list_path(source_revision(src, codes)))
+    lists = flagged_lists(src.dataset, source_revision(src, codes))
     missing = [c for c in codes if c not in lists]
     if missing:
         notes.append(f"no caption audit recorded for {', '.join(missing)}: run xtd10 crowd audit, or "

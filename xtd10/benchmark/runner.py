@@ -260,17 +260,12 @@ def metric_rows(cells: list[Cell], bootstrap: int, seed: int, ks: Sequence[int])
 
 
 def _resolve(data: BenchData, languages: str | Iterable[str]) -> list[str]:
-    wanted = languages.split(",") if isinstance(languages, str) else list(languages)
-    from xtd10.languages import normalize_language
-
+    """The dataset's codes for the user's selection (codes in any spelling, ``script:X``)."""
     out = []
-    for code in wanted:
-        code = code.strip()
-        norm = code.lower() if code.lower() in data.languages else normalize_language(code)
+    for norm in data.registry.resolve_many(languages):
         if norm not in data.languages:
-            raise BenchmarkError(f"dataset {data.name!r} has no captions in language {code!r}")
-        if norm not in out:
-            out.append(norm)
+            raise BenchmarkError(f"dataset {data.name!r} has no captions in language {norm!r}")
+        out.append(norm)
     return out
 
 

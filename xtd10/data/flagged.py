@@ -37,6 +37,27 @@ class FlaggedListError(SourceError):
     """A flagged-caption list is missing for a language, or malformed."""
 
 
+PACKAGED_AUDITS = Path(__file__).resolve().parents[1] / "descriptors" / "audits"
+
+
+def packaged_audit_path(dataset_key: str) -> Path:
+    """The toolkit's own audit of a dataset's pinned release (committed, made by ``xtd10 crowd audit``)."""
+    return PACKAGED_AUDITS / f"{dataset_key}.flagged.json"
+
+
+def flagged_lists(dataset: Any, revision: str) -> dict[str, RuleFlags]:
+    """The flags that apply to ``revision`` of ``dataset``'s captions: the toolkit's own audit
+    when the files are the pinned release, with any audit recorded on this machine for the
+    same revision taking precedence language by language."""
+    lists: dict[str, RuleFlags] = {}
+    release = getattr(dataset, "release", None)
+    packaged = packaged_audit_path(dataset.key)
+    if release is not None and revision == release.commit and packaged.is_file():
+        lists.update(read_flagged(packaged))
+    lists.update(read_flagged(flagged_list_path(revision)))
+    return lists
+
+
 def flagged_list_path(revision: str) -> Path:
     return cache_root() / "flagged" / f"{revision}.json"
 

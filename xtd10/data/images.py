@@ -1,4 +1,5 @@
-"""Finding the 1000 COCO images of XTD10.
+"""Finding the images of a dataset: the 1000 COCO images of XTD10 (and XTD200), or the
+1000 Flickr30k test images of Flickr30k-200.
 
 Images can come from a local COCO 2014 root (``train2014/``, ``val2014/``), a flat folder
 holding the files, or HTTP (the public COCO URLs by default). Downloads are concurrent,
@@ -55,9 +56,26 @@ def url_template() -> str:
     return custom if "{file_name}" in custom else custom.rstrip("/") + "/{split}/{file_name}"
 
 
+FLICKR_FOLDER = "flickr30k-images"  # the folder Flickr30k's own archive unpacks to
+
+
 def _local_candidates(root: Path, file_name: str) -> list[Path]:
-    split, _ = parse_coco_name(file_name)
+    """Where a file may sit below ``root``: COCO's split folders or Flickr30k's image
+    folder, else flat."""
+    try:
+        split, _ = parse_coco_name(file_name)
+    except XTD10Error:
+        return [root / file_name, root / FLICKR_FOLDER / file_name]
     return [root / split / file_name, root / file_name]
+
+
+def _not_downloadable(source: object | None) -> str:
+    """Why a dataset's images cannot be fetched over HTTP, or "" when they can (COCO)."""
+    dataset = getattr(source, "dataset", None)
+    if dataset is None or dataset.image_kind == "coco2014":
+        return ""
+    return (f"the {dataset.title} images ({dataset.image_source}) cannot be downloaded by the toolkit: "
+            f"pass images=DIR, a folder holding the {dataset.n_images} files (flat or in {FLICKR_FOLDER}/)")
 
 
 def resolve_images(
@@ -73,13 +91,15 @@ def resolve_images(
 
     ``images`` may be a directory (COCO root or flat folder), an ``http(s)://`` base URL
     or template, or ``True``: then ``XTD10_IMAGES`` if set, else the cache filled from
-    ``XTD10_IMAGE_URL`` / the COCO server. ``source`` is accepted for symmetry with the
-    caption loaders (images do not depend on it).
+    ``XTD10_IMAGE_URL`` / the COCO server. ``source`` says which dataset the names belong
+    to: COCO images (XTD10, XTD200) can be downloaded, Flickr30k's only read from a folder.
     """
-    del source
+    refused = _not_downloadable(source)
     if images is True:
-        images = os.environ.get("XTD10_IMAGES") or None
+        images = None if refused else (os.environ.get("XTD10_IMAGES") or None)
     if images in (None, True):
+        if refused:
+            raise XTD10Error(refused)
         return _download_all(file_names, url_template(), workers, retry, progress)
     text = str(images)
     if text.startswith(("http://", "https://")):
