@@ -16,12 +16,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA_SKIP = "the real XTD10 files are not available (set XTD10_TEST_SOURCE to a checkout of the upstream repository)"
+NLLB_DATA_SKIP = ("the real XTD200/Flickr30k-200 files are not available (set NLLB_CLIP_TEST_SOURCE to a checkout "
+                  "of the upstream repository)")
 
 # What enables each kind of skipped test (keyed by a phrase of its skip reason), named
 # once at the end of the run (pytest_terminal_summary) so a quiet skip never passes for a pass.
 SKIP_KINDS = {
     "real xtd10 files": "need the real XTD10 caption files: set XTD10_TEST_SOURCE=DIR, DIR a checkout of "
                         "adobe-research/Cross-lingual-Test-Dataset-XTD10",
+    "real xtd200/flickr30k-200 files": "need the real XTD200/Flickr30k-200 caption files: set "
+                                       "NLLB_CLIP_TEST_SOURCE=DIR, DIR a checkout of visheratin/nllb-clip",
     "chromium": "need a headless Chromium: install Debian's chromium (/usr/bin/chromium)",
 }
 
@@ -43,12 +47,29 @@ def real_source() -> Path:
     return path
 
 
+def nllb_source_dir() -> Path | None:
+    """The real XTD200 and Flickr30k-200 files: ``NLLB_CLIP_TEST_SOURCE`` or ``../shared/nllb-clip``."""
+    candidates = [os.environ.get("NLLB_CLIP_TEST_SOURCE"), REPO.parent / "shared" / "nllb-clip"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "data" / "xtd200" / "test_image_names.txt").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture
+def nllb_source() -> Path:
+    path = nllb_source_dir()
+    if path is None:
+        pytest.skip(NLLB_DATA_SKIP)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch) -> Path:
     """Every test gets its own empty cache and no ambient source or image settings."""
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XTD10_CACHE", str(cache))
-    for var in ("XTD10_SOURCE", "XTD10_IMAGES", "XTD10_IMAGE_URL"):
+    for var in ("XTD10_SOURCE", "NLLB_CLIP_SOURCE", "XTD10_IMAGES", "XTD10_IMAGE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")

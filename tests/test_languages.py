@@ -30,7 +30,7 @@ def test_unknown_code_lists_valid_and_suggests_closest():
 
 @pytest.mark.parametrize(("typed", "meant"), [
     ("Spanish", "es"), ("chinese", "zh"), ("ger", "de"), ("ja-JP", "ja"), ("zh_TW", "zh"), ("esp", "es"),
-    ("jap", "ja"), ("spanisch", "es"), ("pt", None), ("sp", None), ("xx", None),
+    ("jap", "ja"), ("spanisch", "es"), ("pt", None), ("sp", "es"), ("xx", None),  # sp: near spa (ISO 639-3)
 ])
 def test_suggestions_follow_names_prefixes_and_region_tags(typed, meant):
     assert REGISTRY.suggest(typed) == meant

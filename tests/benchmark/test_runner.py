@@ -170,7 +170,7 @@ def test_bad_requests_are_clear_errors(counting_encoder):
         run(counting_encoder, subsets=["val2014"])
     with pytest.raises(EncoderError, match=r"dict object is not an encoder: it needs a `meta` attribute"):
         run({"encode_text": None})
-    with pytest.raises(BenchmarkError, match=r"source= / --source\) applies to the xtd10 dataset"):
+    with pytest.raises(BenchmarkError, match=r"source= / --source\) does not apply to the XTD10 demo set"):
         run(counting_encoder, source="/somewhere")
     with pytest.raises(BenchmarkError, match="track"):
         run(counting_encoder, tracks="audio")
