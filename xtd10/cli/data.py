@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from xtd10.cli.options import images_argument, images_option, source_option
+from xtd10.cli.options import dataset_option, images_argument, images_option, source_option
 from xtd10.data.upstream import LICENSE_SHORT
 
 
@@ -14,24 +14,27 @@ def group() -> None:
 
 
 @group.command()
+@dataset_option()
 @source_option
 @click.option("--fetch", is_flag=True, help="Download the pinned caption files if they are not cached.")
-def info(source: str | None, fetch: bool) -> None:
+def info(dataset: str, source: str | None, fetch: bool) -> None:
     """Languages, caption counts, provenance, source revision and cache state."""
     from xtd10.data.info import dataset_info
+    from xtd10.data.table import descriptor_named
 
-    report = dataset_info(source, fetch=fetch)
+    report = dataset_info(source, fetch=fetch, dataset=dataset)
+    click.echo(f"dataset:  {descriptor_named(dataset).title}")
     click.echo(f"source:   {report.source['kind']} {report.source['location']}")
     click.echo(f"revision: {report.revision}")
     if report.images:
         splits = ", ".join(f"{v} {k}" for k, v in report.images.items() if k != "total")
         click.echo(f"images:   {report.images['total']} ({splits})")
-    click.echo(f"licence:  {LICENSE_SHORT}")
+    click.echo(f"licence:  {descriptor_named(dataset).licence}")
     click.echo("")
-    click.echo(f"{'code':<5} {'language':<22} {'script':<6} {'captions':>8}  provenance")
+    click.echo(f"{'code':<8} {'language':<30} {'script':<6} {'captions':>8}  provenance")
     for row in report.languages:
         captions = "-" if row["captions"] is None else str(row["captions"])
-        click.echo(f"{row['code']:<5} {row['name']:<22} {row['script']:<6} {captions:>8}  {row['provenance']}")
+        click.echo(f"{row['code']:<8} {row['name']:<30} {row['script']:<6} {captions:>8}  {row['provenance']}")
     click.echo("")
     cache = report.cache
     line = f"cache:    {cache['root']} ({cache['images_cached']} images"
@@ -79,14 +82,16 @@ def push(folder: str, repo_id: str, private: bool, message: str) -> None:
 
 
 @group.command(name="images")
+@dataset_option()
 @source_option
 @images_option("", default="download", show_default=True)
-def images_command(source: str | None, images: str) -> None:
-    """Check (or download into the cache) the 1000 XTD10 images."""
+def images_command(dataset: str, source: str | None, images: str) -> None:
+    """Check (or download into the cache) the 1000 images of a dataset."""
     from xtd10.data.images import resolve_images
     from xtd10.data.sources import resolve_source
-    from xtd10.data.table import read_images
+    from xtd10.data.table import descriptor_named, read_images
 
-    entries = read_images(resolve_source(source))
-    paths = resolve_images([e.file_name for e in entries], images_argument(images))
+    src = resolve_source(source, descriptor_named(dataset))
+    entries = read_images(src)
+    paths = resolve_images([e.file_name for e in entries], images_argument(images), source=src)
     click.echo(f"all {len(paths)} images present and decodable")

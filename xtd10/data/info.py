@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from xtd10.cache import cache_root
 from xtd10.data.images import image_cache_dir
 from xtd10.data.sources import Source, UrlSource, resolve_source
-from xtd10.data.table import load_frame
-from xtd10.data.upstream import IMAGE_LIST_PATH, UPSTREAM_COMMIT, UPSTREAM_SHA256
+from xtd10.data.table import descriptor_named, load_frame
+from xtd10.schema import XTD10, DatasetDescriptor
 
 
 @dataclass
@@ -22,10 +22,13 @@ class DatasetInfo:
     note: str = ""
 
 
-def dataset_info(source: str | Source | None = None, *, fetch: bool = False) -> DatasetInfo:
+def dataset_info(source: str | Source | None = None, *, fetch: bool = False,
+                 dataset: str | DatasetDescriptor = XTD10) -> DatasetInfo:
     """Describe the dataset. With the pinned upstream not yet cached and ``fetch`` false,
     nothing is downloaded: the summary says what is missing instead of touching the network."""
-    src = resolve_source(source)
+    descriptor = descriptor_named(dataset)
+    src = resolve_source(source, descriptor)
+    pinned = src.release.file_sha256
     cached_images = len(list(image_cache_dir().glob("*.jpg"))) if image_cache_dir().is_dir() else 0
     cache = {"root": str(cache_root()), "images_cached": cached_images}
     if isinstance(src, UrlSource):
@@ -33,17 +36,16 @@ def dataset_info(source: str | Source | None = None, *, fetch: bool = False) -> 
         cache["caption_files_cached"] = sum(state.values())
         cache["caption_files_total"] = len(state)
         if not fetch and not all(state.values()):
-            languages = [_lang_row(lang, None) for lang in src.registry]
-            return DatasetInfo(src.describe(), False, UPSTREAM_COMMIT, languages, {}, cache,
+            languages = [_lang_row(lang, None, pinned) for lang in src.registry]
+            return DatasetInfo(src.describe(), False, src.release.commit, languages, {}, cache,
                                note="caption files not cached yet: run `xtd10 data info --fetch` "
                                "(network) or point --source / XTD10_SOURCE at a local copy")
-    frame = load_frame(source=src)
+    frame = load_frame(source=src, dataset=descriptor)
     counts = frame.groupby("language", sort=False).size().to_dict()
     images = frame.drop_duplicates("index")["coco_split"].value_counts().to_dict()
-    relpaths = [IMAGE_LIST_PATH, *(src.registry.get(c).upstream_path for c in counts)]
-    revision = src.revision(relpaths)
-    languages = [_lang_row(src.registry.get(code), n) for code, n in counts.items()]
-    note = "" if revision == UPSTREAM_COMMIT else (
+    revision = src.revision(src.relpaths(counts))
+    languages = [_lang_row(src.registry.get(code), n, pinned) for code, n in counts.items()]
+    note = "" if revision == src.release.commit else (
         "files differ from the pinned upstream release (or add languages): revision is a local fingerprint"
     )
     return DatasetInfo(src.describe(), True, revision, languages,
@@ -51,7 +53,7 @@ def dataset_info(source: str | Source | None = None, *, fetch: bool = False) -> 
                        cache, note)
 
 
-def _lang_row(lang, captions: int | None) -> dict:
+def _lang_row(lang, captions: int | None, pinned) -> dict:
     return {"code": lang.code, "name": lang.name, "script": lang.script,
             "provenance": lang.provenance, "captions": captions,
-            "pinned_file": lang.upstream_path in UPSTREAM_SHA256}
+            "pinned_file": lang.upstream_path in pinned}

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 EXTRA_LANGUAGES_FILE = "languages.json"
 # In the library's words; the command line shows its own option instead (CLI_WORDING).
-CLI_WORDING = {"pass source=DIR": "pass --source DIR"}
+CLI_WORDING = {"pass source=DIR": "pass --source DIR", "pass images=DIR": "pass --images DIR"}
 
 
 def _release(dataset: DatasetDescriptor) -> Release:
