@@ -86,8 +86,8 @@ def test_promote_name_cannot_break_the_dataset_card(tmp_path, tiny_source):
     from xtd10.data.sources import resolve_source
 
     out = tmp_path / "src"
-    promote(pd.DataFrame(clean_rows()).assign(language="hi"), language="hi", source=tiny_source, output=out,
-            name="<img src=x onerror=alert(1)> | x\u202e\nnew row")
+    promote(pd.DataFrame(clean_rows()).assign(language="hi", decision="approve"), language="hi",
+            source=tiny_source, output=out, name="<img src=x onerror=alert(1)> | x\u202e\nnew row")
     languages = [lang for lang in resolve_source(out).registry if lang.code in ("en", "hi")]
     card = render_card(CardInputs(languages=languages, configs=[], revision="r", counts={"hi": 20},
                                   with_images=False))
@@ -190,7 +190,7 @@ def test_mapping_values_of_the_wrong_type_are_clear_errors(tmp_path, content, me
 
 def test_a_refused_promotion_leaves_the_earlier_one_untouched(tmp_path, tiny_source):
     out = tmp_path / "out"
-    first = pd.DataFrame(clean_rows()).assign(language="hi")
+    first = pd.DataFrame(clean_rows()).assign(language="hi", decision="approve")
     promote(first, language="hi", source=tiny_source, output=out)
     captions = out / "CROWD" / "test_1kcaptions_hi.txt"
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -223,3 +223,20 @@ def test_an_output_that_is_an_input_is_refused(run, tmp_path, tiny_source):
         result = run("crowd", "decide", batch, *args, "--no-semantic")
         assert result.exit_code == 2 and "same file" in result.output, result.output
     assert batch.read_bytes() == stamp
+
+
+def test_promote_refuses_a_batch_that_decide_never_marked(run, tmp_path, tiny_source):
+    export = tmp_path / "export.csv"
+    rows = [f"s{i},w{i % 4},{IMAGES[i]},{de}" for i, (_, de) in enumerate(PAIRS)]
+    rows[0] = f"s0,w0,{IMAGES[0]},<b>=HYPERLINK(1)</b>"  # would be rejected by decide
+    export.write_text("submission_id,worker_id,image,text\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    batch, out = tmp_path / "batch.parquet", tmp_path / "out"
+    assert run("crowd", "ingest", export, "--platform", "csv", "--language", "hi", "-o", batch,
+               "--source", tiny_source).exit_code == 0
+    result = run("crowd", "promote", batch, "--language", "hi", "-o", out, "--source", tiny_source)
+    assert result.exit_code == 2 and "no 'decision' column" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not out.exists()
+    with pytest.raises(CrowdError, match="no 'decision' column"):
+        promote(pd.read_parquet(batch), language="hi", source=tiny_source, output=out)
+    assert not out.exists()

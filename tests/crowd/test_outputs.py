@@ -64,8 +64,7 @@ def test_mturk_and_toloka_decision_files(tmp_path):
 
 
 def test_promote_makes_a_loadable_language(tmp_path, tiny_source):
-    rows = pd.DataFrame(clean_rows())
-    rows["language"] = "hi"
+    rows = pd.DataFrame(clean_rows()).assign(language="hi", decision="approve")
     rows.loc[3, "text"] = "zweite\tZeile\nhier"
     extra = rows.iloc[[0]].assign(submission_id="z", text="noch eine Beschreibung")  # 2 captions, image 0
     accepted = pd.concat([rows, extra], ignore_index=True)

@@ -52,10 +52,13 @@ def _copy_source(src, dest: Path) -> None:
 
 
 def _approved_only(accepted: pd.DataFrame) -> pd.DataFrame:
-    """Rows to publish. A table that says how each row was decided must hold approved rows
-    only: a reviewed or rejected answer never reaches the dataset by mistake."""
+    """Rows to publish: only a table that ``decide`` marked, every row approved. A raw
+    ingested batch has no decision column and may hold markup, formulas and copies, so it
+    is refused rather than published whole; a reviewed or rejected answer never reaches the
+    dataset by mistake."""
     if "decision" not in accepted:
-        return accepted
+        raise CrowdError("the table has no 'decision' column, so nothing in it was decided; promote the "
+                         "approved rows that 'xtd10 crowd decide --accepted FILE' writes, not the ingested batch")
     other = accepted["decision"].fillna("").ne("approve")
     if other.any():
         counts = accepted.loc[other, "decision"].fillna("(empty)").value_counts().to_dict()
