@@ -20,10 +20,16 @@ from xtd10.escaping import neutralise
 EVIL = "<script>alert(1)</script>"
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", " =1+1"])
 def test_formula_cells_are_neutralised(cell):
     assert neutralise(cell) == "'" + cell
     assert neutralise("ein Mann") == "ein Mann" and neutralise(3) == 3
+
+
+@pytest.mark.parametrize(("cell", "safe"), [("\rx", " x"), ("\r=1+1", "' =1+1"), ("a\r\nb\u2028c", "a b c"),
+                                           ("\x85@x", " @x")])
+def test_line_breaks_become_spaces_before_the_formula_guard(cell, safe):
+    assert neutralise(cell) == ("'" + safe if safe.lstrip().startswith(("=", "+", "-", "@")) else safe)
 
 
 def _hostile_validation():
