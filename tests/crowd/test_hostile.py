@@ -4,6 +4,7 @@ that are inputs."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import NamedTuple
@@ -240,3 +241,49 @@ def test_promote_refuses_a_batch_that_decide_never_marked(run, tmp_path, tiny_so
     with pytest.raises(CrowdError, match="no 'decision' column"):
         promote(pd.read_parquet(batch), language="hi", source=tiny_source, output=out)
     assert not out.exists()
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("where", ["first task", "a later task", "inside a task"])
+def test_a_deeply_nested_label_studio_export_is_a_one_line_error(run, tmp_path, tiny_source, where):
+    task = json.dumps({"id": 1, "data": {"image": IMAGES[0]}, "annotations": [
+        {"id": 5, "completed_by": 1, "result": [{"from_name": "t", "value": {"text": ["ein Mann reitet eine Welle"]}}]}]})
+    body = {"first task": _nested(100_000),
+            "a later task": task + ",\n" + _nested(100_000),
+            "inside a task": task.replace('"id": 1,', '"id": 1, "meta": ' + _nested(100_000) + ",")}[where]
+    export, batch = tmp_path / "export.json", tmp_path / "b.parquet"
+    export.write_text("[\n" + body + "\n]", encoding="utf-8")
+    result = run("crowd", "ingest", export, "--platform", "labelstudio", "--language", "de", "-o", batch,
+                 "--source", tiny_source)
+    assert "Traceback" not in result.output and "RecursionError" not in result.output, result.output[-300:]
+    assert "nested too deeply" in result.output, result.output
+    assert all(len(line) < 400 for line in result.output.splitlines())
+    if where == "a later task":  # the tasks before it are kept, the fault reported at its line
+        assert result.exit_code == 0 and "export.json:3:" in result.output
+        assert pd.read_parquet(batch)["text"].tolist() == ["ein Mann reitet eine Welle"]
+    else:
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1 and not batch.exists()
+
+
+@pytest.mark.parametrize("template", ["https://x/{file_name!r:>99}", "{file_name:>99}", "{file_name!s}",
+                                      "{file_name.__class__}", "{file_name[0]}", "{index.real}", "{}", "{0}",
+                                      "{file_name", "x}", "{split:{index}}", "{secret}"])
+def test_image_url_template_allows_only_plain_fields(run, tmp_path, tiny_source, template):
+    out = tmp_path / "input.csv"
+    result = run("crowd", "task", "--language", "de", "--out", out, "--source", tiny_source,
+                 "--image-url-template", template)
+    assert result.exit_code == 2, result.output[:300]
+    assert "image URL template" in result.output and "{file_name}, {split}, {index}" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 400 and not out.exists()
+
+
+def test_image_url_template_with_plain_fields_and_literal_braces(run, tmp_path, tiny_source):
+    out = tmp_path / "input.csv"
+    result = run("crowd", "task", "--language", "de", "--out", out, "--source", tiny_source,
+                 "--image-url-template", "https://x/{split}/{{raw}}/{index}-{file_name}")
+    assert result.exit_code == 0, result.output
+    urls = pd.read_csv(out, encoding="utf-8-sig")["image_url"]
+    assert urls[0] == f"https://x/val2014/{{raw}}/0-{IMAGES[0]}"
