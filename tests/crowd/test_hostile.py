@@ -287,3 +287,75 @@ def test_image_url_template_with_plain_fields_and_literal_braces(run, tmp_path, 
     assert result.exit_code == 0, result.output
     urls = pd.read_csv(out, encoding="utf-8-sig")["image_url"]
     assert urls[0] == f"https://x/val2014/{{raw}}/0-{IMAGES[0]}"
+
+
+_KILLED_PROMOTE = """
+import os, signal, sys
+from pathlib import Path
+import pandas as pd
+import xtd10.crowd.promote as promote_module
+
+accepted, source, out, language, where = sys.argv[1:]
+if where == "building":  # killed while the new folder is being written
+    promote_module.atomic_write_text = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+else:  # killed right after the earlier output was moved aside, before the new one took its place
+    replace = os.replace
+    def killing_replace(src, dst):
+        replace(src, dst)
+        if Path(src) == Path(out):
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.replace = killing_replace
+promote_module.promote(pd.read_parquet(accepted), language=language, source=source, output=out)
+"""
+
+
+def _promote_killed(tmp_path, accepted, source, out, language, where) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    args = [str(a) for a in (accepted, source, out, language, where)]
+    done = subprocess.run([sys.executable, "-c", _KILLED_PROMOTE, *args],
+                          env={**__import__("os").environ, "PYTHONPATH": str(repo)}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == -9, done.stderr[-2000:]  # SIGKILL: nothing could clean up
+
+
+@pytest.mark.parametrize("where", ["building", "swapping"])
+def test_the_next_promote_cleans_up_after_a_killed_one(run, tmp_path, tiny_source, where):
+    import os
+
+    parent = tmp_path / "pub"
+    parent.mkdir()
+    out = parent / "out"
+    accepted, accepted_vi = tmp_path / "hi.parquet", tmp_path / "vi.parquet"
+    pd.DataFrame(clean_rows()).assign(language="hi", decision="approve").to_parquet(accepted)
+    pd.DataFrame(clean_rows()).assign(language="vi", decision="approve").to_parquet(accepted_vi)
+    assert run("crowd", "promote", accepted, "--language", "hi", "-o", out, "--source", tiny_source).exit_code == 0
+    # folders that look like the tool's but are not (or are in use) stay as they are
+    (parent / ".out.backup").mkdir()
+    (parent / ".out.backup" / "mine.txt").write_text("a user's file", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("outside", encoding="utf-8")
+    (elsewhere / "xtd10-promote.json").write_text('{"output": "out", "pid": 999999999, "host": "h"}',
+                                                  encoding="utf-8")
+    os.symlink(elsewhere, parent / ".out.xtd10-promote-999999999-link")
+    unmarked = parent / ".out.xtd10-promote-999999999-unmarked"
+    unmarked.mkdir()
+    (unmarked / "data.txt").write_text("not provably ours", encoding="utf-8")
+    user_hidden = {p.name for p in parent.iterdir() if p.name.startswith(".")}
+
+    _promote_killed(tmp_path, accepted_vi, tiny_source, out, "vi", where)
+    left = {p.name for p in parent.iterdir() if p.name.startswith(".")} - user_hidden
+    assert left, "the kill left nothing behind: the test no longer interrupts a promotion"
+    result = run("crowd", "promote", accepted_vi, "--language", "vi", "-o", out, "--source", tiny_source)
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in parent.iterdir() if p.name.startswith(".")} == user_hidden  # stale ones gone
+    assert (elsewhere / "keep.txt").is_file() and (parent / ".out.backup" / "mine.txt").is_file()
+    assert (unmarked / "data.txt").is_file()
+    from xtd10.data.sources import resolve_source
+
+    codes = {lang.code for lang in resolve_source(out).registry}
+    assert {"hi", "vi"} <= codes  # the earlier promotion survived the kill
