@@ -1,12 +1,17 @@
 """Speed of the crowd decision step (goal: 100k submissions, every rule but the semantic
-one, the worker summary and the decisions, in under a minute on one CPU), and the
-semantic rule's throughput.
+one, the worker summary and the decisions, in under a minute on one CPU), of the
+semantic and refusal rules themselves, and the semantic rule's throughput with mUSE.
 
-    python benchmark/speed/bench_crowd.py --source DIR [--rows 100000] [--semantic 300]
+    python benchmark/speed/bench_crowd.py --source DIR [--rows 100000] [--rule-rows 20000] [--semantic 300]
     python benchmark/speed/bench_crowd.py --source DIR --compare-langid
 
 Submissions are built from the real captions of all ten non-English languages (each
 with its English source), with workers, work times and about 5% planted faults.
+
+``semantic_refusal_rules_s`` times the semantic and refusal rules over ``--rule-rows``
+rows with a hashing stand-in encoder that calls itself ``muse`` (so the packaged mUSE
+thresholds apply): it measures what the rules cost around the encoder (score lookups,
+thresholds, details), which a real encoder's time would hide.
 """
 
 from __future__ import annotations
@@ -45,6 +50,35 @@ def make_batch(source, rows: int, seed: int = 0) -> pd.DataFrame:
     })
 
 
+class HashingEncoder:
+    """Instant, deterministic unit-free vectors (a hash of the text): a stand-in for an
+    encoder so that the rules' own time is measured."""
+
+    def __init__(self, spec: str = "muse", dim: int = 64):
+        from xtd10.encoders.base import EncoderMeta
+
+        self.meta = EncoderMeta(name=spec, spec=spec, embedding_dim=dim)
+        self.dim = dim
+
+    def encode_text(self, texts, *, language):
+        import zlib
+
+        seeds = [zlib.crc32(t.encode("utf-8")) for t in texts]
+        return np.stack([np.random.default_rng(s).standard_normal(self.dim) for s in seeds]).astype(np.float32)
+
+
+def time_semantic_refusal_rules(batch: pd.DataFrame) -> dict:
+    """The semantic and refusal rules over ``batch`` with :class:`HashingEncoder`."""
+    from xtd10.crowd.semantic import Semantic
+
+    semantic = Semantic(explicit=HashingEncoder(), force=True)
+    t = time.perf_counter()
+    flags = run_rules(batch, encoder=semantic, rules=get_rules(["semantic", "refusal"]))
+    elapsed = time.perf_counter() - t
+    return {"rule_rows": len(batch), "semantic_refusal_rules_s": round(elapsed, 2),
+            "semantic_refusal_rows_per_s": round(len(batch) / elapsed), "semantic_refusal_flags": len(flags)}
+
+
 def compare_langid(source) -> dict:
     """Accuracy of py3langid and lingua on the real captions (all their languages)."""
     from lingua import LanguageDetectorBuilder
@@ -71,6 +105,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", default=None)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rule-rows", type=int, default=20_000,
+                        help="rows for the semantic and refusal rules with a stand-in encoder (0: skip)")
     parser.add_argument("--semantic", type=int, default=300, help="rows for the semantic throughput (0: skip)")
     parser.add_argument("--compare-langid", action="store_true")
     args = parser.parse_args()
@@ -86,6 +122,8 @@ def main() -> None:
               "flags": len(v.flags), "workers": len(v.workers),
               "decisions": {d: int(counts.get(d, 0)) for d in ("approve", "review", "reject")},
               "goal_met": elapsed < 60}
+    if args.rule_rows:
+        result.update(time_semantic_refusal_rules(make_batch(args.source, args.rule_rows, seed=1)))
     if args.semantic:
         from xtd10.crowd.semantic import default_encoder
 

@@ -71,3 +71,33 @@ def test_results_on_different_data_are_refused(demo_truth):
     other.dataset = {**other.dataset, "revision": "local-0000"}
     with pytest.raises(CompareError, match="different data"):
         compare(result, other)
+
+
+def test_compare_csv_guards_cells_read_from_result_files(demo_truth, tmp_path):
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from xtd10.cli import cli
+
+    hostile = "=HYPERLINK(\"http://x.invalid\",\"ok\")\r\n@SUM(1)"
+    paths = []
+    for name, noise in (("a", 0.1), ("b", 6.0)):
+        result = evaluate(CountingEncoder(*demo_truth, noise=noise, spec=f"fake:{name}"), dataset="demo",
+                          bootstrap=0, progress=False, tracks="image")
+        path = result.save(tmp_path / f"{name}.json")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["per_query"].append({**data["per_query"][0], "subset": hostile})  # a cell only its file names
+        path.write_text(json.dumps(data), encoding="utf-8")
+        paths.append(path)
+    out = tmp_path / "compare.csv"
+    result = CliRunner().invoke(cli, ["bench", "compare", *map(str, paths), "--permutations", "50",
+                                      "--csv", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c.lstrip().startswith(("=", "+", "@", "\t", "\r"))]
+    guarded = [row for row in rows if row[3].startswith("'=HYPERLINK")]
+    assert guarded and all(len(row) == len(rows[0]) for row in rows)  # one line per row, as many cells

@@ -4,6 +4,7 @@ that are inputs."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import NamedTuple
@@ -86,8 +87,8 @@ def test_promote_name_cannot_break_the_dataset_card(tmp_path, tiny_source):
     from xtd10.data.sources import resolve_source
 
     out = tmp_path / "src"
-    promote(pd.DataFrame(clean_rows()).assign(language="hi"), language="hi", source=tiny_source, output=out,
-            name="<img src=x onerror=alert(1)> | x\u202e\nnew row")
+    promote(pd.DataFrame(clean_rows()).assign(language="hi", decision="approve"), language="hi",
+            source=tiny_source, output=out, name="<img src=x onerror=alert(1)> | x\u202e\nnew row")
     languages = [lang for lang in resolve_source(out).registry if lang.code in ("en", "hi")]
     card = render_card(CardInputs(languages=languages, configs=[], revision="r", counts={"hi": 20},
                                   with_images=False))
@@ -190,7 +191,7 @@ def test_mapping_values_of_the_wrong_type_are_clear_errors(tmp_path, content, me
 
 def test_a_refused_promotion_leaves_the_earlier_one_untouched(tmp_path, tiny_source):
     out = tmp_path / "out"
-    first = pd.DataFrame(clean_rows()).assign(language="hi")
+    first = pd.DataFrame(clean_rows()).assign(language="hi", decision="approve")
     promote(first, language="hi", source=tiny_source, output=out)
     captions = out / "CROWD" / "test_1kcaptions_hi.txt"
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -223,3 +224,138 @@ def test_an_output_that_is_an_input_is_refused(run, tmp_path, tiny_source):
         result = run("crowd", "decide", batch, *args, "--no-semantic")
         assert result.exit_code == 2 and "same file" in result.output, result.output
     assert batch.read_bytes() == stamp
+
+
+def test_promote_refuses_a_batch_that_decide_never_marked(run, tmp_path, tiny_source):
+    export = tmp_path / "export.csv"
+    rows = [f"s{i},w{i % 4},{IMAGES[i]},{de}" for i, (_, de) in enumerate(PAIRS)]
+    rows[0] = f"s0,w0,{IMAGES[0]},<b>=HYPERLINK(1)</b>"  # would be rejected by decide
+    export.write_text("submission_id,worker_id,image,text\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    batch, out = tmp_path / "batch.parquet", tmp_path / "out"
+    assert run("crowd", "ingest", export, "--platform", "csv", "--language", "hi", "-o", batch,
+               "--source", tiny_source).exit_code == 0
+    result = run("crowd", "promote", batch, "--language", "hi", "-o", out, "--source", tiny_source)
+    assert result.exit_code == 2 and "no 'decision' column" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not out.exists()
+    with pytest.raises(CrowdError, match="no 'decision' column"):
+        promote(pd.read_parquet(batch), language="hi", source=tiny_source, output=out)
+    assert not out.exists()
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("where", ["first task", "a later task", "inside a task"])
+def test_a_deeply_nested_label_studio_export_is_a_one_line_error(run, tmp_path, tiny_source, where):
+    task = json.dumps({"id": 1, "data": {"image": IMAGES[0]}, "annotations": [
+        {"id": 5, "completed_by": 1, "result": [{"from_name": "t", "value": {"text": ["ein Mann reitet eine Welle"]}}]}]})
+    body = {"first task": _nested(100_000),
+            "a later task": task + ",\n" + _nested(100_000),
+            "inside a task": task.replace('"id": 1,', '"id": 1, "meta": ' + _nested(100_000) + ",")}[where]
+    export, batch = tmp_path / "export.json", tmp_path / "b.parquet"
+    export.write_text("[\n" + body + "\n]", encoding="utf-8")
+    result = run("crowd", "ingest", export, "--platform", "labelstudio", "--language", "de", "-o", batch,
+                 "--source", tiny_source)
+    assert "Traceback" not in result.output and "RecursionError" not in result.output, result.output[-300:]
+    assert "nested too deeply" in result.output, result.output
+    assert all(len(line) < 400 for line in result.output.splitlines())
+    if where == "a later task":  # the tasks before it are kept, the fault reported at its line
+        assert result.exit_code == 0 and "export.json:3:" in result.output
+        assert pd.read_parquet(batch)["text"].tolist() == ["ein Mann reitet eine Welle"]
+    else:
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1 and not batch.exists()
+
+
+@pytest.mark.parametrize("template", ["https://x/{file_name!r:>99}", "{file_name:>99}", "{file_name!s}",
+                                      "{file_name.__class__}", "{file_name[0]}", "{index.real}", "{}", "{0}",
+                                      "{file_name", "x}", "{split:{index}}", "{secret}"])
+def test_image_url_template_allows_only_plain_fields(run, tmp_path, tiny_source, template):
+    out = tmp_path / "input.csv"
+    result = run("crowd", "task", "--language", "de", "--out", out, "--source", tiny_source,
+                 "--image-url-template", template)
+    assert result.exit_code == 2, result.output[:300]
+    assert "image URL template" in result.output and "{file_name}, {split}, {index}" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 400 and not out.exists()
+
+
+def test_image_url_template_with_plain_fields_and_literal_braces(run, tmp_path, tiny_source):
+    out = tmp_path / "input.csv"
+    result = run("crowd", "task", "--language", "de", "--out", out, "--source", tiny_source,
+                 "--image-url-template", "https://x/{split}/{{raw}}/{index}-{file_name}")
+    assert result.exit_code == 0, result.output
+    urls = pd.read_csv(out, encoding="utf-8-sig")["image_url"]
+    assert urls[0] == f"https://x/val2014/{{raw}}/0-{IMAGES[0]}"
+
+
+_KILLED_PROMOTE = """
+import os, signal, sys
+from pathlib import Path
+import pandas as pd
+import xtd10.crowd.promote as promote_module
+
+accepted, source, out, language, where = sys.argv[1:]
+if where == "building":  # killed while the new folder is being written
+    promote_module.atomic_write_text = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+else:  # killed right after the earlier output was moved aside, before the new one took its place
+    replace = os.replace
+    def killing_replace(src, dst):
+        replace(src, dst)
+        if Path(src) == Path(out):
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.replace = killing_replace
+promote_module.promote(pd.read_parquet(accepted), language=language, source=source, output=out)
+"""
+
+
+def _promote_killed(tmp_path, accepted, source, out, language, where) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    args = [str(a) for a in (accepted, source, out, language, where)]
+    done = subprocess.run([sys.executable, "-c", _KILLED_PROMOTE, *args],
+                          env={**__import__("os").environ, "PYTHONPATH": str(repo)}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == -9, done.stderr[-2000:]  # SIGKILL: nothing could clean up
+
+
+@pytest.mark.parametrize("where", ["building", "swapping"])
+def test_the_next_promote_cleans_up_after_a_killed_one(run, tmp_path, tiny_source, where):
+    import os
+
+    parent = tmp_path / "pub"
+    parent.mkdir()
+    out = parent / "out"
+    accepted, accepted_vi = tmp_path / "hi.parquet", tmp_path / "vi.parquet"
+    pd.DataFrame(clean_rows()).assign(language="hi", decision="approve").to_parquet(accepted)
+    pd.DataFrame(clean_rows()).assign(language="vi", decision="approve").to_parquet(accepted_vi)
+    assert run("crowd", "promote", accepted, "--language", "hi", "-o", out, "--source", tiny_source).exit_code == 0
+    # folders that look like the tool's but are not (or are in use) stay as they are
+    (parent / ".out.backup").mkdir()
+    (parent / ".out.backup" / "mine.txt").write_text("a user's file", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("outside", encoding="utf-8")
+    (elsewhere / "xtd10-promote.json").write_text('{"output": "out", "pid": 999999999, "host": "h"}',
+                                                  encoding="utf-8")
+    os.symlink(elsewhere, parent / ".out.xtd10-promote-999999999-link")
+    unmarked = parent / ".out.xtd10-promote-999999999-unmarked"
+    unmarked.mkdir()
+    (unmarked / "data.txt").write_text("not provably ours", encoding="utf-8")
+    user_hidden = {p.name for p in parent.iterdir() if p.name.startswith(".")}
+
+    _promote_killed(tmp_path, accepted_vi, tiny_source, out, "vi", where)
+    left = {p.name for p in parent.iterdir() if p.name.startswith(".")} - user_hidden
+    assert left, "the kill left nothing behind: the test no longer interrupts a promotion"
+    result = run("crowd", "promote", accepted_vi, "--language", "vi", "-o", out, "--source", tiny_source)
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in parent.iterdir() if p.name.startswith(".")} == user_hidden  # stale ones gone
+    assert (elsewhere / "keep.txt").is_file() and (parent / ".out.backup" / "mine.txt").is_file()
+    assert (unmarked / "data.txt").is_file()
+    from xtd10.data.sources import resolve_source
+
+    codes = {lang.code for lang in resolve_source(out).registry}
+    assert {"hi", "vi"} <= codes  # the earlier promotion survived the kill

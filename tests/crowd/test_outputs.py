@@ -20,10 +20,16 @@ from xtd10.escaping import neutralise
 EVIL = "<script>alert(1)</script>"
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", " =1+1"])
 def test_formula_cells_are_neutralised(cell):
     assert neutralise(cell) == "'" + cell
     assert neutralise("ein Mann") == "ein Mann" and neutralise(3) == 3
+
+
+@pytest.mark.parametrize(("cell", "safe"), [("\rx", " x"), ("\r=1+1", "' =1+1"), ("a\r\nb\u2028c", "a b c"),
+                                           ("\x85@x", " @x")])
+def test_line_breaks_become_spaces_before_the_formula_guard(cell, safe):
+    assert neutralise(cell) == ("'" + safe if safe.lstrip().startswith(("=", "+", "-", "@")) else safe)
 
 
 def _hostile_validation():
@@ -64,8 +70,7 @@ def test_mturk_and_toloka_decision_files(tmp_path):
 
 
 def test_promote_makes_a_loadable_language(tmp_path, tiny_source):
-    rows = pd.DataFrame(clean_rows())
-    rows["language"] = "hi"
+    rows = pd.DataFrame(clean_rows()).assign(language="hi", decision="approve")
     rows.loc[3, "text"] = "zweite\tZeile\nhier"
     extra = rows.iloc[[0]].assign(submission_id="z", text="noch eine Beschreibung")  # 2 captions, image 0
     accepted = pd.concat([rows, extra], ignore_index=True)

@@ -29,7 +29,7 @@ import pandas as pd
 from xtd10.benchmark.comparison import paired_permutation
 from xtd10.benchmark.result import result_slug
 from xtd10.errors import XTD10Error
-from xtd10.escaping import neutralise_frame
+from xtd10.escaping import csv_text
 from xtd10.files import atomic_write_bytes
 from xtd10.languages import XTD10_CODES
 from xtd10.schema import CAPTION_QUERIES, DIRECTIONS, QueryStats, Result
@@ -392,7 +392,7 @@ def per_image_table(ex: Explained) -> pd.DataFrame:
 
 def _csv(frame: pd.DataFrame) -> str:
     """Captions and model names are opened in spreadsheets: formula-like text is made inert."""
-    return neutralise_frame(frame, headers=True).to_csv(index=False, lineterminator="\n")
+    return csv_text(frame, headers=True)
 
 
 def write_thumbnails(ex: Explained, images: object, out: Path, size: int = 192) -> dict[int, str]:

@@ -240,6 +240,7 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
     from xtd10.benchmark.comparison import CompareError, unpaired_cells
     from xtd10.benchmark.comparison import compare as compare_results
     from xtd10.benchmark.result import Result
+    from xtd10.escaping import csv_text
     from xtd10.files import atomic_write_text
 
     result_a, result_b = Result.load(a), Result.load(b)
@@ -249,7 +250,7 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
     if subset not in subsets:
         raise CompareError(f"--subset {subset!r}: both results have {', '.join(subsets)}")
     if csv_out:
-        atomic_write_text(csv_out, table.to_csv(index=False))
+        atomic_write_text(csv_out, csv_text(table))  # cells come from the result files: one line, no formula
     shown = table[table["subset"] == subset]
     click.echo(f"A = {a}\nB = {b}\nsubset {subset}; diff = B - A (recall and R@k in points, other metrics as "
                "they are); p: paired permutation test; * p < 0.05 (a difference unlikely to be chance)")

@@ -1,7 +1,8 @@
 """Platform-ready decision files built from per-submission decisions.
 
 Every cell is neutralised against spreadsheet formula injection, because requesters open
-these files in a spreadsheet before uploading them. Beside the platform's file go a list
+these files in a spreadsheet before uploading them, and made one line, because a platform
+that splits an upload on line breaks would otherwise read a caption's break as a new row. Beside the platform's file go a list
 of the submissions awaiting review (``<stem>.review.csv``, each linked to its entry on the
 review page) and the workers suggested for a block (``<stem>.block.csv``).
 """
@@ -15,7 +16,7 @@ import pandas as pd
 
 from xtd10.crowd.platforms import DECISION_FORMATS, get_platform
 from xtd10.crowd.safety import write_csv
-from xtd10.escaping import neutralise_frame
+from xtd10.escaping import csv_text
 from xtd10.files import atomic_open, atomic_write_bytes
 
 __all__ = ["DECISION_FORMATS", "block_path", "platform_decisions", "review_path", "write_accepted",
@@ -56,9 +57,9 @@ def write_decisions(decisions: pd.DataFrame, workers: pd.DataFrame, platform: st
         raw = decisions["submission_id"].map(dict(zip(submissions["submission_id"], submissions["raw"],
                                                       strict=True)))
     table = record.decisions(decisions, raw)
-    safe = neutralise_frame(table, keep=record.decision_keep)
     encoding = "utf-8" if record.decision_sep == "\t" else "utf-8-sig"
-    atomic_write_bytes(output, safe.to_csv(index=False, sep=record.decision_sep).encode(encoding))
+    text = csv_text(table, keep=record.decision_keep, sep=record.decision_sep)
+    atomic_write_bytes(output, text.encode(encoding))
     review = decisions.loc[decisions["decision"] == "review",
                            ["submission_id", "worker_id", "image", "text", "rules"]].copy()
     review["link"] = REVIEW_PAGE + "#" + review["submission_id"].astype(str)

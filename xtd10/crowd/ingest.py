@@ -264,7 +264,11 @@ def _labelstudio_rows(path: Path, encoding: str, text_field: str | None) -> Iter
     try:
         for line, task in iter_json_array(path, encoding):
             number += 1
-            yield from _labelstudio_task_rows(line, number, task, text_field)
+            try:
+                rows = list(_labelstudio_task_rows(line, number, task, text_field))
+            except RecursionError:  # a value nested just under the reader's limit, turned into text
+                rows = [(line, {"__error__": f"task {number} is nested too deeply to read"})]
+            yield from rows
     except JSONArrayError as err:
         yield err.line, {"__error__": f"the export is damaged or cut here ({err.message}); "
                                       f"the {err.elements_read} tasks before it were read, none after"}

@@ -126,6 +126,11 @@ def _decode_one(decoder: json.JSONDecoder, window: _Window, count: int) -> tuple
     while True:
         try:
             element, end = decoder.raw_decode(window.text, window.pos)
+        except RecursionError:
+            # Arrays or objects nested past the interpreter's recursion limit: a hostile or
+            # broken export, never a real task. Its end cannot be found, so reading stops.
+            raise JSONArrayError(window.line, f"element {count + 1} is nested too deeply to read",
+                                 elements_read=count) from None
         except json.JSONDecodeError as err:
             if _may_be_cut(err, window) and window.fill():
                 continue

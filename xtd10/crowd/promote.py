@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from xtd10.crowd.errors import CrowdError
 from xtd10.crowd.settings import canonical_code, load_settings
+from xtd10.crowd.staging import NEW, clean_stale, discard, new_work_folder, swap_into_place
 from xtd10.data.sources import EXTRA_LANGUAGES_FILE, LocalSource, parse_language_manifest, resolve_source
 from xtd10.data.upstream import UPSTREAM_SHA256
 from xtd10.files import atomic_write_text
@@ -52,10 +52,13 @@ def _copy_source(src, dest: Path) -> None:
 
 
 def _approved_only(accepted: pd.DataFrame) -> pd.DataFrame:
-    """Rows to publish. A table that says how each row was decided must hold approved rows
-    only: a reviewed or rejected answer never reaches the dataset by mistake."""
+    """Rows to publish: only a table that ``decide`` marked, every row approved. A raw
+    ingested batch has no decision column and may hold markup, formulas and copies, so it
+    is refused rather than published whole; a reviewed or rejected answer never reaches the
+    dataset by mistake."""
     if "decision" not in accepted:
-        return accepted
+        raise CrowdError("the table has no 'decision' column, so nothing in it was decided; promote the "
+                         "approved rows that 'xtd10 crowd decide --accepted FILE' writes, not the ingested batch")
     other = accepted["decision"].fillna("").ne("approve")
     if other.any():
         counts = accepted.loc[other, "decision"].fillna("(empty)").value_counts().to_dict()
@@ -70,7 +73,9 @@ def promote(accepted: pd.DataFrame, *, language: str, source, output: str | os.P
 
     Everything is checked before anything is written (the code, the rows, the image names,
     an earlier promotion); the new folder is then built in a temporary sibling and moved
-    into place, so a refused or interrupted promotion leaves ``output`` as it was.
+    into place, so a refused or interrupted promotion leaves ``output`` as it was. Work
+    folders that killed promotions into ``output`` left beside it are removed first (see
+    :mod:`xtd10.crowd.staging`).
     """
     code = canonical_code(language)
     if code in REGISTRY:
@@ -86,6 +91,7 @@ def promote(accepted: pd.DataFrame, *, language: str, source, output: str | os.P
         raise CrowdError(f"no accepted captions for {code!r} to promote")
     src = resolve_source(source)
     out = Path(output).expanduser().resolve()
+    clean_stale(out)  # before reading out: a killed run may have moved the earlier output aside
     in_place = isinstance(src, LocalSource) and src.root.resolve() == out
     if isinstance(src, LocalSource) and not in_place and out.is_relative_to(src.root.resolve()):
         raise CrowdError(f"{out}: inside the source folder {src.root}; write to the source itself or elsewhere")
@@ -114,8 +120,10 @@ def promote(accepted: pd.DataFrame, *, language: str, source, output: str | os.P
     entries = [e for e in existing if e.code != code] + [entry]
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".promote"))
+    work = new_work_folder(out)
+    staging = work / NEW
     try:
+        staging.mkdir()
         if not in_place:
             _copy_source(src, staging)
         if out.is_dir():
@@ -126,9 +134,9 @@ def promote(accepted: pd.DataFrame, *, language: str, source, output: str | os.P
                                             for img, t in zip(rows["image"], rows["text"], strict=True)))
         atomic_write_text(inside(staging, manifest_rel),
                           json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2) + "\n")
-        _swap_into_place(staging, out)
+        swap_into_place(work, out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard(work, out)
         raise
     return entry
 
@@ -139,18 +147,3 @@ def _code_or_none(value: object) -> str | None:
     except CrowdError:
         return None
 
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Rename ``staging`` to ``out``; an existing ``out`` is moved aside first and removed
-    only once the new folder is in place."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    aside = out.with_name(f".{out.name}.{os.getpid()}.old")
-    os.replace(out, aside)
-    try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(aside, out)
-        raise
-    shutil.rmtree(aside, ignore_errors=True)

@@ -68,7 +68,8 @@ def check_refusal(df: pd.DataFrame, ctx) -> pd.Series:
     detail = pd.Series("", index=df.index, dtype=object)
     scores, encoders = getattr(ctx, "refusal", None), getattr(ctx, "encoder", None)
     if scores is not None and encoders is not None:
-        limits = encoders.map(lambda s: refusal_threshold(s) if s else None)
+        # one lookup per encoder of the batch, not per row
+        limits = encoders.map({s: refusal_threshold(s) if s else None for s in encoders.unique()})
         close = short & limits.notna() & scores.ge(limits.astype(float))
         detail = detail.mask(close, "close to a refusal (similarity " + scores.round(2).astype(str) + ", "
                              + encoders.astype(str) + ")")

@@ -1,11 +1,11 @@
-"""Crowd tables as CSV files requesters open in a spreadsheet: every text cell neutralised
-against formula injection (see :mod:`xtd10.escaping`)."""
+"""Crowd tables as CSV files requesters open in a spreadsheet: every text cell made one
+line and neutralised against formula injection (see :mod:`xtd10.escaping`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from xtd10.escaping import neutralise_frame
+from xtd10.escaping import csv_text
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
@@ -13,4 +13,4 @@ def write_csv(frame: pd.DataFrame, path) -> None:
     reads non-Latin scripts correctly)."""
     from xtd10.files import atomic_write_bytes
 
-    atomic_write_bytes(path, neutralise_frame(frame).to_csv(index=False).encode("utf-8-sig"))
+    atomic_write_bytes(path, csv_text(frame).encode("utf-8-sig"))

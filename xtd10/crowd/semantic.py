@@ -15,6 +15,8 @@ is trusted for every language.
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,7 +160,17 @@ def threshold(settings, spec: str) -> float:
 
 
 def packaged_data() -> dict:
-    """``xtd10/crowd/semantic.yaml``: calibrated thresholds per encoder, refusal phrases."""
+    """``xtd10/crowd/semantic.yaml``: calibrated thresholds per encoder, refusal phrases.
+
+    Parsed once per process (the rules ask for it per language and per encoder; parsing
+    it per row made the refusal rule take seconds per thousand rows); each caller gets
+    its own copy, so changing one cannot change what the next caller reads.
+    """
+    return copy.deepcopy(_parsed_packaged_data())
+
+
+@functools.cache
+def _parsed_packaged_data() -> dict:
     from xtd10.crowd.errors import SettingsError
     from xtd10.userfiles import parse_yaml
 
@@ -176,6 +188,7 @@ def update_packaged_thresholds(values: dict[str, float]) -> Path:
     data = packaged_data()
     data["thresholds"] = {**(data.get("thresholds") or {}), **{k: round(float(v), 2) for k, v in values.items()}}
     atomic_write_text(path, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    _parsed_packaged_data.cache_clear()  # the next reader sees the new thresholds
     return path
 
 

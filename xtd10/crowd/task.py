@@ -32,19 +32,46 @@ FORMS = {
 }
 
 
+URL_FIELDS = ("file_name", "split", "index")
+
+
+def check_url_template(template: str) -> str:
+    """``template`` if its only fields are the plain ``{file_name}``, ``{split}`` and
+    ``{index}`` (``{{``/``}}`` are literal braces); else a :class:`CrowdError`.
+
+    ``str.format`` would also run format specs (``{file_name:>9999999}`` asks for ten
+    million characters per row), conversions and attribute or index lookups
+    (``{file_name.__class__}``) that a URL never needs, so none of those is passed on.
+    """
+    def refuse(why: str) -> CrowdError:
+        return CrowdError(f"image URL template {template[:80]!r}{'...' if len(template) > 80 else ''}: {why}; "
+                          "use only {file_name}, {split}, {index} (and {{ }} for literal braces)")
+
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as err:
+        raise refuse(str(err)) from None
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in URL_FIELDS:
+            raise refuse(f"field {{{name[:40]}}} is not allowed" if name else "an empty field {} is not allowed")
+        if spec or conversion:
+            raise refuse(f"field {{{name}}} has a conversion or format spec")
+    return template
+
+
 def task_input(language: str, *, source=None, image_url_template: str = COCO_IMAGE_URL) -> pd.DataFrame:
     """One row per XTD10 image: image_url, file_name, english, language.
 
-    ``image_url_template`` may use ``{file_name}``, ``{split}`` and ``{index}``.
+    ``image_url_template`` may use ``{file_name}``, ``{split}`` and ``{index}``, nothing
+    else (see :func:`check_url_template`).
     """
+    template = check_url_template(image_url_template)
     english = load_frame("en", source=source)
     english = english[english["caption_index"] == 0]
-    try:
-        urls = [image_url_template.format(file_name=f, split=s, index=i) for f, s, i in
-                zip(english["file_name"], english["coco_split"], english["index"], strict=True)]
-    except (KeyError, IndexError) as err:
-        raise CrowdError(f"image URL template {image_url_template!r}: unknown field {err}; "
-                         "use {file_name}, {split}, {index}") from None
+    urls = [template.format(file_name=f, split=s, index=i) for f, s, i in
+            zip(english["file_name"], english["coco_split"], english["index"], strict=True)]
     return pd.DataFrame({"image_url": urls, "file_name": english["file_name"].to_numpy(),
                          "english": english["caption"].to_numpy(), "language": language})
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xtd10.escaping import neutralise
+from xtd10.escaping import csv_text
 from xtd10.files import atomic_write_text
 from xtd10.leaderboard.collect import Leaderboard, collect
 from xtd10.leaderboard.errors import LeaderboardError
@@ -60,12 +60,8 @@ def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True,
     if plots:
         written.extend(out_dir / f for p in figures for f in (p.png, p.svg))  # without new figures there is nothing to tell stale ones from: keep them all
         _remove_stale_plots(out_dir / "plots", {path.name for path in written})
-    frame = tidy_frame(board)
-    for column in ("model", "encoder_spec", "dataset", "dataset_revision", "subset", "language", "metric",
-                   "source", "source_url", "file"):  # free text from inputs; people open this in spreadsheets
-        if column in frame:
-            frame[column] = frame[column].map(neutralise)
-    written.append(atomic_write_text(out_dir / "leaderboard.csv", frame.to_csv(index=False, lineterminator="\n")))
+    # every text cell may come from an input file; people open this in spreadsheets
+    written.append(atomic_write_text(out_dir / "leaderboard.csv", csv_text(tidy_frame(board))))
     readme = render_markdown(board, [(p.title, p.png) for p in figures])
     written.append(atomic_write_text(out_dir / "README.md", readme))
     written.append(atomic_write_text(out_dir / "index.html", render_html(board, figures, links)))
