@@ -65,3 +65,28 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def locked_folder(folder: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock on ``folder`` (created if missing) for a read-modify-write.
+
+    Atomic writes keep each file whole, but two processes that each read a file, change it
+    and write it back still lose one change; both take this lock around the whole sequence.
+    The lock is ``flock`` on the folder itself (no lock file is left behind), released when
+    the block ends or the process dies. Where ``fcntl`` does not exist (Windows), the block
+    runs unlocked.
+    """
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield path
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
