@@ -287,9 +287,14 @@ def explain(results, out_dir, source, images, top, max_images, no_captions, audi
     One or more results on the same data; with two, also what one gets right that the
     other misses, with a paired permutation test. Writes a static page and CSV files.
     """
+    from xtd10.benchmark.explain import OUTPUT_FILES, OUTPUT_FOLDERS, write_explanation
     from xtd10.benchmark.explain import explain as build_view
-    from xtd10.benchmark.explain import write_explanation
+    from xtd10.cli.options import distinct_paths
 
+    out = Path(out_dir)
+    distinct_paths(**{f"RESULT {number}": path for number, path in enumerate(results, 1)},
+                   **{f"-o ({name})": out / name for name in OUTPUT_FILES},
+                   folders={f"-o ({name}/)": out / name for name in OUTPUT_FOLDERS})
     flagged = None
     if audit and not no_captions:
         from xtd10.crowd.audit import flagged_indices
