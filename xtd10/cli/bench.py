@@ -83,8 +83,11 @@ def echo_result_summary(result, path) -> None:
     directions = [d for d in DIRECTION_WORDS if any(r["direction"] == d for r in result.metrics)]
     click.echo("directions: " + "; ".join(f"{d} {DIRECTION_WORDS[d]}" for d in directions))
     for subset in result.config["subsets"]:
-        metrics = headline_metrics(result, subset)
         n = gallery_size(result, subset)
+        if n == 0:  # e.g. a promoted language with no captions for the subset's images
+            click.echo(f"\nsubset {subset}: nothing scored (no captions for any of its images)")
+            continue
+        metrics = headline_metrics(result, subset)
         explained = ["R@k: % of queries whose right answer is in the top k (higher is better)"]
         if "MedR" in metrics:
             explained.append("MedR: median rank of the right answer (1 is best)")
