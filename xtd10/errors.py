@@ -69,3 +69,7 @@ class ImageServerUnreachableError(ImagesUnavailableError):
     def __init__(self, message: str, missing: list[str], host: str):
         super().__init__(message, missing, [])
         self.host = host
+
+
+class OutputOverwritesInputError(XTD10Error):
+    """A command was asked to write over one of its own inputs (or one output over another)."""

@@ -65,3 +65,65 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def locked_folder(folder: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock on ``folder`` (created if missing) for a read-modify-write.
+
+    Atomic writes keep each file whole, but two processes that each read a file, change it
+    and write it back still lose one change; both take this lock around the whole sequence.
+    The lock is ``flock`` on the folder itself (no lock file is left behind), released when
+    the block ends or the process dies. Where ``fcntl`` does not exist (Windows), the block
+    runs unlocked.
+    """
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield path
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+OUTPUTS_MANIFEST = ".xtd10-outputs.json"
+
+
+def replace_previous_outputs(folder: str | os.PathLike, written: list[Path], *, boundary: str | os.PathLike) -> list[Path]:
+    """Remove the files the previous run listed in ``folder``'s manifest and this run did not
+    write, then list what this run wrote; returns the removed files.
+
+    A command that cleans a folder it writes into must never delete what it did not make (a
+    user's own figure, a file reached through a symlink), so only files named in its own
+    manifest go, and only when they really lie inside ``boundary`` (the output folder, with
+    symlinks resolved) and are not links themselves. A folder without a manifest loses nothing.
+    """
+    import json
+
+    root = Path(folder)
+    limit = Path(boundary).resolve()
+    manifest = root / OUTPUTS_MANIFEST
+    previous: list[str] = []
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads(manifest.read_text(encoding="utf-8"))
+        previous = [str(name) for name in loaded if isinstance(name, str)] if isinstance(loaded, list) else []
+    base = root.resolve()
+    now = sorted({p.resolve().relative_to(base).as_posix() for p in written if base in p.resolve().parents})
+    removed = []
+    for name in sorted(set(previous) - set(now)):
+        candidate = root / name
+        if Path(name).is_absolute() or ".." in Path(name).parts or candidate.is_symlink() or not candidate.is_file():
+            continue
+        if limit not in candidate.resolve().parents:
+            continue  # reached through a link out of the output folder: not ours to delete
+        candidate.unlink()
+        removed.append(candidate)
+    if limit in base.parents or base == limit:
+        atomic_write_text(manifest, json.dumps(now, indent=0) + "\n")
+    return removed

@@ -169,3 +169,28 @@ def test_demo_main_job_with_the_real_offline_encoder(tmp_path):
     for language in result.dataset["languages"]:
         assert result.value("image", "t2i", language, "all", "R@1") > 2 * chance_r1, language
     assert result.value("text", "x2en", "avg", "all", "R@1") > 0.8  # mUSE aligns the written captions
+
+
+def test_a_promoted_language_with_no_captions_in_a_subset_skips_it(tmp_path, real_source):
+    """A crowd language covering a few train2014 images only: its val2014 cells are skipped
+    with a warning and the run ends normally (exit 0), its file written."""
+    import shutil
+
+    source = tmp_path / "promoted"
+    shutil.copytree(real_source, source)
+    names = (source / "XTD10" / "test_image_names.txt").read_text(encoding="utf-8").split()
+    train = [name for name in names if "_train2014_" in name][:20]
+    (source / "crowd").mkdir()
+    (source / "crowd" / "hi.txt").write_text("".join(f"{n}\tcaption {i}\n" for i, n in enumerate(train)),
+                                             encoding="utf-8")
+    (source / "languages.json").write_text(json.dumps([{
+        "code": "hi", "name": "Hindi", "script": "Deva", "provenance": "crowd translation",
+        "upstream_path": "crowd/hi.txt", "layout": "indexed"}]), encoding="utf-8")
+    out = tmp_path / "random.json"
+    outcome = CliRunner().invoke(cli, ["bench", "run", "-m", "random", "--languages", "hi", "--source", str(source),
+                                       "--track", "text", "--bootstrap", "0", "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "subset val2014: nothing scored" in outcome.output
+    result = Result.load(out)
+    assert {row["subset"] for row in result.metrics} == {"all"}
+    assert {row["n_queries"] for row in result.metrics if row["language"] == "hi"} == {len(train)}

@@ -188,3 +188,17 @@ def test_images_become_thumbnails_beside_the_page(real_source, tmp_path):
         assert thumb.getpixel((5, 5))[0] == pytest.approx(569 % 256, abs=8)
     page = (out / "index.html").read_text(encoding="utf-8")
     assert '<img class="thumb" src="images/0000.jpg" alt="image 0">' in page
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "index.html", "plots/ranks.png"])
+def test_explain_refuses_an_input_it_would_overwrite(tmp_path, name):
+    committed = Path(__file__).resolve().parents[2] / "leaderboards" / "results" / "random.xtd10-demo.json"
+    out = tmp_path / "view"
+    victim = out / name
+    victim.parent.mkdir(parents=True)
+    victim.write_bytes(committed.read_bytes())  # a result file that happens to lie where a view file goes
+    outcome = CliRunner().invoke(cli, ["bench", "explain", str(victim), "-o", str(out), "--no-captions"])
+    assert outcome.exit_code != 0
+    assert "choose another path" in str(outcome.exception)
+    assert victim.read_bytes() == committed.read_bytes()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [name]

@@ -101,3 +101,45 @@ def test_build_with_no_inputs_is_an_error_naming_where_it_looked(tmp_path, capsy
         main(["leaderboard", "build", "--out", str(out), "--results", str(empty)])
     assert f"looked in {empty})" in capsys.readouterr().err
     assert _snapshot(tmp_path) == before
+
+
+def test_build_removes_only_the_figures_and_views_it_wrote_before(inputs, tmp_path):
+    main(["leaderboard", "build", "--out", str(tmp_path)])
+    plots = tmp_path / "plots"
+    ours = sorted(p.name for p in plots.iterdir() if p.suffix in (".png", ".svg"))
+    assert ours
+    mine = {plots / "my-figure.png": b"my own figure", plots / "notes.svg": b"<svg/>",
+            tmp_path / "failures" / "mine" / "index.html": b"my own page"}
+    for path, data in mine.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    # a figure of the previous build whose model is gone: renamed so this build does not write it
+    stale = plots / ours[0]
+    gone = plots / f"gone-{ours[0]}"
+    stale.rename(gone)
+    manifest = plots / ".xtd10-outputs.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(ours[0], gone.name), encoding="utf-8")
+    main(["leaderboard", "build", "--out", str(tmp_path)])
+    assert {path: path.read_bytes() for path in mine} == mine
+    assert not gone.exists() and stale.is_file()
+
+
+def test_build_never_deletes_through_a_symlinked_plots_folder(inputs, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    outside.mkdir()
+    (outside / "precious.png").write_bytes(b"not the board's")
+    (outside / ".xtd10-outputs.json").write_text('["precious.png"]', encoding="utf-8")  # even if it says so
+    (tmp_path / "plots").symlink_to(outside, target_is_directory=True)
+    main(["leaderboard", "build", "--out", str(tmp_path)])
+    main(["leaderboard", "build", "--out", str(tmp_path)])
+    assert (outside / "precious.png").read_bytes() == b"not the board's"
+
+
+def test_data_build_keeps_a_users_file_in_the_output(tmp_path, real_source):
+    folder = tmp_path / "hub"
+    mine = folder / "data" / "notes.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine", encoding="utf-8")
+    for _ in range(2):
+        main(["data", "build", str(folder), "--source", str(real_source), "--languages", "es"])
+    assert mine.read_text(encoding="utf-8") == "mine"

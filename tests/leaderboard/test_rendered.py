@@ -6,6 +6,7 @@ and shared by the tests below, because drawing figures is the slow part of a bui
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -32,7 +33,10 @@ def built(tmp_path_factory) -> tuple[Path, Path, Path]:
     first, second = root / "first", root / "second"
     build_leaderboard(first, results, reported)
     shutil.copytree(first, second)
-    (second / "plots" / "model-that-is-gone-bars.png").write_bytes(b"stale")
+    (second / "plots" / "model-that-is-gone-bars.png").write_bytes(b"stale")  # written by an earlier build:
+    manifest = second / "plots" / ".xtd10-outputs.json"  # listed in its manifest
+    manifest.write_text(json.dumps([*json.loads(manifest.read_text(encoding="utf-8")), "model-that-is-gone-bars.png"]),
+                        encoding="utf-8")
     build_leaderboard(second, results, reported)
     return root, first, second
 

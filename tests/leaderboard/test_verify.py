@@ -74,7 +74,7 @@ def test_one_interval_bound_edited_is_refused(tmp_path):
     path = save(tmp_path / "e5.json", data)
     outcome = verify(str(path))
     assert outcome.exit_code == 1
-    lines = [line for line in outcome.output.splitlines() if line.startswith(str(path))]
+    lines = [line for line in outcome.stdout.splitlines() if line.startswith(str(path))]
     assert lines == [f"{path}: text/en2x/ko/val2014/R@10: ci_high is "
                      f"{data['metrics'][row_index(data, 'text', 'en2x', 'ko', 'val2014', 'R@10')]['ci_high']!r}, "
                      f"the per-query ranks give "

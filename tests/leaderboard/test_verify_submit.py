@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -127,3 +128,37 @@ def test_a_run_on_fewer_languages_is_merged_as_the_runner_does(tmp_path):
     assert len(merged["dataset"]["languages"]) == 11
     # the merged file verifies: its averages were recomputed from the merged ranks
     assert invoke("leaderboard", "verify", str(placed)).exit_code == 0
+
+
+def test_a_narrow_run_that_changes_existing_cells_is_refused_unless_replace(tmp_path):
+    from xtd10.benchmark.runner import Cell, metric_rows
+    from xtd10.schema import Result
+
+    board = tmp_path / "board"
+    full = tmp_path / "full" / "random.xtd10-demo.json"
+    narrow = tmp_path / "narrow" / "random.xtd10-demo.json"
+    for out, languages in ((full, "all"), (narrow, "es")):
+        outcome = invoke("bench", "run", "--model", "random", "--dataset", "demo", "--bootstrap", "100",
+                         "--languages", languages, "--track", "text", "--no-cache", "--out", str(out))
+        assert outcome.exit_code == 0, outcome.output
+    # a forged es-only run: same encoder, data and settings, every es query at rank 1, every
+    # number recomputed from those ranks so that it verifies
+    forged = Result.load(narrow)
+    forged.per_query = [dict(e, ranks=[1] * len(e["ranks"])) for e in forged.per_query]
+    cells = [Cell(*key, stats=s, query_images=np.arange(len(s))) for key, s in forged.query_stats().items()]
+    forged.metrics = metric_rows(cells, 100, 0, forged.config["ks"])
+    forged.save(narrow)
+    assert invoke("leaderboard", "verify", str(narrow)).exit_code == 0
+    assert invoke("leaderboard", "submit", str(full), "--out", str(board), "--no-build").exit_code == 0
+    placed = board / "results" / "random.xtd10-demo.json"
+    before = placed.read_bytes()
+    refused = invoke("leaderboard", "submit", str(narrow), "--out", str(board), "--no-build")
+    assert refused.exit_code != 0, refused.output
+    assert "--replace" in said(refused) and "text/x2en/es/all" in said(refused)
+    assert placed.read_bytes() == before
+    # asked for: the es cells are replaced, the other languages kept
+    replaced = invoke("leaderboard", "submit", str(narrow), "--out", str(board), "--no-build", "--replace")
+    assert replaced.exit_code == 0, said(replaced)
+    merged = Result.load(placed)
+    assert merged.value("text", "x2en", "es", "all", "R@1") == 1.0
+    assert len(merged.dataset["languages"]) == len(Result.load(full).dataset["languages"])

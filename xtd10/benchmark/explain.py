@@ -321,6 +321,14 @@ def upstream_line_url(language: str, image: int) -> str | None:
     return f"https://github.com/{UPSTREAM_REPO}/blob/{UPSTREAM_COMMIT}/{lang.upstream_path}#L{image + 1}"
 
 
+# What write_explanation writes into its folder: these files, and files of its own naming
+# in these folders (figures, thumbnails). A command refuses inputs among them.
+PAGE_FILE = "index.html"
+TABLE_FILES = ("per_image.csv", "hardest.csv", "disagreement.csv", "summary.csv", "pair.csv", "pair_tests.csv")
+OUTPUT_FILES = (PAGE_FILE, *TABLE_FILES)
+OUTPUT_FOLDERS = ("plots", "images")
+
+
 def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: object = None, top: int = 10,
                       max_images: int | None = None, plots: bool = True, svg: bool = True,
                       thumbnails: bool | None = None) -> list[Path]:
@@ -350,7 +358,7 @@ def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: obje
     if thumbnails and ex.file_names is not None:
         thumbs = write_thumbnails(ex, images, out)
         written.extend(out / t for t in thumbs.values())
-    written.append(atomic_write_text(out / "index.html",
+    written.append(atomic_write_text(out / PAGE_FILE,
                                      render_page(ex, figures, thumbs, top=top, max_images=max_images)))
     return written
 

@@ -9,14 +9,22 @@ committed 11-language ``muse.json`` with a one-language file. So before writing:
   replace theirs, the others are kept, and every metric row (aggregates and consistency
   included) is recomputed from the merged per-query ranks, exactly as one run on all the
   cells would have written them;
-* otherwise (different identity or settings, no per-query ranks, an unreadable file):
-  write beside it, in ``unmerged/`` next to the old file, which the leaderboard does not read.
+* another encoder whose spec gives the same file name (``hf:/m/A``, ``hf:/m/a``): written
+  under a name of its own (the file name plus a digest of its spec and revision), never over it;
+* otherwise (another revision of the encoder, different settings, no per-query ranks, an
+  unreadable file): write beside it, in ``unmerged/`` next to the old file, under a new
+  name each time (the time of writing), which the leaderboard does not read.
+
+The read, the decision and the write run under a lock on the folder
+(:func:`xtd10.files.locked_folder`), so concurrent runs into one file lose nothing.
 
 The caller is told which of the three happened.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -24,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xtd10.files import locked_folder
 from xtd10.schema import DIRECTIONS, Result, ResultFileError
 
 log = logging.getLogger(__name__)
@@ -47,12 +56,20 @@ class Placement:
             return f"merged into {self.path} ({self.reason})"
         if self.action == BESIDE:
             return f"wrote {self.path} beside the existing result, not merged: {self.reason}"
-        return f"wrote {self.path}"
+        return f"wrote {self.path}" + (f" ({self.reason})" if self.reason else "")
 
 
 def save_result(result: Result, path: str | os.PathLike) -> Placement:
-    """Write ``result`` at ``path`` without losing any cell of a result already there."""
+    """Write ``result`` at ``path`` without losing any cell of a result already there.
+
+    The read, the decision and the write happen under a lock on the folder, so two runs
+    saving into one file at once each see the other's cells (one merges into the other)."""
     path = Path(path)
+    with locked_folder(path.parent):
+        return _place(result, path)
+
+
+def _place(result: Result, path: Path, *, renamed: bool = False) -> Placement:
     if not path.exists():
         result.save(path)
         return Placement(path, WROTE, result=result)
@@ -60,6 +77,18 @@ def save_result(result: Result, path: str | os.PathLike) -> Placement:
         old = Result.load(path)
     except ResultFileError as err:
         return _beside(result, path, f"the existing file cannot be read ({err})")
+    if encoder_identity(old) != encoder_identity(result):
+        if old.encoder.get("spec") != result.encoder.get("spec") and not renamed:
+            # another model whose spec gives the same file name (hf:/m/A, hf:/m/a): a name of its own
+            other = _own_name(result, path)
+            placed = _place(result, other, renamed=True)
+            note = f"{path.name} holds another encoder, {old.encoder.get('spec')}; this one has a name of its own"
+            log.warning("%s holds another encoder (%s); wrote %s", path, old.encoder.get("spec"), placed.path)
+            return Placement(placed.path, placed.action, f"{placed.reason}; {note}" if placed.reason else note,
+                             placed.result)
+        return _beside(result, path, f"it holds encoder {old.encoder.get('spec')} at revision "
+                                     f"{old.encoder.get('revision')}, not this run's {result.encoder.get('spec')} "
+                                     f"at revision {result.encoder.get('revision')} (remove it to replace it)")
     missing = [cell for cell in old.cells() if cell not in set(result.cells())]
     if not missing:
         result.save(path)
@@ -73,8 +102,27 @@ def save_result(result: Result, path: str | os.PathLike) -> Placement:
                      merged)
 
 
+def encoder_identity(result: Result) -> tuple[object, object]:
+    """What tells two models apart: the spec and the revision of the weights."""
+    return (result.encoder.get("spec"), result.encoder.get("revision"))
+
+
+def _own_name(result: Result, path: Path) -> Path:
+    """``<name>.<digest of spec and revision>.json``: the same model always gets the same name."""
+    digest = hashlib.sha256(repr(encoder_identity(result)).encode()).hexdigest()[:8]
+    return path.with_name(f"{path.name.removesuffix('.json')}.{digest}.json")
+
+
 def _beside(result: Result, path: Path, reason: str) -> Placement:
-    target = path.parent / BESIDE_FOLDER / path.name
+    """A new file in ``unmerged/`` for each run: the time it was written, numbered when taken."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stem = path.name.removesuffix(".json")
+    folder = path.parent / BESIDE_FOLDER
+    target = folder / f"{stem}.{stamp}.json"
+    number = 1
+    while target.exists():
+        number += 1
+        target = folder / f"{stem}.{stamp}-{number}.json"
     result.save(target)
     log.warning("%s: not replaced (%s); wrote %s", path, reason, target)
     return Placement(target, BESIDE, reason, result)

@@ -85,8 +85,11 @@ def echo_result_summary(result, path) -> None:
     directions = [d for d in DIRECTION_WORDS if any(r["direction"] == d for r in result.metrics)]
     click.echo("directions: " + "; ".join(f"{d} {DIRECTION_WORDS[d]}" for d in directions))
     for subset in result.config["subsets"]:
-        metrics = headline_metrics(result, subset)
         n = gallery_size(result, subset)
+        if n == 0:  # e.g. a promoted language with no captions for the subset's images
+            click.echo(f"\nsubset {subset}: nothing scored (no captions for any of its images)")
+            continue
+        metrics = headline_metrics(result, subset)
         explained = ["R@k: % of queries whose right answer is in the top k (higher is better)"]
         if "MedR" in metrics:
             explained.append("MedR: median rank of the right answer (1 is best)")
@@ -290,9 +293,14 @@ def explain(results, out_dir, source, images, top, max_images, no_captions, audi
     One or more results on the same data; with two, also what one gets right that the
     other misses, with a paired permutation test. Writes a static page and CSV files.
     """
+    from xtd10.benchmark.explain import OUTPUT_FILES, OUTPUT_FOLDERS, write_explanation
     from xtd10.benchmark.explain import explain as build_view
-    from xtd10.benchmark.explain import write_explanation
+    from xtd10.cli.options import distinct_paths
 
+    out = Path(out_dir)
+    distinct_paths(**{f"RESULT {number}": path for number, path in enumerate(results, 1)},
+                   **{f"-o ({name})": out / name for name in OUTPUT_FILES},
+                   folders={f"-o ({name}/)": out / name for name in OUTPUT_FOLDERS})
     flagged = None
     if audit and not no_captions:
         from xtd10.crowd.audit import flagged_indices

@@ -28,18 +28,11 @@ def _language(code: str) -> str:
 
 
 def _distinct(**paths) -> None:
-    """Refuse an output that is one of the inputs (or another output): writing it would
-    destroy the input before, or while, it is read."""
-    from xtd10.crowd.errors import CrowdError
+    """Refuse an output that is one of the inputs (or another output): see
+    :func:`xtd10.cli.options.distinct_paths`."""
+    from xtd10.cli.options import distinct_paths
 
-    seen: dict[Path, str] = {}
-    for option, value in paths.items():
-        if value is None:
-            continue
-        resolved = Path(value).expanduser().resolve()
-        if resolved in seen:
-            raise CrowdError(f"{value}: {option} is the same file as {seen[resolved]}; choose another path")
-        seen[resolved] = option
+    distinct_paths(**paths)
 
 
 @group.command("task")

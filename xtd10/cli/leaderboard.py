@@ -65,7 +65,7 @@ def validate(results_dir: Path, reported_dir: Path) -> None:
 @group.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--source", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of a promoted dataset (with languages.json), for results on a local- revision.")
+              help="Caption files (a promoted dataset with languages.json, for local- revisions; any copy, to count queries).")
 @click.option("--require-ranks", is_flag=True, help="Fail on files without per-query ranks (unverified).")
 def verify(files: tuple[Path, ...], source: Path | None, require_ranks: bool) -> None:
     """Recompute every number of result FILES from their per-query ranks and check their data.
@@ -96,7 +96,7 @@ def verify(files: tuple[Path, ...], source: Path | None, require_ranks: bool) ->
               show_default=True, help="Leaderboard folder: the file goes to OUT/results, then OUT is rebuilt.")
 @click.option("--replace", is_flag=True, help="Overwrite an earlier run of the same encoder on the same data.")
 @click.option("--source", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of a promoted dataset (with languages.json), for results on a local- revision.")
+              help="Caption files (a promoted dataset with languages.json, for local- revisions; any copy, to count queries).")
 @click.option("--no-build", is_flag=True, help="Place the file only; do not rebuild the leaderboard.")
 @click.option("--no-plots", is_flag=True, help="Rebuild without the figures (faster).")
 def submit(file: Path, out_dir: Path, replace: bool, source: Path | None, no_build: bool, no_plots: bool) -> None:

@@ -3,6 +3,8 @@ thing about where captions and images come from wherever it is asked."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 SOURCE_HELP = ("Caption source: a local checkout of the dataset's upstream repository or a base URL "
@@ -51,3 +53,27 @@ precision_option = click.option(
     help="Torch adapters (hf:, open_clip:, mclip:): fp32 (default; exact, comparable numbers), bf16 "
          "(CUDA, or CPUs with native bf16), fp16 (CUDA), auto (fp16 on CUDA, bf16 where the CPU has it). "
          "Recorded in the result.")
+
+
+def distinct_paths(*, folders: dict[str, str | Path] | None = None, **paths: str | Path | None) -> None:
+    """Refuse an output that is one of the inputs (or another output): writing it would
+    destroy the input before, or while, it is read. ``paths`` maps the option (or argument)
+    that named each file to it, inputs first; ``folders`` maps an option to a folder the
+    command fills with files of names it chooses, which must hold none of the ``paths``."""
+    from xtd10.errors import OutputOverwritesInputError
+
+    seen: dict[Path, str] = {}
+    for option, value in paths.items():
+        if value is None:
+            continue
+        resolved = Path(value).expanduser().resolve()
+        if resolved in seen:
+            raise OutputOverwritesInputError(f"{value}: {option} is the same file as {seen[resolved]}; "
+                                             "choose another path")
+        seen[resolved] = option
+    for option, folder in (folders or {}).items():
+        inside = Path(folder).expanduser().resolve()
+        for resolved, name in seen.items():
+            if inside in resolved.parents:
+                raise OutputOverwritesInputError(f"{resolved}: {name} lies in {folder}, which {option} fills with "
+                                                 "files it writes; choose another path")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xtd10.escaping import csv_text
-from xtd10.files import atomic_write_text
+from xtd10.files import atomic_write_text, replace_previous_outputs
 from xtd10.leaderboard.collect import Leaderboard, collect
 from xtd10.leaderboard.errors import LeaderboardError
 from xtd10.leaderboard.failures import write_failure_views
@@ -59,7 +59,8 @@ def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True,
     figures = render_plots(board, out_dir, draw=plots)  # without plots: the figures already there
     if plots:
         written.extend(out_dir / f for p in figures for f in (p.png, p.svg))  # without new figures there is nothing to tell stale ones from: keep them all
-        _remove_stale_plots(out_dir / "plots", {path.name for path in written})
+        # figures of models that are gone would linger: remove those the last build wrote
+        replace_previous_outputs(out_dir / "plots", written, boundary=out_dir)
     # every text cell may come from an input file; people open this in spreadsheets
     written.append(atomic_write_text(out_dir / "leaderboard.csv", csv_text(tidy_frame(board))))
     readme = render_markdown(board, [(p.title, p.png) for p in figures])
@@ -68,12 +69,3 @@ def write_outputs(board: Leaderboard, out_dir: Path, *, plots: bool = True,
     log.info("wrote %d files to %s", len(written), out_dir)
     return BuildReport(out_dir=out_dir, n_measured=len(board.measured()), n_reported=len(board.reported()),
                        n_scores=len(board.scores), files=written, warnings=list(board.warnings))
-
-
-def _remove_stale_plots(plot_dir: Path, keep: set[str]) -> None:
-    """Figures of models that are gone would otherwise linger and be committed."""
-    if not plot_dir.is_dir():
-        return
-    for path in sorted(plot_dir.iterdir()):
-        if path.suffix in (".png", ".svg") and path.name not in keep:
-            path.unlink()

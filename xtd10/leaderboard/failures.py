@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from xtd10.errors import XTD10Error
+from xtd10.files import replace_previous_outputs
 from xtd10.leaderboard.collect import Leaderboard
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: P
 
     links: dict[str, str] = {}
     folder = out_dir / FOLDER
+    written: list[Path] = []
     if results_dir is not None:
         for entry in board.measured():
             if not entry.details.get("per_query"):
@@ -50,25 +52,21 @@ def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: P
             except XTD10Error as err:
                 log.warning("%s: no failure view: %s", entry.origin, err)
                 continue
-            write_explanation(view, folder / slug, top=TOP, max_images=0, svg=False, thumbnails=False)
+            written.extend(write_explanation(view, folder / slug, top=TOP, max_images=0, svg=False,
+                                             thumbnails=False))
             links[entry.key] = f"{FOLDER}/{slug}/index.html"
-    _remove_stale(folder, {link.split("/")[1] for link in links.values()})
+    if results_dir is not None:
+        _remove_stale(folder, written, out_dir)
     return links
 
 
-def _remove_stale(folder: Path, keep: set[str]) -> None:
-    """Delete the views of results that are gone (only the files a view consists of)."""
-    if not folder.is_dir():
-        return
-    for view in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in keep):
-        for name in VIEW_FILES:
-            (view / name).unlink(missing_ok=True)
-        plots = view / "plots"
-        if plots.is_dir():
-            for png in plots.glob("ranks-*.png"):
-                png.unlink()
-            _rmdir_if_empty(plots)
-        _rmdir_if_empty(view)
+def _remove_stale(folder: Path, written: list[Path], out_dir: Path) -> None:
+    """Delete the files of views of results that are gone: only those the previous build
+    listed, never a user's own file or one reached through a link out of ``out_dir``."""
+    for path in replace_previous_outputs(folder, written, boundary=out_dir):
+        for parent in (path.parent, path.parent.parent):
+            if folder.resolve() in parent.resolve().parents:
+                _rmdir_if_empty(parent)
 
 
 def _rmdir_if_empty(path: Path) -> None:

@@ -111,6 +111,9 @@ def verify_result(result: Result, label: str = "result", *, source: str | os.Pat
         check_dataset(result, report, source)
     except XTD10Error as err:  # e.g. the demo set's image packages are not installed
         report.add("dataset", f"cannot be checked here: {err}")
+    from xtd10.leaderboard.coverage import check_coverage
+
+    check_coverage(result, report, source)
     if result.per_query:
         check_metrics(result, report)
     else:
