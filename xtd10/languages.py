@@ -22,10 +22,11 @@ from pathlib import Path
 
 from xtd10.errors import UnknownLanguageError
 
-# The shape of a language tag everywhere in the toolkit (results, settings, promoted
-# languages): a BCP 47 language subtag, then up to three script/region/variant subtags
-# (``de``, ``zh-Hans``, ``ace-Latn``, ``zh-hant-tw``).
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
+# The shape of a language tag everywhere in the toolkit (results, crowd settings, promoted
+# languages): a BCP 47 language subtag, then up to four subtags of 1-8 letters or digits
+# (script, region, variant: ``de``, ``zh-Hans``, ``ace-Latn``, ``zh-hant-tw``). Codes end
+# up in file names, so anything else (slashes, dots, spaces) is refused before it reaches a path.
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}$")
 SCRIPT_SELECTOR = "script:"  # ``--languages script:Arab`` selects every language written in that script
 
 ORIGINAL = "original"

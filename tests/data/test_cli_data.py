@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -7,7 +9,7 @@ from xtd10.cli import cli, main
 def test_info_on_a_local_source(tiny_source):
     result = CliRunner().invoke(cli, ["data", "info", "--source", str(tiny_source)])
     assert result.exit_code == 0, result.output
-    assert "ja    Japanese" in result.output
+    assert re.search(r"^ja +Japanese +Jpan +4 ", result.output, re.M)
     assert "4 (2 train2014, 2 val2014)" in result.output
     assert "noncommercial" in result.output
 

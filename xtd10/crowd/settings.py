@@ -14,13 +14,13 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from xtd10.crowd.errors import SettingsError
 from xtd10.crowd.scripts import KNOWN_SCRIPTS, letter_scripts
+from xtd10.languages import LANGUAGE_CODE
 from xtd10.userfiles import parse_yaml, read_yaml
 
 log = logging.getLogger(__name__)
@@ -73,12 +73,6 @@ class LanguageSettings:
 def known_keys() -> list[str]:
     """Every key a settings file may use, sections as ``section.key``."""
     return [*TOP_KEYS, *(f"{s}.{k}" for s, keys in SECTIONS.items() for k in keys)]
-
-
-# A BCP 47 language tag's shape: a 2-3 letter language subtag, then subtags of 1-8 letters
-# or digits (region, script, variant). Codes end up in file names (settings files, caption
-# files), so anything else (slashes, dots, spaces) is refused before it reaches a path.
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8}){0,4}")
 
 
 def check_language_code(code: object) -> str:

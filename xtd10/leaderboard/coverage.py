@@ -125,7 +125,7 @@ def _load_matching(result: Result, descriptor: DatasetDescriptor, languages: lis
         if not descriptor.takes_source:
             data = load_bench_data(descriptor.key, languages)
         else:
-            found = _local_source(source, str(result.dataset.get("revision")), hashes)
+            found = _local_source(descriptor, source, str(result.dataset.get("revision")), hashes)
             if found is None:
                 return None, "the dataset's image list and caption files are not at hand (pass --source DIR)"
             data = load_bench_data(descriptor.key, [c for c in languages if c in found.registry], source=found)
@@ -137,17 +137,21 @@ def _load_matching(result: Result, descriptor: DatasetDescriptor, languages: lis
     return data, ""
 
 
-def _local_source(source: str | os.PathLike | None, revision: str, hashes: dict) -> object | None:
-    """A source whose files can be read without a download: ``--source``, ``XTD10_SOURCE``
-    (a folder), or the pinned release's files already in the download cache."""
+def _local_source(descriptor: DatasetDescriptor, source: str | os.PathLike | None, revision: str,
+                  hashes: dict) -> object | None:
+    """A source whose files can be read without a download: ``--source``, the dataset's
+    source variable (``XTD10_SOURCE``, ``NLLB_CLIP_SOURCE``: a folder), or the pinned
+    release's files already in the download cache."""
     from xtd10.data.sources import LocalSource, UrlSource
-    from xtd10.data.upstream import UPSTREAM_COMMIT
 
-    folder = source or os.environ.get("XTD10_SOURCE")
+    release = descriptor.release
+    if release is None:
+        return None
+    folder = source or os.environ.get(release.source_env)
     if folder and not str(folder).startswith(("http://", "https://")):
-        return LocalSource(folder)
-    if revision == UPSTREAM_COMMIT:
-        cached = UrlSource()
+        return LocalSource(folder, dataset=descriptor)
+    if revision == release.commit:
+        cached = UrlSource(dataset=descriptor)
         if all((cached.cache_dir / rel).is_file() for rel in hashes):
             return cached
     return None
@@ -158,14 +162,15 @@ def _counts_from_descriptor(descriptor: DatasetDescriptor, languages: list[str],
     """Without the files: the subset of all images of a dataset of ``n_images`` images has
     one query per image in every direction for a language laid out one caption per image
     (the dataset's own languages at its pinned revision)."""
-    from xtd10.languages import REGISTRY
+    from xtd10.data.registries import registry_for
 
     if descriptor.n_images is None or SUBSET_ALL not in subsets or revision != descriptor.revision:
         return {}
+    registry = registry_for(descriptor)
     counts: dict[QueryKey, int] = {}
     for language in languages:
-        if language not in descriptor.languages or language not in REGISTRY \
-                or REGISTRY.get(language).layout != "lines":
+        if language not in descriptor.languages or language not in registry \
+                or registry.get(language).layout != "lines":
             continue
         for track, directions in TRACKS.items():
             if track == TEXT_TRACK and language == ENGLISH:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from xtd10.errors import XTD10Error
-from xtd10.schema import AGGREGATES, OPPOSITE, Result, ResultFileError
+from xtd10.schema import AGGREGATES, OPPOSITE, DatasetDescriptor, Result, ResultFileError
 
 EXACT_DIGITS = 6  # result files round every number to 6 decimals (xtd10.schema.clean_float)
 
@@ -136,12 +136,16 @@ def check_dataset(result: Result, report: Verification, source: str | os.PathLik
     if not isinstance(hashes, dict) or not hashes:
         report.add("dataset.file_sha256", "missing: the caption files cannot be identified")
         return
-    if name == "xtd10-demo":
+    from xtd10.schema import DATASETS, DEMO
+
+    descriptor = result.descriptor
+    if descriptor is not None and descriptor.key == DEMO.key:
         _check_demo(hashes, revision, report)
-    elif name == "xtd10":
-        _check_xtd10(dataset, hashes, revision, report, source)
+    elif descriptor is not None and descriptor.release is not None:
+        _check_release(descriptor, dataset, hashes, revision, report, source)
     else:
-        report.add("dataset.name", f"unknown dataset {name!r}; expected xtd10 or xtd10-demo")
+        report.add("dataset.name", f"unknown dataset {name!r}; expected one of "
+                                   f"{', '.join(d.name for d in DATASETS.values())}")
 
 
 def _check_demo(hashes: dict, revision: str, report: Verification) -> None:
@@ -153,28 +157,31 @@ def _check_demo(hashes: dict, revision: str, report: Verification) -> None:
         report.add("dataset.revision", f"{revision} does not match the file hashes it lists")
 
 
-def _check_xtd10(dataset: dict, hashes: dict, revision: str, report: Verification,
-                 source: str | os.PathLike | None) -> None:
-    from xtd10.data.upstream import IMAGE_LIST_PATH, UPSTREAM_COMMIT, UPSTREAM_SHA256
+def _check_release(descriptor: DatasetDescriptor, dataset: dict, hashes: dict, revision: str,
+                   report: Verification, source: str | os.PathLike | None) -> None:
+    """A dataset with a pinned release (XTD10, XTD200, Flickr30k-200): its recorded hashes
+    are the release's, or those of a promoted source the user points at."""
+    from xtd10.data.registries import registry_for
 
-    if IMAGE_LIST_PATH not in hashes:
-        report.add("dataset.file_sha256", f"no hash for the image list {IMAGE_LIST_PATH}")
-    if revision == UPSTREAM_COMMIT:
-        _compare_hashes(hashes, UPSTREAM_SHA256, report, f"the pinned upstream release {UPSTREAM_COMMIT[:7]}")
+    release = descriptor.release
+    assert release is not None
+    if descriptor.image_list not in hashes:
+        report.add("dataset.file_sha256", f"no hash for the image list {descriptor.image_list}")
+    if revision == release.commit:
+        _compare_hashes(hashes, release.file_sha256, report, f"the pinned upstream release {release.commit[:7]}")
         registry = None
     elif revision.startswith("local-"):
         if revision != fingerprint("local-", hashes):
             report.add("dataset.revision", f"{revision} does not match the file hashes it lists")
-        registry = _check_promoted(hashes, report, source, revision)
+        registry = _check_promoted(descriptor, hashes, report, source, revision)
         if registry is None:
             return
     else:
         report.add("dataset.revision", f"{revision!r} is neither the pinned upstream commit nor a local- revision")
         return
     from xtd10.errors import UnknownLanguageError
-    from xtd10.languages import REGISTRY
 
-    registry = registry or REGISTRY
+    registry = registry or registry_for(descriptor)
     for code in dataset.get("languages") or []:
         try:
             relpath = registry.get(code).upstream_path
@@ -185,7 +192,8 @@ def _check_xtd10(dataset: dict, hashes: dict, revision: str, report: Verificatio
             report.add(f"dataset.file_sha256[{relpath}]", f"missing: language {code} was scored on an unlisted file")
 
 
-def _check_promoted(hashes: dict, report: Verification, source: str | os.PathLike | None, revision: str):
+def _check_promoted(descriptor: DatasetDescriptor, hashes: dict, report: Verification,
+                    source: str | os.PathLike | None, revision: str):
     """A ``local-`` revision is accepted only against a source that declares its languages."""
     from xtd10.data.sources import EXTRA_LANGUAGES_FILE, LocalSource
 
@@ -194,7 +202,7 @@ def _check_promoted(hashes: dict, report: Verification, source: str | os.PathLik
                                        f"dataset's folder (--source DIR, with {EXTRA_LANGUAGES_FILE}) to check it")
         return None
     try:
-        src = LocalSource(Path(source))
+        src = LocalSource(Path(source), dataset=descriptor)
     except XTD10Error as err:
         report.add("source", str(err))
         return None
