@@ -394,6 +394,52 @@ def public_command(command: str) -> str:
                     for w in out)
 
 
+def _names_local_file(text: str) -> bool:
+    """Whether a spec's argument names something on this machine: a path spelled as one, a
+    ``.py`` file, or a relative path that exists here."""
+    if _looks_like_local_path(text) or text.endswith(".py"):
+        return True
+    try:
+        return ("/" in text or os.sep in text) and Path(text).expanduser().exists()
+    except OSError:
+        return False
+
+
+def public_spec(spec: str) -> str:
+    """An encoder spec without the machine's paths: ``hf:/home/me/models/ModelA`` ->
+    ``hf:<path>/ModelA``; ``py:./src/enc.py:build`` and ``py:/abs/src/enc.py:build`` ->
+    ``py:<path>/enc.py:build`` (one encoder, one spelling). Hub ids and built-in names are
+    kept as they are."""
+    prefix, colon, rest = spec.partition(":")
+    if not colon or not re.fullmatch(r"[a-z_]+", prefix) or rest.startswith(PATH_PLACEHOLDER):
+        return spec
+    factory = ""
+    if prefix == "py" and rest.count(":") and not re.match(r"^[A-Za-z]:[\\/]", rest[rest.rfind(":") - 1:]):
+        head, _, factory = rest.rpartition(":")
+        if head:
+            rest, factory = head, ":" + factory
+        else:
+            factory = ""
+    model, at, weights = rest.partition("@")  # open_clip:ARCH@FILE
+    if at and _names_local_file(weights):
+        return f"{prefix}:{model}@{PATH_PLACEHOLDER}/{_last_part(weights)}"
+    if not _names_local_file(rest):
+        return spec
+    return f"{prefix}:{PATH_PLACEHOLDER}/{_last_part(rest) or 'local'}{factory}"
+
+
+def public_name(name: str) -> str:
+    """A display name that is a local path becomes its last part (the folder or file name)."""
+    if _looks_like_local_path(name) or "/" in name and Path(name).expanduser().exists():
+        return _last_part(name) or name
+    return name
+
+
+def _last_part(path: str) -> str:
+    """The folder or file name at the end of a path, in POSIX or Windows spelling."""
+    return re.split(r"[\\/]", path.rstrip("/\\"))[-1]
+
+
 def _is_public_value(value: str) -> bool:
     return value.lower() in _KEYWORDS or value.startswith(("http://", "https://"))
 

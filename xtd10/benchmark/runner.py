@@ -54,6 +54,8 @@ from xtd10.schema import (
     clean_float,
     dataset_descriptor,
     metric_names,
+    public_name,
+    public_spec,
 )
 
 log = logging.getLogger(__name__)
@@ -287,6 +289,7 @@ def evaluate(
     progress: bool = True,
     trust_code: bool = False,
     precision: str | None = None,
+    name: str | None = None,
 ) -> Result:
     """Score an encoder (object or spec string) and return a :class:`Result`.
 
@@ -296,7 +299,8 @@ def evaluate(
     COCO). ``images`` is passed to :func:`xtd10.data.images.resolve_images` (COCO root,
     flat folder, URL or True). ``trust_code`` lets a checkpoint (``baseline:PATH``) name
     ``py:`` encoders to import. ``precision`` (fp32, bf16, fp16, auto) goes to the torch
-    adapters; their default is fp32.
+    adapters; their default is fp32. ``name`` is the model's name on the leaderboard (default:
+    the encoder's own, a local model's folder or file name rather than its path).
     """
     started = time.perf_counter()
     # the data, languages and subsets are checked before the model loads: a typo fails at once
@@ -321,7 +325,7 @@ def evaluate(
     return _assemble_result(encoder, spec, data, scored, cells, rows, store, timings, command=command,
                             settings={"tracks": wanted_tracks, "subsets": subset_list, "bootstrap": int(bootstrap),
                                       "seed": int(seed), "batch_size": int(batch_size)},
-                            device=device, ks=ks)
+                            device=device, ks=ks, display_name=name)
 
 
 def _prepare_encoder(encoder_or_spec: str | object, tracks: str | Iterable[str], device: str | None,
@@ -392,7 +396,8 @@ def _encode(store: EmbeddingStore, data: BenchData, wanted_tracks: list[str], sc
 
 def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[str], cells: list[Cell],
                      rows: list[dict], store: EmbeddingStore, timings: dict, *, command: str | None,
-                     settings: dict, device: str | None, ks: Sequence[int]) -> Result:
+                     settings: dict, device: str | None, ks: Sequence[int], display_name: str | None = None
+                     ) -> Result:
     """Step 5: the self-describing result (data identity, encoder, settings, hardware)."""
     meta: EncoderMeta = encoder.meta  # type: ignore[attr-defined]
     stats = store.stats
@@ -400,7 +405,9 @@ def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[s
     # CPU-only ones ignore a requested GPU): never just the device that was asked for
     used_device = str(getattr(encoder, "device", None) or meta.extra.get("device") or device or "cpu")
     encoder_dict = meta.to_dict()
-    encoder_dict["spec"] = spec
+    # no machine paths in results: a local model is named by its folder or file (or --name)
+    encoder_dict["spec"] = public_spec(spec)
+    encoder_dict["name"] = display_name or public_name(str(meta.name))
     return Result(
         toolkit_version=__version__,
         created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),

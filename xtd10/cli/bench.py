@@ -137,9 +137,11 @@ def group() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-cache", is_flag=True, help="Encode everything again (do not read or write the embedding cache).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Result file (default: leaderboards/results/<model>.json).")
+@click.option("--name", help="The model's name on the leaderboard (default: the encoder's own; a local model's "
+                             "folder or file name, never its path).")
 @trust_code_option
 def run(spec, languages, track, subsets, dataset, source, images, batch_size, device, precision, bootstrap, seed,
-        no_cache, out, trust_code) -> None:
+        no_cache, out, name, trust_code) -> None:
     """Score one encoder: every language, both directions, with confidence intervals."""
     from xtd10.benchmark.placement import save_result
     from xtd10.benchmark.result import default_result_path
@@ -161,6 +163,7 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
         cache=not no_cache,
         command=command_line(),
         trust_code=trust_code,
+        name=name,
     )
     placement = save_result(result, out or default_result_path(result))
     echo_result_summary(result, None)
