@@ -430,7 +430,7 @@ def public_spec(spec: str) -> str:
 
 def public_name(name: str) -> str:
     """A display name that is a local path becomes its last part (the folder or file name)."""
-    if _looks_like_local_path(name) or "/" in name and Path(name).expanduser().exists():
+    if _looks_like_local_path(name) or ("/" in name and Path(name).expanduser().exists()):
         return _last_part(name) or name
     return name
 

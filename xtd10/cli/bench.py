@@ -276,6 +276,54 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
         click.echo(f"\nwrote {csv_out}")
 
 
+@group.command(name="translation-gap")
+@click.argument("xtd10_result", type=click.Path(exists=True, dir_okay=False))
+@click.argument("xtd200_result", type=click.Path(exists=True, dir_okay=False))
+@click.option("--metric", "metrics", multiple=True, help="Metrics to test (repeatable; default: R@1).")
+@click.option("--subset", default="all", show_default=True, help="Subset to show (all, val2014).")
+@click.option("--permutations", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Also write every row to this CSV file.")
+@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False),
+              help="Also write the shown subset as a Markdown table.")
+def translation_gap(xtd10_result, xtd200_result, metrics, subset, permutations, seed, csv_out, markdown_out) -> None:
+    """Human vs machine translation: one encoder's XTD10 and XTD200 scores per language, paired test."""
+    from xtd10.benchmark.translation_gap import TranslationGapError, independent_notes, markdown_table
+    from xtd10.benchmark.translation_gap import translation_gap as gap_table
+    from xtd10.escaping import csv_text
+    from xtd10.files import atomic_write_text
+
+    table = gap_table(xtd10_result, xtd200_result, metrics=list(metrics) or ["R@1"], n_permutations=permutations,
+                      seed=seed)
+    subsets = sorted(table["subset"].unique())
+    if subset not in subsets:
+        raise TranslationGapError(f"--subset {subset!r}: both results have {', '.join(subsets)}")
+    shown = table[table["subset"] == subset]
+    if csv_out:
+        atomic_write_text(csv_out, csv_text(table))
+    if markdown_out:
+        atomic_write_text(markdown_out, markdown_table(table, subset))
+    click.echo(f"XTD10 (human translations) = {xtd10_result}\nXTD200 (NLLB-200 machine translations) = "
+               f"{xtd200_result}\nsubset {subset}; difference = XTD200 - XTD10 in points (positive: the machine-"
+               "translated set over-states the model); p: paired permutation test; * p < 0.05")
+    for (track, direction), rows in shown.groupby(["track", "direction"], sort=False):
+        click.echo(f"\n{track} {direction}")
+        click.echo(f"{'lang':<14}{'name':<23}{'metric':<8}{'XTD10 human':>13}{'XTD200 NLLB':>13}{'difference':>12}"
+                   f"{'p':>9}")
+        for r in rows.itertuples():
+            scale, digits = (100, 1) if r.metric.startswith("R@") else (1, 3)
+            name = r.name + (" †" if r.independent else "")
+            star = " *" if r.p_value < 0.05 else ""
+            label = r.language + ("" if r.tag == r.language else f" ({r.tag})")
+            click.echo(f"{label:<14}{name:<23}{r.metric:<8}{r.xtd10 * scale:>13.{digits}f}"
+                       f"{r.xtd200 * scale:>13.{digits}f}{r.diff * scale:>+12.{digits}f}{r.p_value:>9.4f}{star}")
+    for note in independent_notes(shown):
+        click.echo(f"\n† {note}.")
+    for path in (csv_out, markdown_out):
+        if path:
+            click.echo(f"wrote {path}")
+
+
 @group.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="failures", show_default=True,
