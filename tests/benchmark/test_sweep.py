@@ -83,7 +83,7 @@ def test_sweep_without_images_runs_the_text_track_and_says_what_was_skipped(tmp_
     assert outcome.result.config["tracks"] == ["text"]
     assert {r["track"] for r in outcome.result.metrics} == {"text"}
     assert outcome.partial.startswith("image track skipped: ")
-    assert f"cannot reach {base.removeprefix('http://')}" in outcome.partial and "--images DIR" in outcome.partial
+    assert f"cannot reach {base.removeprefix('http://')}" in outcome.partial and "images=DIR" in outcome.partial
     assert "\n" not in outcome.partial
     assert len(attempts) == 2  # one image, two connection attempts, then the one-line reason
 
@@ -93,5 +93,5 @@ def test_sweep_without_images_runs_the_text_track_and_says_what_was_skipped(tmp_
     assert res.exit_code == 0, res.output
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert lines[0] == "[1/1] random (both tracks) ..."
-    assert any(line.startswith("  image track skipped: ") for line in lines)
+    assert any(line.startswith("  image track skipped: ") and "pass --images DIR" in line for line in lines)
     assert lines[-1] == "1 of 1 models scored; text track only (no images): random"

@@ -322,3 +322,13 @@ def test_formula_quoted_ids_round_trip_and_an_empty_queue_says_so(tmp_path):
     v.decisions["decision"] = "approve"
     page = render_review_page(v)
     assert "Nothing to review" in page and '<section class="item"' not in page
+
+
+def test_review_with_an_images_folder_that_holds_none_of_the_batch_is_refused(batch_file, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(cli, ["crowd", "review", str(batch_file), "--no-semantic", "--images", str(empty),
+                                      "-o", str(tmp_path / "review.html")])
+    assert result.exit_code != 0
+    assert "none of the batch's" in str(result.exception) and str(empty) in str(result.exception)
+    assert not (tmp_path / "review.html").exists()

@@ -90,7 +90,7 @@ def test_refused_image_server_is_one_error_after_one_probe(monkeypatch, fetch_ca
     message = str(err.value)
     assert "\n" not in message
     assert f"cannot reach {host}" in message and "connection refused" in message
-    assert "--images DIR" in message and "XTD10_IMAGES" in message and "XTD10_IMAGE_URL" in message
+    assert "images=DIR" in message and "XTD10_IMAGES" in message and "XTD10_IMAGE_URL" in message
     assert isinstance(err.value, ImagesUnavailableError) and err.value.missing == sorted(IMAGE_NAMES)
     assert err.value.host == host
 
@@ -100,7 +100,7 @@ def test_default_coco_server_unresolvable_names_its_host(monkeypatch):
     with pytest.raises(ImageServerUnreachableError, match=r"cannot reach images\.cocodataset\.org") as err:
         resolve_images(IMAGE_NAMES, True, progress=False)  # default retry policy, default server
     assert len(calls) == 1
-    assert "pass --images DIR" in str(err.value)
+    assert "pass images=DIR" in str(err.value)  # the library's words; the CLI says --images
 
 
 def test_breaker_stops_the_pool_and_keeps_what_arrived(tmp_path, monkeypatch):
@@ -129,7 +129,7 @@ def test_breaker_stops_the_pool_and_keeps_what_arrived(tmp_path, monkeypatch):
     assert 1 + 5 <= len(calls) <= 1 + 5 + 1
     message = str(err.value)
     assert "5 connection failures in a row" in message and "1 of 40 images are in the cache" in message
-    assert "rerun resumes" in message and "--images DIR" in message
+    assert "rerun resumes" in message and "images=DIR" in message
     assert len(err.value.missing) == 39
     assert (images.image_cache_dir() / names[0]).is_file()
 

@@ -209,7 +209,9 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, pre
         parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
         click.echo(f"{outcome.entry.spec}: avg R@10 {parts}; {outcome.placement or outcome.path}")
         if outcome.partial:
-            click.echo(f"  {outcome.partial}")
+            from xtd10.cli import cli_wording
+
+            click.echo(f"  {cli_wording(outcome.partial)}")
             partial.append(outcome.entry.spec)
     click.echo(f"{done} of {len(entries)} models scored"
                + (f"; text track only (no images): {', '.join(partial)}" if partial else "")

@@ -87,6 +87,18 @@ class ImageSource:
         return None
 
 
+def _require_some_images(source: ImageSource, names) -> None:
+    """A local folder that holds none of the batch's images is a wrong folder (an empty one,
+    one level off): say so rather than render a page of "image not found"."""
+    if source.base is None or source.is_url or len(names) == 0:
+        return
+    if not any(source.src(name) for name in names):
+        from xtd10.crowd.errors import CrowdError
+
+        raise CrowdError(f"--images {source.base}: none of the batch's {len(names)} images is in this folder "
+                         f"(looked for e.g. {Path(str(names[0])).name}, flat or in train2014/ and val2014/)")
+
+
 def _figure(image: str, images: ImageSource) -> str:
     src = images.src(image)
     if src is None:
@@ -196,6 +208,7 @@ def render_review_page(v: Validation, *, images: str | os.PathLike | None = None
     template = resources.files("xtd10.crowd").joinpath("templates", "review.html").read_text(encoding="utf-8")
     source = ImageSource(images)
     queue = review_queue(v.decisions)
+    _require_some_images(source, v.submissions["image"].astype(str).unique())
     context = _context(v, source)
     items = "\n".join(_item(row, i + 1, len(queue), v, context) for i, row in enumerate(queue.itertuples()))
     if queue.empty:

@@ -149,7 +149,7 @@ def _verify(found: dict[str, Path], workers: int, progress: bool, label: str) ->
 # the image server is taken to be gone (the network dropped mid-run).
 BREAKER_THRESHOLD = 24
 HOW_TO_FIX = (
-    "to use local images pass --images DIR (a COCO 2014 root with train2014/ and val2014/, or a flat "
+    "to use local images pass images=DIR (a COCO 2014 root with train2014/ and val2014/, or a flat "
     "folder of the 1000 images) or set XTD10_IMAGES=DIR; or set XTD10_IMAGE_URL to a reachable mirror"
 )
 
