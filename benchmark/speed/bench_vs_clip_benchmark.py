@@ -22,6 +22,16 @@ docs/benchmark.md, "Against CLIP_benchmark"). Small check:
 Full run (11 languages, 1000 images): drop ``--languages`` and ``--images``; ``--repeats 2``
 runs each pair twice and prints the spread of the speed-up (a shared machine's speed drifts).
 Figures only; nothing here asserts on timings.
+
+``--dataset xtd200`` runs the same comparison on XTD200 (``--source``: a checkout of the
+NLLB-CLIP repository, ``data/xtd200/``) over ``XTD200_LANGUAGES`` (20 languages, 15 scripts)
+or ``--languages``: CLIP_benchmark's own ``xtd200`` dataset reads annotation files written
+here from the same captions (so it downloads nothing), the harness runs ``bench run
+--dataset xtd200``. Both datasets print the compute ratio of the two runs (multiply-adds
+of the matrix products: CLIP_benchmark encodes every image once per language and every
+caption padded to the context length, the harness every image once and every caption at
+its own token count), and on XTD200 the same ratio over all 201 languages.
+``--compute-only`` prints the ratios and runs neither tool.
 """
 
 from __future__ import annotations
@@ -33,16 +43,95 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 CB_LANGUAGE = {"ja": "jp"}  # CLIP_benchmark's code for Japanese
 
+# XTD200 languages for the side-by-side (BCP 47 tags): 20 languages in 15 scripts. Every
+# script with a widely spoken language among the XTD200 files is there once, and the big
+# scripts more than once (Latin: English, the source of the translations, and two XTD10
+# languages; Arabic: Arabic, Persian, Urdu; Devanagari: Hindi, Marathi). Most are not
+# Latin-script although 126 of the 201 languages are: CLIP's English BPE spends the most
+# tokens on other scripts (Bengali, Telugu, Tamil, Amharic and Greek captions mostly
+# exceed the 77-token context), so trimming the padding saves the least on these
+# languages; the set is harder for the harness than the average XTD200 language (the
+# script prints the compute ratio over these languages and over all 201).
+XTD200_LANGUAGES = (
+    "en", "de", "es",             # Latn: the source language; two XTD10 languages
+    "ru",                         # Cyrl
+    "ar", "fa", "ur",             # Arab: three languages, three token-count profiles
+    "hi", "mr",                   # Deva
+    "bn",                         # Beng
+    "ta",                         # Taml
+    "te",                         # Telu
+    "th",                         # Thai: no spaces between words
+    "zh-Hans", "zh-Hant",         # Hans, Hant: the two Chinese scripts
+    "ja",                         # Jpan
+    "ko",                         # Hang
+    "el",                         # Grek: the most tokens per caption of these (mean 128)
+    "he",                         # Hebr
+    "am",                         # Ethi
+)
 
-def trimmed_source(source: Path, out: Path, n_images: int) -> Path:
-    """A caption source in the upstream layout holding the first ``n_images`` images."""
-    for path in sorted(source.rglob("*.txt")):
+
+@dataclass(frozen=True)
+class DatasetPair:
+    """How one dataset is named on both sides: CLIP_benchmark's dataset and annotation
+    files, its language codes, and the harness's."""
+
+    harness_dataset: str
+    cb_dataset: str
+    cb_annotation: str  # file name in the dataset root, ``{}``: CLIP_benchmark's language code
+    cb_code: Callable[[str], str]  # harness language code -> CLIP_benchmark's
+    default_languages: Sequence[str]
+
+
+def _flores_code(tag: str) -> str:
+    from xtd10.languages import table_row
+
+    row = table_row(tag)
+    if row is None:
+        raise SystemExit(f"unknown XTD200 language {tag!r}")
+    return row.flores
+
+
+def dataset_pair(name: str) -> DatasetPair:
+    from xtd10.languages import XTD10_CODES
+
+    pairs = {
+        "xtd10": DatasetPair("xtd10", "multilingual_mscoco_captions", "multilingual_mscoco_captions-{}.json",
+                             lambda code: CB_LANGUAGE.get(code, code), tuple(XTD10_CODES)),
+        "xtd200": DatasetPair("xtd200", "xtd200", "xtd200-{}.json", _flores_code, XTD200_LANGUAGES),
+    }
+    return pairs[name]
+
+
+def harness_codes(pair: DatasetPair, languages: str) -> list[str]:
+    """The codes the harness's result files use (XTD10 codes; BCP 47 tags on XTD200), from
+    any spelling the command line accepts."""
+    if languages == "all":
+        return list(pair.default_languages)
+    codes = [code.strip() for code in languages.split(",") if code.strip()]
+    if pair.harness_dataset == "xtd200":
+        from xtd10.languages import table_row
+
+        rows = [table_row(code) for code in codes]
+        unknown = [code for code, row in zip(codes, rows, strict=True) if row is None]
+        if unknown:
+            raise SystemExit(f"unknown XTD200 language(s): {', '.join(unknown)}")
+        codes = [row.tag for row in rows]
+    return codes
+
+
+def trimmed_source(source: Path, out: Path, n_images: int, relpaths: Sequence[str] | None = None) -> Path:
+    """A caption source in the upstream layout holding the first ``n_images`` images (of the
+    files ``relpaths``, or of every ``.txt`` file under ``source``)."""
+    paths = [source / rel for rel in relpaths] if relpaths is not None else sorted(source.rglob("*.txt"))
+    for path in paths:
         target = out / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[:n_images]
@@ -74,14 +163,81 @@ def random_checkpoint(arch: str, path: Path) -> None:
         torch.save(model.state_dict(), path)
 
 
-def cb_annotations(frame, languages: list[str], images: Path, root: Path) -> None:
+def cb_annotations(frame, languages: list[str], images: Path, root: Path, pair: DatasetPair) -> None:
+    """CLIP_benchmark's annotation file per language, in the layout its dataset code writes
+    after a download (image paths, captions, line numbers): when the file is there it reads
+    it and downloads nothing, so both tools see the same captions and images."""
     root.mkdir(parents=True, exist_ok=True)
     for language in languages:
         rows = frame[frame["language"] == language].sort_values("index")
         data = {"image_paths": [str(images / name) for name in rows["file_name"]],
                 "annotations": rows["caption"].tolist(), "indicies": rows["index"].tolist()}
-        name = f"multilingual_mscoco_captions-{CB_LANGUAGE.get(language, language)}.json"
+        name = pair.cb_annotation.format(pair.cb_code(language))
         (root / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def transformer_macs(width: int, layers: int, tokens: int, mlp_ratio: float = 4.0) -> int:
+    """Multiply-adds of the matrix products of ``layers`` pre-norm transformer blocks over
+    ``tokens`` positions: query, key, value and output projections (4 w^2 per position),
+    the MLP (2 * mlp_ratio * w^2), and attention scores and weighted sum (2 * tokens * w).
+    Norms, softmax and activations are left out (a few per cent)."""
+    per_position = (4 + 2 * mlp_ratio) * width * width
+    return int(layers * (tokens * per_position + 2 * tokens * tokens * width))
+
+
+@dataclass(frozen=True)
+class TowerCosts:
+    """Multiply-adds of one image and of one caption of each token count."""
+
+    image: int
+    context_length: int
+    text_by_length: tuple[int, ...]  # index: token count (start and end markers included)
+
+    def text(self, length: int) -> int:
+        return self.text_by_length[min(length, self.context_length)]
+
+
+def tower_costs(config: dict) -> TowerCosts:
+    """From an open_clip model config (``open_clip.get_model_config(arch)``): a ViT image
+    tower (patch embedding, class token, blocks, projection) and a causal text tower."""
+    vision, text, embed = config["vision_cfg"], config["text_cfg"], config["embed_dim"]
+    patches = (vision["image_size"] // vision["patch_size"]) ** 2
+    image = (patches * 3 * vision["patch_size"] ** 2 * vision["width"]
+             + transformer_macs(vision["width"], vision["layers"], patches + 1, vision.get("mlp_ratio", 4.0))
+             + vision["width"] * embed)
+    context = text.get("context_length", 77)
+    by_length = tuple(transformer_macs(text["width"], text["layers"], n, text.get("mlp_ratio", 4.0))
+                      + text["width"] * embed for n in range(context + 1))
+    return TowerCosts(image=image, context_length=context, text_by_length=by_length)
+
+
+def compute_ratio(lengths: dict[str, Sequence[int]], n_images: int, costs: TowerCosts) -> float:
+    """CLIP_benchmark's multiply-adds over the harness's for ``lengths`` (per language, the
+    token count of each caption): CLIP_benchmark encodes the images once per language and
+    every caption padded to the context length; the harness the images once and each
+    caption at its own length (capped at the context, as both tools cut longer captions)."""
+    n_captions = sum(len(counts) for counts in lengths.values())
+    theirs = len(lengths) * n_images * costs.image + n_captions * costs.text(costs.context_length)
+    ours = n_images * costs.image + sum(costs.text(n) for counts in lengths.values() for n in counts)
+    return theirs / ours
+
+
+def token_counts(tokenizer, frame) -> dict[str, list[int]]:
+    """Per language, each caption's token count under the model's tokenizer, start and end
+    markers included and not cut at the context length."""
+    return {language: [len(tokenizer.encode(caption)) + 2 for caption in rows.sort_values("index")["caption"]]
+            for language, rows in frame.groupby("language", sort=False)}
+
+
+def print_compute(label: str, lengths: dict[str, Sequence[int]], n_images: int, costs: TowerCosts) -> None:
+    counts = np.concatenate([np.asarray(c) for c in lengths.values()])
+    capped = np.minimum(counts, costs.context_length)
+    means = np.array([np.mean(c) for c in lengths.values()])
+    print(f"{label}: {len(lengths)} languages, {n_images} images; tokens per caption (start and end included) "
+          f"mean {capped.mean():.1f}, median {np.median(capped):.0f} at most {costs.context_length} "
+          f"(uncut: mean {counts.mean():.1f}; {(counts > costs.context_length).mean():.1%} of the captions "
+          f"are cut by both tools); {(means > 60).mean():.0%} of the languages average above 60 uncut; "
+          f"compute ratio CLIP_benchmark / harness {compute_ratio(lengths, n_images, costs):.2f}x")
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -157,35 +313,59 @@ def cutoff_margins(text: np.ndarray, image: np.ndarray, direction: str, k: int) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", default=os.environ.get("XTD10_SOURCE"), required=False)
+    parser.add_argument("--source", default=None,
+                        help="caption source in the upstream layout (default: $XTD10_SOURCE for xtd10, "
+                             "$NLLB_CLIP_SOURCE for xtd200)")
+    parser.add_argument("--dataset", choices=("xtd10", "xtd200"), default="xtd10")
     parser.add_argument("--workdir", default="speed-vs-clip-benchmark", help="scratch folder (images, runs)")
     parser.add_argument("--arch", default="ViT-B-32")
-    parser.add_argument("--languages", default="all")
-    parser.add_argument("--images", type=int, default=1000, help="first N XTD10 images (1000: all)")
+    parser.add_argument("--languages", default="all",
+                        help="comma-separated codes; all: XTD10's 11 languages, or XTD200_LANGUAGES on xtd200")
+    parser.add_argument("--images", type=int, default=1000, help="first N images (1000: all)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--precisions", default="fp32,bf16")
     parser.add_argument("--sample", type=int, default=256, help="captions and images for the cosine check")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (CLIP_benchmark uses cuda when present)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="pairs of runs per precision (CLIP_benchmark then harness, alternating)")
+    parser.add_argument("--compute-only", action="store_true", help="print the compute ratios and run neither tool")
     args = parser.parse_args()
+    pair = dataset_pair(args.dataset)
+    args.source = args.source or os.environ.get("XTD10_SOURCE" if args.dataset == "xtd10" else "NLLB_CLIP_SOURCE")
     if not args.source:
-        raise SystemExit("give --source (an XTD10 caption folder in the upstream layout) or set XTD10_SOURCE")
+        raise SystemExit("give --source (a caption folder in the upstream layout; on xtd200 a checkout of the "
+                         "NLLB-CLIP repository) or set XTD10_SOURCE / NLLB_CLIP_SOURCE")
+
+    import open_clip
 
     from xtd10.data import load_frame
-    from xtd10.languages import XTD10_CODES
+    from xtd10.data.sources import resolve_source
+    from xtd10.schema import DATASETS
 
     work = Path(args.workdir).resolve()
-    source = trimmed_source(Path(args.source), work / "source", args.images) if args.images < 1000 \
-        else Path(args.source).resolve()
-    languages = list(XTD10_CODES) if args.languages == "all" else args.languages.split(",")
-    frame = load_frame(languages, source=str(source))
+    languages = harness_codes(pair, args.languages)
+    full_source = Path(args.source).resolve()
+    relpaths = resolve_source(str(full_source), DATASETS[pair.harness_dataset]).relpaths(languages)
+    source = trimmed_source(full_source, work / "source", args.images, relpaths) if args.images < 1000 \
+        else full_source
+    frame = load_frame(languages, source=str(source), dataset=pair.harness_dataset)
     names = frame[frame["language"] == languages[0]].sort_values("index")["file_name"].tolist()
+
+    tokenizer = open_clip.get_tokenizer(args.arch)
+    costs = tower_costs(open_clip.get_model_config(args.arch))
+    print_compute(f"this run ({pair.harness_dataset})", token_counts(tokenizer, frame), len(names), costs)
+    if pair.harness_dataset == "xtd200":
+        every = load_frame("all", source=str(full_source), dataset="xtd200")
+        print_compute("all of XTD200", token_counts(tokenizer, every), every["index"].nunique(), costs)
+        del every  # 201 000 captions the runs do not need
+    if args.compute_only:
+        return
+
     images = work / "images"
     stand_in_images(names, images)
     checkpoint = work / f"{args.arch}-random.pt"
     random_checkpoint(args.arch, checkpoint)
-    cb_annotations(frame, languages, images, work / "cb-root")
+    cb_annotations(frame, languages, images, work / "cb-root", pair)
 
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "XTD10_CACHE": str(work / "cache"), "HF_HUB_OFFLINE": "1"}
@@ -195,21 +375,22 @@ def main() -> None:
             out = work / f"cb-{precision}"
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
-            cb = [str(bin_dir / "clip_benchmark"), "eval", "--dataset", "multilingual_mscoco_captions",
+            cb = [str(bin_dir / "clip_benchmark"), "eval", "--dataset", pair.cb_dataset,
                   "--dataset_root", str(work / "cb-root"), "--task", "zeroshot_retrieval", "--model", args.arch,
-                  "--pretrained", str(checkpoint), "--language", *[CB_LANGUAGE.get(code, code) for code in languages],
+                  "--pretrained", str(checkpoint), "--language", *[pair.cb_code(code) for code in languages],
                   "--recall_k", "1", "5", "10", "--batch_size", str(args.batch_size),
                   "--num_workers", "2", "--output", str(out / "{language}.json")]
             if precision == "fp32":
                 cb.append("--no_amp")
             rows.append(("CLIP_benchmark", precision, run, *timed(cb, env)))
             for code in languages:
-                metrics = json.loads((out / f"{CB_LANGUAGE.get(code, code)}.json").read_text())["metrics"]
+                metrics = json.loads((out / f"{pair.cb_code(code)}.json").read_text())["metrics"]
                 for k in (1, 5, 10):
                     record(recalls, ("CLIP_benchmark", precision, code, "t2i", k), metrics[f"image_retrieval_recall@{k}"])
                     record(recalls, ("CLIP_benchmark", precision, code, "i2t", k), metrics[f"text_retrieval_recall@{k}"])
             result = work / f"harness-{precision}.json"
             harness = [str(bin_dir / "xtd10"), "bench", "run", "--model", f"open_clip:{args.arch}@{checkpoint}",
+                       "--dataset", pair.harness_dataset,
                        "--source", str(source), "--images", str(images), "--languages", ",".join(languages),
                        "--track", "image", "--subset", "all", "--bootstrap", "0", "--batch-size", str(args.batch_size),
                        "--device", args.device, "--precision", precision, "--no-cache", "--out", str(result)]
@@ -221,8 +402,8 @@ def main() -> None:
                     record(recalls, ("xtd10 harness", precision, metric["language"], metric["direction"], k),
                            metric["value"])
 
-    print(f"{args.arch} (random init), {len(names)} stand-in images, {len(languages)} languages, image track, "
-          f"batch {args.batch_size}")
+    print(f"{args.arch} (random init), {pair.harness_dataset}, {len(names)} stand-in images, {len(languages)} "
+          f"languages, image track, batch {args.batch_size}")
     print(f"{'tool':<16}{'precision':<11}{'run':>4}{'wall':>10}{'peak RSS':>12}")
     for tool, precision, run, wall, rss in rows:
         print(f"{tool:<16}{precision:<11}{run:>4}{wall:>9.1f}s{rss:>9.0f} MiB")
@@ -230,15 +411,12 @@ def main() -> None:
         print(f"{precision}: harness {min(ratios):.2f}x to {max(ratios):.2f}x faster "
               f"(median {float(np.median(ratios)):.2f}x over {len(ratios)} pair(s) run back to back)")
 
-    import open_clip
-
     import xtd10.encoders as encoders
     from xtd10.benchmark.decoding import decode_image
 
     texts = frame.sort_values(["language", "index"])["caption"].tolist()
     pick = np.random.default_rng(0).permutation(len(texts))[: args.sample]
     pictures = [decode_image(images / name) for name in names]
-    tokenizer = open_clip.get_tokenizer(args.arch)
     for precision in args.precisions.split(","):
         encoder = encoders.get(f"open_clip:{args.arch}@{checkpoint}", device=args.device, precision=precision,
                                batch_size=args.batch_size)
