@@ -88,10 +88,17 @@ def read_flagged(path: str | os.PathLike) -> dict[str, RuleFlags]:
 
 def write_flagged(path: str | os.PathLike, revision: str, language: str, flags: RuleFlags) -> Path:
     """Record (or replace) one language's flags in the list at ``path``; others are kept."""
+    return write_flagged_languages(path, revision, {language: flags})
+
+
+def write_flagged_languages(path: str | os.PathLike, revision: str, languages: Mapping[str, RuleFlags], *,
+                            keep_others: bool = True) -> Path:
+    """Record (or replace) several languages' flags at once (an audit of a whole dataset
+    writes 201 languages in one write, not 201); ``keep_others=False`` writes only these."""
     import json
 
-    lists = read_flagged(path)
-    lists[language] = flags
+    lists = read_flagged(path) if keep_others else {}
+    lists.update(languages)
     data: dict[str, Any] = {
         "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "revision": revision,
         "languages": {code: {rule: {"severity": severity, "indices": sorted(indices)}
@@ -99,6 +106,15 @@ def write_flagged(path: str | os.PathLike, revision: str, language: str, flags: 
                       for code, rules in sorted(lists.items())},
     }
     return atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def flagged_revision(path: str | os.PathLike) -> str | None:
+    """The source revision a flagged list was made for, or None without a list."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    data = read_json(path, FlaggedListError, "flagged-caption list")
+    return str(data.get("revision", "")) if isinstance(data, dict) else None
 
 
 def flagged_for(lists: Mapping[str, RuleFlags], language: str, rules: Iterable[str] | None) -> set[int]:
