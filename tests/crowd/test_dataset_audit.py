@@ -234,3 +234,19 @@ def test_exclude_flagged_uses_the_packaged_audit_of_the_pinned_release(nllb_sour
         rejected = {i for severity, indices in lists[tag].values() if severity == "reject" for i in indices}
         assert sorted(loaded[tag]["index"]) == [i for i in range(1000) if i not in rejected]
     assert any(lists["war"].values())  # the audit found something to drop there
+
+
+
+@pytest.mark.integration
+def test_audits_of_two_sets_from_one_commit_are_recorded_apart(nllb_source):
+    # XTD200 and Flickr30k-200 come from one pinned commit: the audit of one set, recorded on
+    # this machine, must not be read as the other's flags for the same language.
+    for dataset in ("flickr30k-200", "xtd200"):
+        result = CliRunner().invoke(cli, ["crowd", "audit", "--dataset", dataset, "--languages", "war",
+                                          "--source", str(nllb_source)])
+        assert result.exit_code == 0, result.output
+    for descriptor in (XTD200, FLICKR30K_200):
+        lists = read_flagged(packaged_audit_path(descriptor.key))
+        rejected = {i for severity, indices in lists["war"].values() if severity == "reject" for i in indices}
+        kept = xtd10.load("war", dataset=descriptor.key, source=nllb_source, exclude_flagged=True)
+        assert sorted(kept["index"]) == [i for i in range(1000) if i not in rejected], descriptor.key

@@ -307,8 +307,9 @@ def _audit_dataset(descriptor, languages, source, semantic, settings_dir, table_
                    + (f" (not judged: {row.not_judged})" if row.not_judged else ""))
     total, rows = int(table["flagged"].sum()), int(table["rows"].sum())
     click.echo(f"{descriptor.title}: {total} of {rows} captions rejected in {len(table)} languages "
-               f"({time.perf_counter() - started:.0f} s; {audit.encoded_chunks} caption chunks encoded, "
-               "the rest read from the embedding cache)")
+               f"({time.perf_counter() - started:.0f} s"
+               + (f"; {audit.encoded_chunks} caption chunks encoded, the rest read from the embedding cache)"
+                  if semantic else "; semantic rule not run: pass --semantic)"))
     for path in written:
         click.echo(f"wrote {path}")
 

@@ -68,7 +68,7 @@ def record(audit: DatasetAudit, src: Source) -> list[Path]:
     by_revision: dict[str, dict[str, RuleFlags]] = {}
     for code, flags in flag_lists(audit).items():
         by_revision.setdefault(source_revision(src, [code]), {})[code] = flags
-    return [write_flagged_languages(flagged_list_path(rev), rev, lists) for rev, lists in sorted(by_revision.items())]
+    return [write_flagged_languages(flagged_list_path(rev, audit.dataset.key), rev, lists) for rev, lists in sorted(by_revision.items())]
 
 
 def check_publishable(audit: DatasetAudit) -> None:

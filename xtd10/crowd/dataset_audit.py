@@ -192,8 +192,8 @@ def audit_dataset(
     codes = src.registry.resolve_many(languages)
     frame = dataset_frame(src, codes)
     entries = {}
-    for code, group in frame.groupby("language", sort=False):
-        entries[str(code)] = calibrated(table_settings(str(code), settings_dir), group)
+    for code in codes:  # in the dataset's order, English where the dataset lists it
+        entries[code] = calibrated(table_settings(code, settings_dir), frame[frame["language"] == code])
     rules = get_rules(exclude=list(NOT_FOR_AUDIT))
     scores, specs, encoded = None, {}, 0
     if semantic:

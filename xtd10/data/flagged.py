@@ -6,7 +6,7 @@ it flags. ``xtd10.load(..., exclude_flagged=True)`` reads that record; it never 
 rules itself, so the data layer does not depend on the crowd tools.
 
 The record lives in the cache, one file per source revision
-(``<cache>/flagged/<revision>.json``), so a list made for one version of the captions is
+(``<cache>/flagged/<revision>.json``; ``<dataset>-<revision>.json`` for sets other than XTD10), so a list made for one version of the captions is
 never applied to another. Format::
 
     {"schema": "xtd10.flagged", "schema_version": 1, "revision": "...",
@@ -54,12 +54,16 @@ def flagged_lists(dataset: Any, revision: str) -> dict[str, RuleFlags]:
     packaged = packaged_audit_path(dataset.key)
     if release is not None and revision == release.commit and packaged.is_file():
         lists.update(read_flagged(packaged))
-    lists.update(read_flagged(flagged_list_path(revision)))
+    lists.update(read_flagged(flagged_list_path(revision, getattr(dataset, "key", ""))))
     return lists
 
 
-def flagged_list_path(revision: str) -> Path:
-    return cache_root() / "flagged" / f"{revision}.json"
+def flagged_list_path(revision: str, dataset_key: str = "") -> Path:
+    """The list recorded on this machine for ``revision`` of a dataset's files. XTD200 and
+    Flickr30k-200 come from one commit of one repository, so sets other than XTD10 keep their
+    lists apart by name (``<dataset>-<revision>.json``); XTD10's keep their original name."""
+    prefix = f"{dataset_key}-" if dataset_key and dataset_key != "xtd10" else ""
+    return cache_root() / "flagged" / f"{prefix}{revision}.json"
 
 
 def read_flagged(path: str | os.PathLike) -> dict[str, RuleFlags]:
