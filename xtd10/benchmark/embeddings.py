@@ -21,12 +21,7 @@ Stored vectors are validated and L2-normalised: scoring is then a plain dot prod
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
-import re
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,111 +32,20 @@ import numpy as np
 from xtd10.benchmark.progress import RunProgress, open_bar
 from xtd10.cache import cache_root
 from xtd10.encoders.base import EncoderMeta, validate_embeddings
-from xtd10.files import atomic_write_bytes, atomic_write_text
+from xtd10.encoders.chunk_cache import (  # noqa: F401  (the cache format, shared with the crowd audit)
+    CHUNK_FORMAT,
+    CHUNK_SIZE,
+    encoder_key,
+    image_fingerprint,
+    l2_normalise,
+    manifest_path,
+    read_chunk,
+    text_fingerprint,
+    user_code_fingerprint,
+    write_chunk,
+)
 
 log = logging.getLogger(__name__)
-
-CHUNK_SIZE = 512  # inputs per cache file: the most work an interruption can lose
-
-def l2_normalise(values: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(values, axis=1, keepdims=True)
-    return (values / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-def encoder_key(meta: EncoderMeta, code: str = "") -> str:
-    """A directory name unique to the encoder's identity: readable prefix + hash.
-
-    The identity includes ``meta.extra`` because adapters record there what changes the
-    vectors without changing the spec (precision, device, seed, maximum length): fp16 GPU
-    vectors must not be served to a later fp32 CPU run, nor seed 0's to seed 1. ``code``
-    is :func:`user_code_fingerprint` of the encoder object.
-    """
-    extra = json.dumps(meta.extra, sort_keys=True, default=str)
-    identity = f"{meta.spec}\n{meta.revision}\n{meta.name}\n{extra}" + (f"\n{code}" if code else "")
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", meta.spec).strip("-")[:48] or "encoder"
-    return f"{readable}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
-
-
-def user_code_fingerprint(encoder: object) -> str:
-    """A hash of the source file that defines the encoder's class, unless it is one of the
-    toolkit's own adapters (those carry a revision).
-
-    Someone iterating on their own encoder (``py:module:factory`` or an object passed to
-    ``evaluate``) edits the code and re-runs without touching ``meta``: keyed on ``meta``
-    alone, the cache would silently serve the previous version's vectors.
-    """
-    module = sys.modules.get(type(encoder).__module__)
-    path = getattr(module, "__file__", None)
-    if not path or type(encoder).__module__.partition(".")[0] == "xtd10":
-        return ""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-    except OSError:
-        return ""
-
-
-def text_fingerprint(texts: Sequence[str], language: str) -> str:
-    digest = hashlib.sha256(f"text\0{language}\0{len(texts)}\0".encode())
-    for text in texts:
-        digest.update(text.encode("utf-8"))
-        digest.update(b"\0")
-    return digest.hexdigest()[:32]
-
-
-def image_fingerprint(paths: Sequence[Path]) -> str:
-    digest = hashlib.sha256(f"image\0{len(paths)}\0".encode())
-    for path in paths:
-        digest.update(Path(path).read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()[:32]
-
-
-CHUNK_FORMAT = "xtd10.embeddings.chunk"
-_NORM_TOLERANCE = 1e-3  # float32 unit vectors; damage is far larger
-
-
-def manifest_path(chunk: Path) -> Path:
-    return chunk.with_suffix(".json")
-
-
-def write_chunk(path: Path, vectors: np.ndarray) -> None:
-    """The chunk, then its manifest: a chunk whose manifest exists was written completely."""
-    buffer = io.BytesIO()
-    np.save(buffer, vectors, allow_pickle=False)
-    data = buffer.getvalue()
-    atomic_write_bytes(path, data)
-    manifest = {"format": CHUNK_FORMAT, "version": 1, "shape": list(vectors.shape), "dtype": str(vectors.dtype),
-                "sha256": hashlib.sha256(data).hexdigest()}
-    atomic_write_text(manifest_path(path), json.dumps(manifest, sort_keys=True) + "\n")
-
-
-def read_chunk(path: Path, n: int, dim: int | None) -> tuple[np.ndarray | None, str | None]:
-    """``(vectors, None)`` for a sound chunk of ``n`` rows, else ``(None, what is wrong)``."""
-    try:
-        manifest = json.loads(manifest_path(path).read_text(encoding="utf-8"))
-        expected = manifest["sha256"] if isinstance(manifest, dict) else None
-    except (OSError, ValueError, KeyError) as err:
-        return None, f"no readable manifest ({type(err).__name__})"
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        return None, f"unreadable ({err})"
-    if hashlib.sha256(data).hexdigest() != expected:
-        return None, "contents do not match the checksum in its manifest (damaged or edited)"
-    try:
-        values = np.load(io.BytesIO(data), allow_pickle=False)
-    except (OSError, ValueError) as err:
-        return None, f"unreadable ({err})"
-    if values.dtype != np.float32 or values.ndim != 2 or values.shape[0] != n \
-            or (dim is not None and values.shape[1] != dim) or list(values.shape) != manifest.get("shape"):
-        return None, f"unexpected shape {values.shape} or dtype {values.dtype}"
-    if not np.isfinite(values).all():
-        return None, "holds NaN or infinite values"
-    norms = np.linalg.norm(values, axis=1)
-    if not (np.isclose(norms, 1.0, atol=_NORM_TOLERANCE) | (norms == 0)).all():
-        return None, "holds vectors that are not unit length"
-    return values, None
-
 
 @dataclass
 class EncodeStats:

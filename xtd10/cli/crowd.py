@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from xtd10.cli.options import source_option
+from xtd10.cli.options import LANGUAGES_HELP, dataset_option, source_option
 
 
 @click.group("crowd")
@@ -227,24 +227,41 @@ def promote_cmd(accepted, language, name, output, replace, source, settings_dir)
 
 
 @group.command("audit")
-@click.option("--language", "languages", multiple=True, help="Language(s) to audit (default: all but en).")
+@dataset_option(help="Which dataset to audit: xtd10 (its human translations) or xtd200 / flickr30k-200 "
+                     "(all 201 machine-translated languages, settings from the language table).")
+@click.option("--language", "language_list", multiple=True, help="Language(s) to audit (default: all but en).")
+@click.option("--languages", "languages", default=None, help=LANGUAGES_HELP + " Default: all (XTD10: all but en).")
 @click.option("--semantic/--no-semantic", default=False, help="Also run the encoder-based rule.")
 @click.option("--encoder", "encoder_spec", default="auto", show_default=True,
               help="auto: per language, an offline encoder trained on it.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
-              help="Write flags.csv (one row per flag, as `crowd validate` writes) into this folder.")
+              help="Write flags.csv (one row per flag, as `crowd validate` writes) into this folder (XTD10).")
+@click.option("--table", "table_path", type=click.Path(dir_okay=False), default=None,
+              help="XTD200 / Flickr30k-200: write the per-language flag-rate table (CSV, no caption text) here.")
+@click.option("--publish", is_flag=True, default=False,
+              help="XTD200 / Flickr30k-200: also write the toolkit's packaged flagged list for the pinned release "
+                   "(xtd10/descriptors/audits/<dataset>.flagged.json); refused unless the files are the pinned ones.")
+@_settings
 @source_option
-def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
-    """Run the rules on published XTD10 languages."""
+def audit_cmd(dataset, language_list, languages, semantic, encoder_spec, report_dir, table_path, publish,
+              settings_dir, source):
+    """Run the rules on published captions; the flags are recorded for xtd10.load(..., exclude_flagged=True)."""
     import pandas as pd
 
-    from xtd10.crowd.audit import audit_and_record
     from xtd10.crowd.safety import write_csv
-    from xtd10.crowd.semantic import semantic_from_spec
     from xtd10.data import resolve_source
+    from xtd10.schema import DATASETS, XTD10
+
+    descriptor = DATASETS[dataset]
+    chosen = ",".join([*language_list, *([languages] if languages else [])]) or None
+    if descriptor.key != XTD10.key:
+        _audit_dataset(descriptor, chosen, source, semantic, settings_dir, table_path, publish)
+        return
+    from xtd10.crowd.audit import audit_and_record
+    from xtd10.crowd.semantic import semantic_from_spec
 
     src = resolve_source(source)
-    codes = src.registry.resolve_many(languages) if languages else [c for c in src.registry.codes if c != "en"]
+    codes = src.registry.resolve_many(chosen) if chosen else [c for c in src.registry.codes if c != "en"]
     encoder = semantic_from_spec(encoder_spec) if semantic else None
     frames = []
     for code in codes:
@@ -257,3 +274,51 @@ def audit_cmd(languages, semantic, encoder_spec, report_dir, source):
         written = Path(report_dir) / "flags.csv"
         write_csv(pd.concat(frames, ignore_index=True), written)
         click.echo(f"wrote {written}")
+
+
+def _audit_dataset(descriptor, languages, source, semantic, settings_dir, table_path, publish) -> None:
+    """``crowd audit --dataset xtd200``: every language at once, settings from the language table."""
+    import time
+
+    from xtd10.crowd.audit_outputs import check_publishable, publish_flagged, rates_table, record, write_table
+    from xtd10.crowd.dataset_audit import audit_dataset
+    from xtd10.data import resolve_source
+
+    started = time.perf_counter()
+    src = resolve_source(source, descriptor)
+    audit = audit_dataset(descriptor, languages or "all", src, semantic=semantic, settings_dir=settings_dir)
+    if publish:
+        check_publishable(audit)
+    table = rates_table(audit)
+    written = record(audit, src)
+    if publish:
+        written.append(publish_flagged(audit))
+    if table_path:
+        written.append(write_table(table, table_path))
+    for row in table.itertuples():
+        click.echo(f"{row.tag}: {row.flagged} of {row.rows} rejected"
+                   + (f" (not judged: {row.not_judged})" if row.not_judged else ""))
+    total, rows = int(table["flagged"].sum()), int(table["rows"].sum())
+    click.echo(f"{descriptor.title}: {total} of {rows} captions rejected in {len(table)} languages "
+               f"({time.perf_counter() - started:.0f} s"
+               + (f"; {audit.encoded_chunks} caption chunks encoded, the rest read from the embedding cache)"
+                  if semantic else "; semantic rule not run: pass --semantic)"))
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@group.command("audit-summary")
+@click.argument("tables", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Markdown file to write.")
+def audit_summary_cmd(tables, out):
+    """Write the markdown summary of dataset audits from their tables (`crowd audit --table`)."""
+    from xtd10.crowd.audit_outputs import AUDIT_METHOD, read_table, summary_markdown
+    from xtd10.files import atomic_write_text
+    from xtd10.schema import DATASETS
+
+    frames = {}
+    for path in tables:
+        key = Path(path).stem
+        frames[DATASETS[key].title if key in DATASETS else key] = read_table(path)
+    text = summary_markdown(frames, title="Audit of the machine-translated captions", method=AUDIT_METHOD)
+    click.echo(f"wrote {atomic_write_text(out, text)}")

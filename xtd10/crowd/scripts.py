@@ -12,7 +12,7 @@ _PREFIX_TO_SCRIPT = {
     "HANGUL": "Hang", "HIRAGANA": "Hira", "KATAKANA": "Kana", "CJK": "Hani", "GEORGIAN": "Geor",
     "ARMENIAN": "Armn", "ETHIOPIC": "Ethi", "GUJARATI": "Gujr", "GURMUKHI": "Guru", "KANNADA": "Knda",
     "MALAYALAM": "Mlym", "SINHALA": "Sinh", "KHMER": "Khmr", "LAO": "Laoo", "MYANMAR": "Mymr",
-    "HALFWIDTH": "Kana", "FULLWIDTH": "Latn",
+    "HALFWIDTH": "Kana", "FULLWIDTH": "Latn", "ORIYA": "Orya", "TIBETAN": "Tibt", "TIFINAGH": "Tfng",
 }
 # The codes char_script returns for letters; a settings file's ``scripts`` must use these.
 KNOWN_SCRIPTS = frozenset(_PREFIX_TO_SCRIPT.values())

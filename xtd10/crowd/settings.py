@@ -329,3 +329,18 @@ def _check_scripts(scripts: tuple[str, ...], where: str) -> None:
 def packaged_codes() -> list[str]:
     folder = resources.files("xtd10.crowd").joinpath("languages")
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def packaged_settings_data(code: str) -> tuple[dict, str] | None:
+    """The packaged settings file of ``code`` (a canonical code) as data, and where it lives."""
+    return _packaged_file(code)
+
+
+def user_settings_data(code: str, directory: str | os.PathLike | None) -> tuple[dict, str] | None:
+    """``directory/<code>.yaml`` as data, and its path; None without one."""
+    return _user_file(code, directory)
+
+
+def settings_from_data(data: dict, where: str, code: str) -> LanguageSettings:
+    """Checked settings from a mapping assembled by a caller (the audit's table-derived settings)."""
+    return _parse(_checked(data, where, code), where, code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,8 @@ import pandas as pd
 from xtd10.crowd import langid
 from xtd10.crowd.errors import CrowdError
 from xtd10.crowd.rules import REJECT, REVIEW, Context, Rule, get_rules, normalise
-from xtd10.crowd.semantic import Semantic, as_semantic, score
-from xtd10.crowd.settings import load_settings
+from xtd10.crowd.semantic import Scores, Semantic, as_semantic, score
+from xtd10.crowd.settings import LanguageSettings, load_settings
 from xtd10.encoders.base import Encoder
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,14 @@ def run_rules(
     encoder: Encoder | Semantic | None = None,
     rules: list[Rule] | None = None,
     settings_dir: str | os.PathLike | None = None,
+    settings: Mapping[str, LanguageSettings] | None = None,
+    scores: Scores | None = None,
 ) -> pd.DataFrame:
     """One row per (submission, rule) that fired. ``encoder``: one encoder (used for the
-    languages it covers) or a :class:`~xtd10.crowd.semantic.Semantic` choosing per language."""
+    languages it covers) or a :class:`~xtd10.crowd.semantic.Semantic` choosing per language.
+    ``settings`` (language -> settings) replaces the settings files for the languages it
+    names, and ``scores`` replaces the encoding: the audit of a whole dataset builds both
+    itself (settings from the language table, vectors from the embedding cache)."""
     rules = rules if rules is not None else get_rules()
     frame = frame.reset_index(drop=True)
     if "work_time_s" not in frame:
@@ -93,10 +99,9 @@ def run_rules(
     use_langid = wants_langid and langid.available()
     if wants_langid and not use_langid:
         log.warning("py3langid is not installed: language identification is skipped")
-    scores = None
     semantic = as_semantic(encoder)
     wants_refusal = any(r.id == "refusal" for r in rules)
-    if semantic is not None and (any(r.needs == "encoder" for r in rules) or wants_refusal):
+    if scores is None and semantic is not None and (any(r.needs == "encoder" for r in rules) or wants_refusal):
         # The encoder reads at most the longest max_chars of the batch's languages (too_long
         # rejects longer answers), so a megabyte of hostile text is never encoded.
         cap = max(load_settings(str(code), settings_dir, warn=False).max_chars for code in frame["language"].unique())
@@ -104,16 +109,16 @@ def run_rules(
                        refusals=wants_refusal)
     found = []
     for language, group in frame.groupby("language", sort=False):
-        settings = load_settings(str(language), settings_dir)
+        language_settings = (settings or {}).get(str(language)) or load_settings(str(language), settings_dir)
         # Every rule but too_long reads at most max_chars characters: too_long rejects the
         # rest, and no other rule then spends time on megabytes of hostile text.
         full = group
-        group = group.assign(text=group["text"].fillna("").str.slice(0, settings.max_chars))
+        group = group.assign(text=group["text"].fillna("").str.slice(0, language_settings.max_chars))
         ids = None
         if use_langid:
             ids = pd.DataFrame(langid.identify(group["text"]), columns=["label", "prob"],
                                index=group.index)
-        ctx = Context(settings=settings, langid=ids)
+        ctx = Context(settings=language_settings, langid=ids)
         if scores is not None:
             ctx.similarity, ctx.refusal = scores.similarity.loc[group.index], scores.refusal.loc[group.index]
             ctx.encoder = scores.encoder.loc[group.index]
@@ -123,7 +128,7 @@ def run_rules(
             if hit.any():
                 part = group.loc[hit, ["submission_id", "worker_id", "image", "language", "text"]].copy()
                 part["rule"], part["severity"], part["detail"] = rule.id, rule.severity, detail[hit]
-                part["outcome"] = rule.outcome_for(settings)
+                part["outcome"] = rule.outcome_for(language_settings)
                 found.append(part[FLAG_COLUMNS])
     if not found:
         return pd.DataFrame(columns=FLAG_COLUMNS)

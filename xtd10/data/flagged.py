@@ -6,7 +6,7 @@ it flags. ``xtd10.load(..., exclude_flagged=True)`` reads that record; it never 
 rules itself, so the data layer does not depend on the crowd tools.
 
 The record lives in the cache, one file per source revision
-(``<cache>/flagged/<revision>.json``), so a list made for one version of the captions is
+(``<cache>/flagged/<revision>.json``; ``<dataset>-<revision>.json`` for sets other than XTD10), so a list made for one version of the captions is
 never applied to another. Format::
 
     {"schema": "xtd10.flagged", "schema_version": 1, "revision": "...",
@@ -54,12 +54,16 @@ def flagged_lists(dataset: Any, revision: str) -> dict[str, RuleFlags]:
     packaged = packaged_audit_path(dataset.key)
     if release is not None and revision == release.commit and packaged.is_file():
         lists.update(read_flagged(packaged))
-    lists.update(read_flagged(flagged_list_path(revision)))
+    lists.update(read_flagged(flagged_list_path(revision, getattr(dataset, "key", ""))))
     return lists
 
 
-def flagged_list_path(revision: str) -> Path:
-    return cache_root() / "flagged" / f"{revision}.json"
+def flagged_list_path(revision: str, dataset_key: str = "") -> Path:
+    """The list recorded on this machine for ``revision`` of a dataset's files. XTD200 and
+    Flickr30k-200 come from one commit of one repository, so sets other than XTD10 keep their
+    lists apart by name (``<dataset>-<revision>.json``); XTD10's keep their original name."""
+    prefix = f"{dataset_key}-" if dataset_key and dataset_key != "xtd10" else ""
+    return cache_root() / "flagged" / f"{prefix}{revision}.json"
 
 
 def read_flagged(path: str | os.PathLike) -> dict[str, RuleFlags]:
@@ -88,10 +92,17 @@ def read_flagged(path: str | os.PathLike) -> dict[str, RuleFlags]:
 
 def write_flagged(path: str | os.PathLike, revision: str, language: str, flags: RuleFlags) -> Path:
     """Record (or replace) one language's flags in the list at ``path``; others are kept."""
+    return write_flagged_languages(path, revision, {language: flags})
+
+
+def write_flagged_languages(path: str | os.PathLike, revision: str, languages: Mapping[str, RuleFlags], *,
+                            keep_others: bool = True) -> Path:
+    """Record (or replace) several languages' flags at once (an audit of a whole dataset
+    writes 201 languages in one write, not 201); ``keep_others=False`` writes only these."""
     import json
 
-    lists = read_flagged(path)
-    lists[language] = flags
+    lists = read_flagged(path) if keep_others else {}
+    lists.update(languages)
     data: dict[str, Any] = {
         "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "revision": revision,
         "languages": {code: {rule: {"severity": severity, "indices": sorted(indices)}
@@ -99,6 +110,15 @@ def write_flagged(path: str | os.PathLike, revision: str, language: str, flags: 
                       for code, rules in sorted(lists.items())},
     }
     return atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def flagged_revision(path: str | os.PathLike) -> str | None:
+    """The source revision a flagged list was made for, or None without a list."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    data = read_json(path, FlaggedListError, "flagged-caption list")
+    return str(data.get("revision", "")) if isinstance(data, dict) else None
 
 
 def flagged_for(lists: Mapping[str, RuleFlags], language: str, rules: Iterable[str] | None) -> set[int]:
