@@ -160,7 +160,7 @@ def render_html(board: Leaderboard, plots: Iterable[Plot] = (), failure_links: d
     used: set[str] = {"measured", "reported"}
     for dataset, revision in wide:
         parts.append(language_section(board, dataset, revision, [p for p in plots if p.group == (dataset, revision)],
-                                      used))
+                                      used, failure_links))
     plots = [p for p in plots if p.group is None]
     if plots:
         parts.append('<h2 id="plots">Plots</h2><div class="plots">')

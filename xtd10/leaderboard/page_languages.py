@@ -49,7 +49,9 @@ def section_id(dataset: str, revision: str, used: set[str]) -> str:
     return candidate
 
 
-def language_section(board: Leaderboard, dataset: str, revision: str, plots: list[Plot], used: set[str]) -> str:
+def language_section(board: Leaderboard, dataset: str, revision: str, plots: list[Plot], used: set[str],
+                     failure_links: dict[str, str] | None = None) -> str:
+    """The section of one (dataset, revision); ``failure_links`` as for the main table."""
     scores = language_scores(board, dataset, revision)
     table_id = section_id(dataset, revision, used)
     descriptor = dataset_descriptor(dataset)
@@ -65,7 +67,7 @@ def language_section(board: Leaderboard, dataset: str, revision: str, plots: lis
         f"{h(', '.join(metrics))} in percent). "
         '<span class="badge untrained">not trained</span> marks a language the encoder was not trained on '
         "(as far as the encoder declares its languages).</p>",
-        _aggregate_table(aggregate_tables(board, dataset, revision), f"{table_id}-means"),
+        _aggregate_table(aggregate_tables(board, dataset, revision), f"{table_id}-means", failure_links or {}),
         _controls(scores, table_id),
         f'<p><span class="count" id="count-{table_id}"></span></p>',
         _long_table(scores, metrics, table_id),
@@ -77,7 +79,7 @@ def language_section(board: Leaderboard, dataset: str, revision: str, plots: lis
     return "\n".join(parts)
 
 
-def _aggregate_table(tables: list[AggregateTable], table_id: str) -> str:
+def _aggregate_table(tables: list[AggregateTable], table_id: str, failure_links: dict[str, str]) -> str:
     if not tables:
         return ""
     groups = list({g.key: g for t in tables for g in t.groups}.values())
@@ -90,7 +92,9 @@ def _aggregate_table(tables: list[AggregateTable], table_id: str) -> str:
     for table in tables:
         for row in table.rows:
             rank = str(row.rank) if row.rank is not None else "–"
-            out.append(f'<tr><td class="num">{rank}</td><td class="model">{h(row.entry.model)}</td>'
+            link = failure_links.get(row.entry.key)
+            view = f' <a class="failures" href="{h(link)}">failures</a>' if link else ""
+            out.append(f'<tr><td class="num">{rank}</td><td class="model">{h(row.entry.model)}{view}</td>'
                        f'<td title="{h(DIRECTION_LABELS.get(table.direction, table.direction))}">'
                        f"{h(table.direction)}</td><td>{h(table.metric)}</td>")
             for group in groups:
