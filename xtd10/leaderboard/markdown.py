@@ -18,7 +18,13 @@ from xtd10.leaderboard.formatting import (
     view_title,
     with_ci,
 )
-from xtd10.leaderboard.per_language import PER_MODEL_GROUPS, AggregateTable, aggregate_tables, is_wide
+from xtd10.leaderboard.per_language import (
+    PER_MODEL_GROUPS,
+    AggregateTable,
+    aggregate_tables,
+    is_wide,
+    wide_groups,
+)
 from xtd10.leaderboard.records import MEASURED, REPORTED
 from xtd10.leaderboard.tables import Table, View, build_table, views
 from xtd10.schema import SUBSET_ALL
@@ -38,8 +44,10 @@ come from STAIR Captions and were written independently of the English ones (the
 are translations), so Japanese scores, above all on the text track, are lower partly because of
 the data. The text track retrieves the English caption of the same image from a caption in
 another language (x2en) and the reverse (en2x).
+"""
 
-Datasets with more languages than fit as columns (XTD200, Flickr30k-200: 201 languages) are
+
+WIDE_NOTE = """Datasets with more languages than fit as columns (XTD200, Flickr30k-200: 201 languages) are
 summarised here by means over groups of languages: all of them, each script with at least 5
 languages (the rest pooled as "other scripts"), the XTD10 languages, and the languages the encoder
 was or was not trained on (where the encoder declares them). The number of languages is in the
@@ -52,6 +60,8 @@ column header, or beside a mean taken over fewer. Every language's own numbers a
 def render_markdown(board: Leaderboard, plots: Iterable[tuple[str, str]] = ()) -> str:
     """The whole README; ``plots`` is (title, relative PNG path) for the figures section."""
     parts: list[str] = [HEADER]
+    if wide_groups(board):
+        parts.append(WIDE_NOTE)
     if board.warnings:
         parts.append("## ⚠ Warnings\n")
         parts.extend(f"- {md(w)}" for w in board.warnings)
