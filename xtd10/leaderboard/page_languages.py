@@ -14,7 +14,7 @@ import re
 
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.escape import h, one_line
-from xtd10.leaderboard.formatting import DATASET_LABELS, dataset_title, number, view_title
+from xtd10.leaderboard.formatting import DATASET_LABELS, dataset_title, number
 from xtd10.leaderboard.per_language import (
     OTHER_SCRIPTS,
     PER_MODEL_GROUPS,
@@ -164,7 +164,7 @@ def _long_table(scores: list[LanguageScore], metrics: tuple[str, ...], table_id:
                    f'data-direction="{h(s.direction)}" data-trained="{h(trained)}">')
         out.append(f"<td><code>{h(lang.tag)}</code></td><td>{h(lang.name)}</td><td>{h(lang.script)}</td>"
                    f"<td>{h(s.entry.model)}</td>"
-                   f'<td title="{h(view_title(s.track, s.direction, SUBSET_ALL, s.entry.dataset))}">{h(s.direction)}</td>')
+                   f"<td>{h(s.direction)}</td>")  # the direction filter's options spell it out
         for metric in metrics:
             value = s.values.get(metric)
             out.append(f'<td class="num" data-sort="{"" if value is None else repr(value)}">'
