@@ -18,8 +18,16 @@ from xtd10.leaderboard.formatting import (
     view_title,
     with_ci,
 )
+from xtd10.leaderboard.per_language import (
+    PER_MODEL_GROUPS,
+    AggregateTable,
+    aggregate_tables,
+    is_wide,
+    wide_groups,
+)
 from xtd10.leaderboard.records import MEASURED, REPORTED
 from xtd10.leaderboard.tables import Table, View, build_table, views
+from xtd10.schema import SUBSET_ALL
 
 HEADER = """# XTD10 leaderboard
 
@@ -39,9 +47,21 @@ another language (x2en) and the reverse (en2x).
 """
 
 
+WIDE_NOTE = """Datasets with more languages than fit as columns (XTD200, Flickr30k-200: 201 languages) are
+summarised here by means over groups of languages: all of them, each script with at least 5
+languages (the rest pooled as "other scripts"), the XTD10 languages, and the languages the encoder
+was or was not trained on (where the encoder declares them). The number of languages is in the
+column header, or beside a mean taken over fewer. Every language's own numbers are in
+[`index.html`](index.html) (searchable, with a filter per script and model) and
+[`leaderboard.csv`](leaderboard.csv).
+"""
+
+
 def render_markdown(board: Leaderboard, plots: Iterable[tuple[str, str]] = ()) -> str:
     """The whole README; ``plots`` is (title, relative PNG path) for the figures section."""
     parts: list[str] = [HEADER]
+    if wide_groups(board):
+        parts.append(WIDE_NOTE)
     if board.warnings:
         parts.append("## ⚠ Warnings\n")
         parts.extend(f"- {md(w)}" for w in board.warnings)
@@ -54,6 +74,9 @@ def render_markdown(board: Leaderboard, plots: Iterable[tuple[str, str]] = ()) -
         title = md(dataset_title(dataset, revision))
         marker = "" if board.is_primary(dataset, revision) else " (other revision: not comparable with the main tables)"
         parts.append(f"### {title}{marker}\n")
+        if is_wide(board, dataset, revision):
+            parts.append(_aggregates(board, dataset, revision))
+            continue
         for view in views(board, MEASURED, dataset, revision):
             table = build_table(board, view)
             if table is not None:
@@ -97,6 +120,33 @@ def _measured_table(table: Table) -> str:
         rank = str(row.rank) if row.rank is not None else f"– ({row.n_languages} of {len(table.languages)} lang.)"
         cells = [rank, md(row.entry.model), md_code(row.entry.spec)]
         cells.extend(with_ci(row.cells.get(c)) for c in columns)
+        lines.append(_row(cells))
+    return "\n".join(lines) + "\n"
+
+
+def _aggregates(board: Leaderboard, dataset: str, revision: str) -> str:
+    tables = aggregate_tables(board, dataset, revision)
+    return "\n".join(_aggregate_table(t) for t in tables)
+
+
+def _aggregate_table(table: AggregateTable) -> str:
+    title = view_title(table.track, table.direction, SUBSET_ALL, table.dataset)
+    head = ["#", "model", "encoder spec",
+            *(md(f"{g.label} ({table.counts[g.key]})" if g.key not in PER_MODEL_GROUPS else g.label)
+              for g in table.groups)]
+    lines = [f"#### {md(table.metric)}, mean over languages: {md(title)}\n", _row(head),
+             _row(["---:", "---", "---", *(["---:"] * len(table.groups))])]
+    for row in table.rows:
+        rank = str(row.rank) if row.rank is not None else f"– ({row.means['all'][1]} of {table.counts['all']} lang.)"
+        cells = [rank, md(row.entry.model), md_code(row.entry.spec)]
+        for group in table.groups:
+            mean = row.means.get(group.key)
+            if mean is None:
+                cells.append("–")
+            elif group.key in PER_MODEL_GROUPS or mean[1] != table.counts[group.key]:
+                cells.append(f"{number(table.metric, mean[0])} ({mean[1]})")
+            else:
+                cells.append(number(table.metric, mean[0]))
         lines.append(_row(cells))
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,8 @@ from xtd10.escaping import csp_hash
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.escape import h, one_line, safe_url
 from xtd10.leaderboard.formatting import DATASET_LABELS, SUBSET_LABELS, TRACK_LABELS, column_label, number
+from xtd10.leaderboard.page_languages import figure, language_section
+from xtd10.leaderboard.per_language import wide_groups
 from xtd10.leaderboard.plots import Plot
 from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED, Score
 from xtd10.leaderboard.tables import Table, build_table, language_order, views
@@ -30,21 +32,29 @@ background:#fff;padding:.5rem 0;z-index:2;border-bottom:1px solid #eee}
 .controls input,.controls select{font-size:.9rem;padding:.2rem .3rem;max-width:15rem}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:.8rem;white-space:nowrap}
-th,td{padding:.25rem .45rem;border-bottom:1px solid #eee;text-align:left}
+th,td{padding:.25rem .35rem;border-bottom:1px solid #eee;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 th{position:relative;background:#f5f5f7;cursor:pointer;user-select:none}
 th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
 tbody tr:hover{background:#f0f6ff}
-.ci{color:#777;font-size:.7rem}
+.ci{color:#777;font-size:.7rem;display:block}
+td.model{white-space:normal;min-width:9rem;max-width:15rem}
+code.sub,span.note{display:block;font-size:.7rem;color:#555}
+th{white-space:normal}
+.controls.local{position:static;border-bottom:0;margin:.5rem 0}
+.tall{max-height:34rem;overflow-y:auto;border:1px solid #eee}
+.tall thead th{position:sticky;top:0;z-index:1}
+.badge.untrained{background:#eef0ff;color:#33408a}
+table.agg td.num{min-width:3.2rem}
 .badge{font-size:.65rem;padding:.05rem .35rem;border-radius:4px;background:#eee;color:#555}
 .badge.reported{background:#fde7e9;color:#8a1c2b}.badge.other{background:#fff4e5;color:#8a5a00}
 .badge.unverified{background:#fff4e5;color:#8a5a00}a.failures{font-size:.7rem}
-td.notes{white-space:normal;min-width:14rem;max-width:26rem;color:#555;font-size:.75rem}
+td.notes{white-space:normal;min-width:12rem;max-width:22rem;color:#555;font-size:.75rem}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #eee;border-radius:6px;padding:.5rem}
 figure img{max-width:100%;height:auto;display:block}
 figcaption{font-size:.8rem;color:#555;margin-top:.3rem}
-#count-measured,#count-reported{font-size:.8rem;color:#555}
+.count{font-size:.8rem;color:#555}
 """
 
 SCRIPT = """
@@ -76,16 +86,18 @@ SCRIPT = """
   });
   var controls=document.querySelectorAll('[data-filter]');
   function apply(){
-    var want={};
-    controls.forEach(function(c){want[c.getAttribute('data-filter')]=c.value.trim().toLowerCase();});
     document.querySelectorAll('table.sortable').forEach(function(table){
-      var shown=0;
+      var want={}, shown=0;
+      controls.forEach(function(c){
+        if((' '+c.getAttribute('data-tables')+' ').indexOf(' '+table.id+' ')<0) return;
+        want[c.getAttribute('data-filter')]=c.value.trim().toLowerCase();
+      });
       Array.prototype.forEach.call(table.tBodies[0].rows,function(r){
         var ok=true;
         for(var k in want){
           if(!want[k]) continue;
           var v=(r.getAttribute('data-'+k)||'').toLowerCase();
-          if(k==='text'? v.indexOf(want[k])<0 : v!==want[k]) {ok=false;break;}
+          if(k==='text'? v.indexOf(want[k])<0 : ('|'+v+'|').indexOf('|'+want[k]+'|')<0) {ok=false;break;}
         }
         r.hidden=!ok; if(ok) shown++;
       });
@@ -106,7 +118,11 @@ CSP = (f"default-src 'none'; img-src 'self' data:; style-src {csp_hash(STYLE)}; 
 def render_html(board: Leaderboard, plots: Iterable[Plot] = (), failure_links: dict[str, str] | None = None) -> str:
     """The page; ``failure_links`` maps a measured entry's key to its failure view."""
     measured: list[Table] = []
+    wide = wide_groups(board)
+    plots = list(plots)
     for dataset, revision in board.groups():
+        if (dataset, revision) in wide:
+            continue
         for view in views(board, MEASURED, dataset, revision):
             table = build_table(board, view)
             if table is not None:
@@ -129,24 +145,26 @@ def render_html(board: Leaderboard, plots: Iterable[Plot] = (), failure_links: d
         parts.append('<div class="warn" id="warnings"><strong>Warnings</strong><ul>')
         parts.extend(f"<li>{h(w)}</li>" for w in board.warnings)
         parts.append("</ul></div>")
+    # one section: the sticky filter bar stays on screen while these tables do, and no further
+    parts.append('<section id="main-tables">')
     parts.append(_controls(measured + reported))
     parts.append('<h2 id="measured-heading">Measured with this toolkit</h2>')
-    parts.append('<p><span id="count-measured"></span></p>')
+    parts.append('<p><span class="count" id="count-measured"></span></p>')
     parts.append(_measured_table(board, measured, failure_links or {}))
     parts.append('<h2 id="reported-heading">Reported elsewhere <span class="badge reported">reported</span></h2>')
     parts.append("<p>Published numbers, copied with their sources. Produced with other code and possibly "
                  "other copies of the data: they are listed for reference and not ranked with the measured "
-                 'ones. <span id="count-reported"></span></p>')
+                 'ones. <span class="count" id="count-reported"></span></p>')
     parts.append(_reported_table(reported))
-    plots = list(plots)
+    parts.append("</section>")
+    used: set[str] = {"measured", "reported"}
+    for dataset, revision in wide:
+        parts.append(language_section(board, dataset, revision, [p for p in plots if p.group == (dataset, revision)],
+                                      used, failure_links))
+    plots = [p for p in plots if p.group is None]
     if plots:
         parts.append('<h2 id="plots">Plots</h2><div class="plots">')
-        for plot in plots:
-            parts.append(
-                f'<figure><a href="{h(plot.svg)}"><img src="{h(plot.png)}" alt="{h(plot.title)}" '
-                f'loading="eager"></a><figcaption>{h(plot.title)} '
-                f'(<a href="{h(plot.svg)}">SVG</a>)</figcaption></figure>'
-            )
+        parts.extend(figure(plot) for plot in plots)
         parts.append("</div>")
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"
@@ -173,14 +191,15 @@ def _controls(tables: list[Table]) -> str:
         ("metric", "metric", {}),
     ]
     html_parts = ['<div class="controls" id="controls">',
-                  '<label>model contains<input type="search" data-filter="text" id="filter-text" '
-                  'placeholder="e.g. muse"></label>']
+                  '<label>model contains<input type="search" data-filter="text" data-tables="measured reported" '
+                  'id="filter-text" placeholder="e.g. muse"></label>']
     for attr, name, labels in selects:
         # Open on XTD10 itself: demo-set rows (12 images) must not sit unmarked beside XTD10 rows.
         default = {"metric": XTD10.headline_metric, "subset": SUBSET_ALL, "dataset": XTD10.name}.get(attr, "")
         options = _options(distinct(attr), labels).replace(
             f'value="{h(default)}"', f'value="{h(default)}" selected') if default else _options(distinct(attr), labels)
-        html_parts.append(f'<label>{name}<select data-filter="{attr}" id="filter-{attr}">'
+        html_parts.append(f'<label>{name}<select data-filter="{attr}" data-tables="measured reported" '
+                          f'id="filter-{attr}">'
                           f'<option value="">(any)</option>{options}</select></label>')
     html_parts.append("</div>")
     return "".join(html_parts)
@@ -203,19 +222,20 @@ def _cell(score: Score | None, with_interval: bool) -> str:
     return f'<td class="num" data-sort="{score.value!r}">{text}</td>'
 
 
-def _model_cell(model: str, has_ranks: bool, link: str | None) -> str:
-    """The model name, an ``unverified`` badge when its numbers cannot be recomputed, and
-    the link to its failure view."""
+def _model_cell(model: str, has_ranks: bool, link: str | None, spec: str) -> str:
+    """The model name, an ``unverified`` badge when its numbers cannot be recomputed, the
+    link to its failure view, and the encoder spec below."""
     badge = "" if has_ranks else (' <span class="badge unverified" title="no per-query ranks: '
                                   'xtd10 leaderboard verify cannot recompute its numbers">unverified</span>')
     view = f' <a class="failures" href="{h(link)}">failures</a>' if link else ""
-    return f"<td>{h(model)}{badge}{view}</td>"
+    return f'<td class="model">{h(model)}{badge}{view}<code class="sub">{h(spec)}</code></td>'
 
 
 def _measured_table(board: Leaderboard, tables: list[Table], failure_links: dict[str, str]) -> str:
     languages = language_order({lang for t in tables for lang in t.languages})
-    head = ["#", "model", "dataset", "track", "direction", "subset", "metric", "avg", "avg non-en", *languages,
-            "encoder spec", "revision"]
+    # the encoder spec sits under the model name and the revision under the dataset: two columns
+    # fewer, so that XTD10's eleven languages fit a 1366-pixel screen
+    head = ["#", "model", "dataset", "track", "direction", "subset", "metric", "avg", "avg non-en", *languages]
     out = ['<div class="scroll"><table class="sortable" id="measured"><thead><tr>']
     out.extend(f'<th scope="col">{h(c)}</th>' for c in head)
     out.append("</tr></thead><tbody>")
@@ -230,13 +250,12 @@ def _measured_table(board: Leaderboard, tables: list[Table], failure_links: dict
                            f'{len(table.languages)} languages: not ranked">–</td>')
             else:
                 out.append(f'<td class="num" data-sort="{row.rank}">{row.rank}</td>')
-            out.append(_model_cell(e.model, bool(e.details.get("per_query", True)), failure_links.get(e.key)))
-            out.append(f"<td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}</td>")
+            out.append(_model_cell(e.model, bool(e.details.get("per_query", True)), failure_links.get(e.key), e.spec))
+            out.append(f"<td>{h(DATASET_LABELS.get(v.dataset, v.dataset))}"
+                       f'<code class="sub" title="{h(v.revision)}">{h(v.revision[:12])}</code>{other}</td>')
             out.append(f"<td>{h(v.track)}</td><td>{h(v.direction)}</td><td>{h(v.subset)}</td><td>{h(v.metric)}</td>")
             out.append(_cell(row.cells.get(AVG), False) + _cell(row.cells.get(AVG_NON_EN), False))
             out.extend(_cell(row.cells.get(lang), True) for lang in languages)
-            out.append(f"<td><code>{h(e.spec)}</code></td>"
-                       f'<td><code title="{h(v.revision)}">{h(v.revision[:12])}</code>{other}</td>')
             out.append("</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -245,7 +264,7 @@ def _measured_table(board: Leaderboard, tables: list[Table], failure_links: dict
 def _reported_table(tables: list[Table]) -> str:
     languages = language_order({lang for t in tables for lang in t.languages})
     head = ["model", "track", "direction", "subset", "metric", "mean of given", "languages given",
-            *languages, "source", "notes"]
+            *languages, "source and notes"]  # one column: the table fits a 1366-pixel screen
     out = ['<div class="scroll"><table class="sortable" id="reported"><thead><tr>']
     out.extend(f'<th scope="col">{h(column_label(c))}</th>' for c in head)
     out.append("</tr></thead><tbody>")
@@ -256,12 +275,13 @@ def _reported_table(tables: list[Table]) -> str:
             link = safe_url(e.url) if e.url else None
             source = f'<a href="{h(link)}" rel="noopener noreferrer">{h(e.citation)}</a>' if link else h(e.citation)
             out.append(f"<tr {_row_attrs(table, e.model, '')}>")
-            out.append(f'<td>{h(e.model)} <span class="badge reported">reported</span></td>')
+            out.append(f'<td class="model">{h(e.model)} <span class="badge reported">reported</span></td>')
             out.append(f"<td>{h(v.track)}</td><td>{h(v.direction)}</td><td>{h(v.subset)}</td><td>{h(v.metric)}</td>")
             mean = "" if row.avg is None else repr(row.avg)
             out.append(f'<td class="num" data-sort="{mean}">{h(number(v.metric, row.avg))}</td>')
             out.append(f'<td class="num" data-sort="{row.n_languages}">{row.n_languages}</td>')
             out.extend(_cell(row.cells.get(lang), False) for lang in languages)
-            out.append(f'<td class="notes">{source}</td><td class="notes">{h(e.notes)}</td></tr>')
+            note = f'<span class="note">{h(e.notes)}</span>' if e.notes else ""
+            out.append(f'<td class="notes">{source}{note}</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)

@@ -19,12 +19,22 @@ from pathlib import Path
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from xtd10.files import atomic_write_bytes
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.escape import one_line
 from xtd10.leaderboard.formatting import dataset_title, view_title
-from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED
+from xtd10.leaderboard.per_language import (
+    FIRST_METRIC,
+    OTHER_SCRIPTS,
+    Group,
+    LanguageScore,
+    groups_for,
+    is_wide,
+    language_scores,
+)
+from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED, Entry
 from xtd10.leaderboard.tables import Row, Table, build_table, views
 from xtd10.schema import AVG_NON_EN, IMAGE_TRACK, SUBSET_ALL, TRACKS, XTD10, dataset_descriptor
 
@@ -47,6 +57,7 @@ MAX_LABEL = 56
 class Plot:
     title: str
     stem: str  # file name without extension, under plots/
+    group: tuple[str, str] | None = None  # (dataset, revision) of a per-language figure: shown in its section
 
     @property
     def png(self) -> str:
@@ -70,6 +81,9 @@ def _render_all(board: Leaderboard, out_dir: Path, draw: bool) -> list[Plot | No
     used: set[str] = set()
     for dataset, revision in board.groups():
         if not board.is_primary(dataset, revision):
+            continue
+        if is_wide(board, dataset, revision):
+            plots.extend(_per_language_plots(board, dataset, revision, out_dir, draw, used))
             continue
         gap_tables = []
         palette = _palette([e.key for e in board.measured() if (e.dataset, e.revision) == (dataset, revision)])
@@ -108,12 +122,81 @@ def _render_all(board: Leaderboard, out_dir: Path, draw: bool) -> list[Plot | No
     return plots
 
 
+def _per_language_plots(board: Leaderboard, dataset: str, revision: str, out_dir: Path, draw: bool,
+                        used: set[str]) -> list[Plot | None]:
+    """Per track and direction: each model's R@1 per language, sorted, coloured by script."""
+    scores = language_scores(board, dataset, revision)
+    groups = [g for g in groups_for(scores) if g.key.startswith("script:") or g.key == OTHER_SCRIPTS]
+    colours = matplotlib.colormaps["tab10"]
+    script_colours = {g.key: colours(i % colours.N) for i, g in enumerate(groups)}
+    where = dataset_title(dataset, revision)
+    plots: list[Plot | None] = []
+    for track, direction in dict.fromkeys((s.track, s.direction) for s in scores):
+        here = [s for s in scores if (s.track, s.direction) == (track, direction) and FIRST_METRIC in s.values]
+        if not here:
+            continue
+        base = _unique(f"{_slug(dataset)}-{track}-{direction}-languages", used)
+        heading = f"{FIRST_METRIC} per language, {view_title(track, direction, SUBSET_ALL, dataset)}"
+        make = partial(_sorted_languages, here, groups, script_colours, heading, where)
+        plot = _save(make, draw, out_dir, base, f"{heading}: sorted, coloured by script ({where})")
+        plots.append(None if plot is None else Plot(plot.title, plot.stem, (dataset, revision)))
+    return plots
+
+
+def _sorted_languages(scores: list[LanguageScore], groups: list[Group], colours: dict[str, tuple], heading: str,
+                      where: str) -> Figure:
+    """One panel per model: a bar per language, best first; hatched where the encoder was
+    not trained on the language."""
+    by_model: dict[str, list[LanguageScore]] = {}
+    for score in scores:
+        by_model.setdefault(score.entry.key, []).append(score)
+    n_languages = max(len(items) for items in by_model.values())
+    fig = Figure(figsize=(max(8.0, 0.075 * n_languages + 1.6), 1.2 + 2.4 * len(by_model)), dpi=100)
+    labels = _row_labels([_LabelRow(items[0].entry) for items in by_model.values()])
+    for k, (items, label) in enumerate(zip(by_model.values(), labels, strict=True), start=1):
+        ax = fig.add_subplot(len(by_model), 1, k)
+        items = sorted(items, key=lambda s: (-s.values[FIRST_METRIC], s.language.tag))
+        group_of = [next(g.key for g in groups if g.test(s)) for s in items]
+        ax.bar(range(len(items)), [s.values[FIRST_METRIC] for s in items], width=0.8, edgecolor="none",
+               color=[colours[g] if s.trained is not False else _lighter(colours[g])
+                      for g, s in zip(group_of, items, strict=True)])
+        ax.set_xticks(range(len(items)), [s.language.tag for s in items], rotation=90,
+                      fontsize=4.5 if len(items) > 60 else 7)
+        ax.set_xlim(-0.6, len(items) - 0.4)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(f"{FIRST_METRIC} (%)")
+        ax.set_title(label, fontsize=8, loc="left")
+        ax.grid(axis="y", alpha=0.3)
+    handles = [Patch(facecolor=colours[g.key], label=g.label) for g in groups]
+    if any(s.trained is False for s in scores):
+        handles.append(Patch(facecolor=_lighter((0.5, 0.5, 0.5, 1.0)),
+                             label="lighter: the encoder was not trained on the language"))
+    height = fig.get_figheight()
+    fig.legend(handles=handles, loc="lower left", ncol=len(handles), fontsize=7, frameon=False,
+               bbox_to_anchor=(0.01, 0.0))
+    fig.suptitle(_wrap(f"{heading}\n{where}"), fontsize=9, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0.3 / height, 1, 1))
+    return fig
+
+
+def _lighter(colour: tuple) -> tuple:
+    """The colour mixed 60% with white."""
+    return (*(0.4 * c + 0.6 for c in colour[:3]), 1.0)
+
+
+@dataclass(frozen=True)
+class _LabelRow:
+    """The one attribute of a table row that :func:`_row_labels` reads."""
+
+    entry: Entry
+
+
 def _label(text: str) -> str:
     flat = one_line(text)
     return flat if len(flat) <= MAX_LABEL else flat[: MAX_LABEL - 1] + "…"
 
 
-def _row_labels(rows: list[Row]) -> list[str]:
+def _row_labels(rows: list[Row] | list[_LabelRow]) -> list[str]:
     """Model names, with the encoder spec added where two rows share a name."""
     names = [one_line(r.entry.model) for r in rows]
     return [_label(f"{name} [{r.entry.spec}]" if names.count(name) > 1 and r.entry.spec else name)

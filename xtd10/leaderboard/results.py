@@ -42,13 +42,15 @@ def read_result_file(path: Path, *, label: str | None = None) -> tuple[Entry, li
             "per_query": bool(result.per_query),
         },
     )
+    descriptor = result.descriptor
+    dataset_languages = frozenset(descriptor.languages) if descriptor is not None else frozenset()
     scores = [
         Score(
             entry_key=entry.key,
             track=row["track"],
             direction=row["direction"],
             subset=row["subset"],
-            language=_language(row["language"]),
+            language=_language(row["language"], dataset_languages),
             metric=row["metric"],
             value=to_display_scale(row["metric"], float(row["value"])),
             ci_low=to_display_scale(row["metric"], _optional(row.get("ci_low"))),
@@ -60,9 +62,11 @@ def read_result_file(path: Path, *, label: str | None = None) -> tuple[Entry, li
     return entry, scores
 
 
-def _language(code: str) -> str:
+def _language(code: str, dataset_languages: frozenset[str]) -> str:
+    """The code as the dataset spells it (``zh-Hans`` on XTD200 stays ``zh-Hans``), else the
+    XTD10 code (``jp`` -> ``ja``)."""
     code = code.strip()
-    if code in (*AGGREGATES, ALL_LANGUAGES):
+    if code in (*AGGREGATES, ALL_LANGUAGES) or code in dataset_languages:
         return code
     try:
         return normalize_language(code)
