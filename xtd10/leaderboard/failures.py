@@ -9,6 +9,11 @@ shows them in place. The embedded demo set's captions belong to this project and
 
 Like the rest of the build, the output depends on the inputs only, so a rebuild from the
 same result files is byte-identical, and views of results that are gone are removed.
+
+Results over more than ``MAX_LANGUAGE_COLUMNS`` languages (XTD200, Flickr30k-200: 201) get
+no committed view: a page of 201 language columns and rank curves is unreadable and adds
+megabytes per result; ``xtd10 bench explain --languages ...`` makes one for the languages
+a reader cares about.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from xtd10.errors import XTD10Error
 from xtd10.files import replace_previous_outputs
 from xtd10.leaderboard.collect import Leaderboard
+from xtd10.leaderboard.per_language import MAX_LANGUAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,10 @@ def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: P
     written: list[Path] = []
     if results_dir is not None:
         for entry in board.measured():
-            if not entry.details.get("per_query"):
+            per_query = entry.details.get("per_query")
+            if not per_query:
+                continue
+            if len({str(item.get("language")) for item in per_query}) > MAX_LANGUAGE_COLUMNS:
                 continue
             slug = view_slug(entry.origin)
             try:
