@@ -19,7 +19,7 @@ from xtd10.benchmark.result import Result, default_result_path
 from xtd10.benchmark.runner import evaluate
 from xtd10.errors import ImagesUnavailableError, XTD10Error
 from xtd10.schema import BOTH_TRACKS, TEXT_TRACK, TRACKS
-from xtd10.userfiles import read_yaml
+from xtd10.userfiles import brief, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,12 @@ def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
             raise RosterError(f"{where}: needs a non-empty 'spec'")
         track = item.get("track", BOTH_TRACKS)
         if track not in TRACK_VALUES:
-            raise RosterError(f"{where}: track {track!r} is not one of {', '.join(TRACK_VALUES)}")
+            raise RosterError(f"{where}: track {brief(track)} is not one of {', '.join(TRACK_VALUES)}")
         offline = item.get("offline", False)
         if not isinstance(offline, bool):
             raise RosterError(f"{where}: 'offline' must be true or false")
         if item["spec"] in seen:
-            raise RosterError(f"{where}: spec {item['spec']!r} is listed twice")
+            raise RosterError(f"{where}: spec {brief(item['spec'])} is listed twice")
         seen.add(item["spec"])
         entries.append(RosterEntry(item["spec"].strip(), track, offline, str(item.get("why", ""))))
     return entries
