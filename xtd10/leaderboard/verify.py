@@ -244,6 +244,7 @@ def check_aggregates(result: Result, report: Verification) -> None:
 
 # -- metrics from per-query ranks -------------------------------------------------------------
 def check_metrics(result: Result, report: Verification) -> None:
+    from xtd10.benchmark.metrics import MetricsError, check_bootstrap_size, check_ks
     from xtd10.benchmark.runner import Cell, metric_rows
 
     config = result.config
@@ -283,6 +284,13 @@ def check_metrics(result: Result, report: Verification) -> None:
         if key in sizes:
             cells.append(Cell(*key, stats=stat, query_images=np.arange(len(stat))))
     if len(report.problems) > before:
+        return
+    try:  # sizes read from the file are bounded before anything is allocated for them
+        check_ks(ks)
+        for cell in cells:
+            check_bootstrap_size(bootstrap, len(cell.stats))
+    except MetricsError as err:
+        report.add("config", str(err))
         return
     expected = metric_rows(cells, bootstrap, seed, ks)
     # consistency pairs queries across languages by position: only sound when every
