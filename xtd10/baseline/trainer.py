@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from xtd10.baseline.errors import CheckpointError, ConfigError
 from xtd10.baseline.losses import LossConfig, compute_loss
-from xtd10.baseline.model import DualHead, HeadConfig, load_checkpoint, save_checkpoint
+from xtd10.baseline.model import MAX_WIDTH, DualHead, HeadConfig, load_checkpoint, save_checkpoint
 from xtd10.baseline.state import STATE_FILE as STATE_FILE  # re-exported: the file resume looks for
 from xtd10.baseline.state import read_state, write_state
 from xtd10.encoders import torch_runtime as runtime
@@ -66,8 +66,8 @@ class TrainConfig:
             raise ConfigError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
         if self.warmup_steps < 0:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
-        if self.embed_dim < 1:
-            raise ConfigError(f"train.embed_dim must be >= 1, got {self.embed_dim}")
+        if not 1 <= self.embed_dim <= MAX_WIDTH:
+            raise ConfigError(f"train.embed_dim must be from 1 to {MAX_WIDTH}, got {self.embed_dim}")
         for name in ("lr", "weight_decay"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"train.{name} must be a finite number, got {getattr(self, name)}")
