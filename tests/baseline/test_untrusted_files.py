@@ -361,3 +361,31 @@ def test_a_checkpoint_for_other_frozen_encoders_is_a_one_line_error(tmp_path):
     assert "the image head takes 16-d features, but its frozen encoder returned shape (12, 512)" \
         in str(result.exception)
     assert not (tmp_path / "r.json").exists()
+
+
+# --- a run that diverges --------------------------------------------------------------------
+
+
+def test_a_diverging_run_stops_with_an_error_and_writes_no_checkpoint(tmp_path, fake_encoders):
+    result = train(write_config(tmp_path, lr=1e30))
+    assert type(result.exception).__name__ == "TrainingDivergedError", result.output
+    message = str(result.exception)
+    assert "the loss is" in message and "train.lr" in message and "\n" not in message
+    assert not (tmp_path / "run" / "checkpoint").exists() and not (tmp_path / "run" / "best").exists()
+
+
+def test_overwrite_with_a_diverging_run_keeps_the_good_one(run, tmp_path):
+    before = snapshot(run)
+    failed = train(write_config(tmp_path, name="diverging.yaml", lr=1e30), "--overwrite")
+    assert type(failed.exception).__name__ == "TrainingDivergedError", failed.output
+    assert snapshot(run) == before
+    assert not (tmp_path / ".run.overwrite").exists()
+
+
+def test_a_checkpoint_with_non_finite_weights_is_never_written(tmp_path):
+    model = DualHead(6, 3, 4, HeadConfig(hidden_dim=5))
+    with torch.no_grad():
+        model.text_head[0].weight[0, 0] = float("nan")
+    with pytest.raises(CheckpointError, match=r"weights that are not finite \(text_head\.0\.weight\)"):
+        save_checkpoint(model, tmp_path / "ck", {})
+    assert not (tmp_path / "ck").exists()

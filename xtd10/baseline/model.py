@@ -96,11 +96,16 @@ class DualHead(nn.Module):
 
 
 def save_checkpoint(model: DualHead, directory: str | Path, metadata: dict[str, Any]) -> Path:
-    """Write ``model.safetensors`` and ``config.json`` (shapes + ``metadata``) atomically."""
+    """Write ``model.safetensors`` and ``config.json`` (shapes + ``metadata``) atomically;
+    a model with NaN or infinite weights is refused, so no such checkpoint reaches disk."""
     from safetensors.torch import save
 
     directory = Path(directory)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    broken = [name for name, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if broken:  # a diverged model: keep whatever checkpoint is already there
+        raise CheckpointError(f"{directory}: refusing to write a checkpoint with weights that are not finite "
+                              f"({', '.join(broken[:3])}); lower train.lr")
     atomic_write_bytes(directory / WEIGHTS_FILE, save(state))
     config = {"format": CHECKPOINT_FORMAT, "version": 1, "model": model.shape_config(), **metadata}
     atomic_write_text(directory / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")

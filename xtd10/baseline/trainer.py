@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from xtd10.baseline.errors import CheckpointError, ConfigError
+from xtd10.baseline.errors import CheckpointError, ConfigError, TrainingDivergedError
 from xtd10.baseline.losses import LossConfig, compute_loss
 from xtd10.baseline.model import MAX_WIDTH, DualHead, HeadConfig, load_checkpoint, save_checkpoint
 from xtd10.baseline.state import STATE_FILE as STATE_FILE  # re-exported: the file resume looks for
@@ -295,14 +295,23 @@ def _run_epoch(ddp_model: torch.nn.Module, optimizer: torch.optim.Optimizer, dat
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
             t_emb, v_emb = ddp_model(t_feat, v_feat)
         loss = compute_loss(config.loss, t_emb, v_emb, data.groups[batch])
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):  # every later step and checkpoint would be NaN
+            raise TrainingDivergedError(
+                f"training diverged: the loss is {loss_value} at epoch {epoch + 1}, step {step + 1} "
+                f"(train.lr {config.lr:g}); lower train.lr. No checkpoint was written for this epoch")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += float(loss.detach())
+        loss_sum += loss_value
         pairs_seen += len(batch)
         if step % 20 == 0 or step == data.steps_per_epoch - 1:
             bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}")
     elapsed = time.perf_counter() - started
+    if not all(bool(torch.isfinite(p).all()) for p in ddp_model.parameters()):  # the last step's update
+        raise TrainingDivergedError(f"training diverged: the weights are not finite after epoch {epoch + 1} "
+                                    f"(train.lr {config.lr:g}); lower train.lr. No checkpoint was written "
+                                    "for this epoch")
     return {"epoch": epoch + 1, "objective": config.loss.name, "loss": loss_sum / data.steps_per_epoch,
             "seconds": elapsed, "pairs_per_second": pairs_seen * world / max(elapsed, 1e-9),
             "lr": optimizer.param_groups[0]["lr"]}
