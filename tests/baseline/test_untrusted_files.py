@@ -216,6 +216,24 @@ def test_a_checkpoint_naming_python_code_needs_trust(evil_checkpoint, tmp_path, 
     assert marker.read_text() == "imported"
 
 
+def test_a_training_config_naming_python_code_needs_trust(evil_checkpoint, tmp_path, fake_encoders):
+    _, marker = evil_checkpoint
+    config = write_config(tmp_path, name="evil.yaml")
+    data = yaml.safe_load(config.read_text())
+    data["encoders"] = {"text": "py:evilmod:text", "image": "colour-stats"}
+    config.write_text(yaml.safe_dump(data))
+    before = snapshot(tmp_path)
+    refused = train(config)
+    assert isinstance(refused.exception, UntrustedCodeError), refused.output
+    assert f"training config {config}: encoders.text names Python code to import ('py:evilmod:text')" \
+        in str(refused.exception)
+    assert not marker.exists() and "evilmod" not in sys.modules and snapshot(tmp_path) == before
+
+    trusted = train(config, "--trust-code", "--epochs", "1")
+    assert trusted.exit_code == 0, trusted.output
+    assert marker.read_text() == "imported"
+
+
 def test_trust_code_in_the_api(evil_checkpoint):
     from xtd10.encoders import build
 

@@ -21,6 +21,7 @@ from xtd10.baseline.errors import ConfigError
 from xtd10.baseline.losses import LossConfig
 from xtd10.baseline.model import HeadConfig
 from xtd10.baseline.trainer import TrainConfig
+from xtd10.encoders.base import require_trusted
 from xtd10.userfiles import brief, read_yaml
 
 
@@ -150,10 +151,17 @@ _FILE_RELATIVE_PATHS = (("data", "annotations"), ("data", "images"), ("data", "f
                         (None, "out"), (None, "cache_dir"))
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BaselineConfig:
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None, *,
+                trust_code: bool = False) -> BaselineConfig:
+    """The training config at ``path``. Its encoder specs come from a file, as a
+    checkpoint's do: one naming ``py:`` code is refused unless ``trust_code``."""
     path = Path(path)
     raw = read_yaml(path, ConfigError, "training config")
-    return parse_config(_resolve_relative_paths(raw, path.parent), str(path), overrides)
+    config = parse_config(_resolve_relative_paths(raw, path.parent), str(path), overrides)
+    for field_name in ("text", "image"):
+        require_trusted(getattr(config.encoders, field_name), trust_code=trust_code,
+                        origin=f"training config {path}: encoders.{field_name}")
+    return config
 
 
 def _resolve_relative_paths(raw: Any, base: Path) -> Any:
