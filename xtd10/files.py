@@ -8,6 +8,7 @@ file in the destination directory and renamed into place.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -67,11 +68,14 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
     target = Path(path)
     existed = target.exists()
     tmp: str | None = None
+    in_body = False  # the caller's code may read other files: only its failed writes are ours
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, mode.replace("x", "w").replace("a", "w"), **kwargs) as handle:
+            in_body = True
             yield handle
+            in_body = False
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _default_mode())  # mkstemp creates 0600; give the file the usual umask mode
@@ -80,9 +84,15 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        if isinstance(err, OSError) and not isinstance(err, WriteError):
+        if isinstance(err, OSError) and not isinstance(err, WriteError) \
+                and (not in_body or err.errno in _WRITE_ERRNOS):
             raise WriteError(target, err, existed) from err
         raise
+
+
+# what a write inside the caller's block fails with when the disk, not the caller, is at fault
+_WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG")
+                          if hasattr(errno, name))
 
 
 def _default_mode() -> int:
