@@ -173,3 +173,25 @@ def test_editing_any_file_an_hf_folder_loads_from_changes_its_revision(tiny_mode
     assert edited.encoder["revision"] != first.encoder["revision"]
     assert edited.extra["encoding"]["chunks_cached"] == 0  # no vector of the unedited folder is served
     assert _values(edited) == _values(evaluate(spec, device="cpu", cache=False, **args)) != _values(first)
+
+
+def test_a_local_m_clip_base_whose_config_changes_is_encoded_afresh(tmp_path):
+    """An M-CLIP tower builds its transformer from the config of ``modelBase``: when that is
+    a local folder, editing its config changes the vectors, so it changes the revision."""
+    import json
+
+    from tests.encoders import tiny_models
+
+    base = tiny_models.save_tiny_xlmr(tmp_path / "base")
+    tower = tiny_models.save_tiny_mclip(tmp_path / "mclip", base)
+    spec = f"mclip:{tower}"
+    args = {**ARGS, "tracks": "text"}
+    first = evaluate(spec, device="cpu", **args)
+
+    config = json.loads((base / "config.json").read_text())
+    config["layer_norm_eps"] = 0.5
+    (base / "config.json").write_text(json.dumps(config))
+    edited = evaluate(spec, device="cpu", **args)
+    assert edited.encoder["revision"] != first.encoder["revision"]
+    assert edited.extra["encoding"]["chunks_cached"] == 0
+    assert _values(edited) == _values(evaluate(spec, device="cpu", cache=False, **args)) != _values(first)
