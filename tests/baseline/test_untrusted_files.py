@@ -97,6 +97,13 @@ def test_resume_does_not_unpickle_a_legacy_trainer_state(run, tmp_path):
     assert snapshot(run) == before
 
 
+def test_a_trainer_state_nested_too_deeply_is_a_one_line_error(run, tmp_path):
+    (run / "trainer_state.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = train(tmp_path / "c.yaml", "--resume", "--epochs", "3")
+    assert isinstance(result.exception, CheckpointError), result.output
+    assert "trainer_state.json: unreadable trainer state" in str(result.exception)
+
+
 def test_resume_does_not_unpickle_a_crafted_tensor_file(run, tmp_path):
     marker = tmp_path / "marker"
     data = crafted_pickle(marker)
