@@ -105,3 +105,18 @@ def test_yaml_aliases_are_refused_in_language_settings(tmp_path):
 def test_deeply_nested_yaml_is_one_error():
     with pytest.raises(BadFile, match=r"^deep\.yaml: invalid YAML: nested too deeply"):
         parse_yaml("[" * 100_000 + "]" * 100_000, "deep.yaml", BadFile)
+
+
+def test_a_number_too_long_for_python_is_one_error(tmp_path):
+    from xtd10.userfiles import brief, read_json
+
+    path = tmp_path / "c.yaml"
+    path.write_text("layers: " + "9" * 5000 + "\n")
+    with pytest.raises(BadFile, match=r"c\.yaml: invalid YAML: a number of 5000 digits$"):
+        read_yaml(path, BadFile)
+    path = tmp_path / "r.json"
+    path.write_text('{"bootstrap": ' + "9" * 5000 + "}")
+    with pytest.raises(BadFile, match=r"r\.json: invalid JSON: a number of 5000 digits$"):
+        read_json(path, BadFile)
+    assert brief(10**5000) == "a number of about 5000 digits"
+    assert brief("x" * 1000) == "'" + "x" * 56 + "..."

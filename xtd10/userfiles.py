@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,8 @@ def parse_yaml(text: str, where: str, error: type[Exception]) -> Any:
         return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
     except RecursionError:
         raise error(f"{where}: invalid YAML: nested too deeply to read") from None
+    except ValueError as err:  # Python refuses to convert integers of over 4300 digits
+        raise error(f"{where}: invalid YAML: {_too_long_number(err)}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -87,6 +90,13 @@ def parse_json(text: str, where: str, error: type[Exception]) -> Any:
         raise error(f"{where}:{err.lineno}: invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})") from None
     except RecursionError:
         raise error(f"{where}: invalid JSON: nested too deeply to read") from None
+    except ValueError as err:  # Python refuses to convert integers of over 4300 digits
+        raise error(f"{where}: invalid JSON: {_too_long_number(err)}") from None
+
+
+def _too_long_number(err: ValueError) -> str:
+    digits = re.search(r"has (\d+) digits", str(err))
+    return f"a number of {digits.group(1)} digits" if digits else str(err).split(";")[0]
 
 
 def brief(value: object, limit: int = 60) -> str:
@@ -95,5 +105,7 @@ def brief(value: object, limit: int = 60) -> str:
     Containers are summarised by type and length before any repr is built."""
     if isinstance(value, (dict, list, tuple, set)):
         return f"a {type(value).__name__} of {len(value)} item{'s' * (len(value) != 1)}"
+    if isinstance(value, int) and value.bit_length() > 4 * limit:  # repr may refuse (over 4300 digits)
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
     text = repr(value) if not isinstance(value, str) else repr(value[:limit + 1])
     return text if len(text) <= limit else text[:limit - 3] + "..."

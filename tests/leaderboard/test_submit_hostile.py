@@ -53,3 +53,13 @@ def test_a_300_character_spec_gets_a_bounded_file_name(tmp_path):
     assert len(set(names)) == 2 and all(len(name) <= 100 for name in names), names
     assert all(name.startswith("py-aaaa") for name in names)
     assert [Result.load(p).encoder["spec"] for p in placed] == specs
+
+
+def test_a_number_too_long_for_python_is_one_line_in_verify(tmp_path):
+    text = (REPO / "leaderboards" / "results" / "random.json").read_text(encoding="utf-8")
+    path = tmp_path / "long-number.json"
+    path.write_text(text.replace('"bootstrap": 1000', '"bootstrap": ' + "9" * 5000, 1), encoding="utf-8")
+    outcome = CliRunner().invoke(cli, ["leaderboard", "verify", str(path)])
+    assert outcome.exit_code == 1 and not isinstance(outcome.exception, ValueError), outcome.output
+    lines = [line for line in outcome.output.splitlines() if line.startswith(str(path))]
+    assert lines == [f"{path}: schema: invalid JSON: a number of 5000 digits"]
