@@ -46,11 +46,11 @@ class HeadConfig:
         if self.layers < 1:
             raise ConfigError(f"head.layers must be >= 1, got {self.layers}")
         if self.layers > MAX_LAYERS:
-            raise ConfigError(f"head.layers must be at most {MAX_LAYERS}, got {self.layers}")
+            raise ConfigError(f"head.layers must be at most {MAX_LAYERS}, got {brief(self.layers)}")
         if self.hidden_dim < 1:
             raise ConfigError(f"head.hidden_dim must be >= 1, got {self.hidden_dim}")
         if self.hidden_dim > MAX_WIDTH:
-            raise ConfigError(f"head.hidden_dim must be at most {MAX_WIDTH}, got {self.hidden_dim}")
+            raise ConfigError(f"head.hidden_dim must be at most {MAX_WIDTH}, got {brief(self.hidden_dim)}")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"head.dropout must be in [0, 1), got {self.dropout}")
 

@@ -36,6 +36,7 @@ from xtd10.baseline.state import read_state, write_state
 from xtd10.encoders import torch_runtime as runtime
 from xtd10.errors import first_line
 from xtd10.files import atomic_write_text
+from xtd10.userfiles import brief
 
 log = logging.getLogger(__name__)
 LOG_FILE = "log.jsonl"
@@ -67,7 +68,7 @@ class TrainConfig:
         if self.warmup_steps < 0:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
         if not 1 <= self.embed_dim <= MAX_WIDTH:
-            raise ConfigError(f"train.embed_dim must be from 1 to {MAX_WIDTH}, got {self.embed_dim}")
+            raise ConfigError(f"train.embed_dim must be from 1 to {MAX_WIDTH}, got {brief(self.embed_dim)}")
         for name in ("lr", "weight_decay"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"train.{name} must be a finite number, got {getattr(self, name)}")
