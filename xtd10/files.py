@@ -8,33 +8,91 @@ file in the destination directory and renamed into place.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 
+class WriteError(OSError):
+    """A file could not be written (a full disk, a read-only folder, no permission).
+
+    Its message is one line naming the file, the cause and the free space there, and
+    saying that an earlier file at that path is unchanged (the write was atomic). It keeps
+    the ``errno`` of the failure and is an ``OSError``, so code that tolerates failed
+    writes (a cache) still catches it; the command line shows it without a traceback.
+    """
+
+    def __init__(self, path: Path, cause: OSError, existed: bool):
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.path = path
+        outcome = "the earlier file is unchanged" if existed else "nothing was written"
+        self.message = (f"cannot write {path}: {cause.strerror or cause}"
+                        f"{_free_space_note(path.parent)}; {outcome}")
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _free_space_note(folder: Path) -> str:
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            try:
+                free = shutil.disk_usage(candidate).free
+            except OSError:
+                return ""
+            return f" ({_human_bytes(free)} free there)"
+    return ""
+
+
+def _human_bytes(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size} bytes"  # pragma: no cover - the loop always returns
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator[IO]:
-    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` on success."""
+    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` on success.
+
+    Any failure to write (``OSError``, a full disk above all) removes the temporary file,
+    leaves an earlier file at ``path`` untouched and raises :class:`WriteError`."""
     if not any(flag in mode for flag in "wax"):
         raise ValueError("atomic_open is for writing")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    existed = target.exists()
+    tmp: str | None = None
+    in_body = False  # the caller's code may read other files: only its failed writes are ours
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, mode.replace("x", "w").replace("a", "w"), **kwargs) as handle:
+            in_body = True
             yield handle
+            in_body = False
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _default_mode())  # mkstemp creates 0600; give the file the usual umask mode
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as err:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(err, OSError) and not isinstance(err, WriteError) \
+                and (not in_body or err.errno in _WRITE_ERRNOS):
+            raise WriteError(target, err, existed) from err
         raise
+
+
+# what a write inside the caller's block fails with when the disk, not the caller, is at fault
+_WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG")
+                          if hasattr(errno, name))
 
 
 def _default_mode() -> int:

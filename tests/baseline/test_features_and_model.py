@@ -58,6 +58,17 @@ def test_truncated_cache_entry_is_recomputed(tmp_path):
     np.testing.assert_array_equal(again, np.full((3, 4), 2.0))
 
 
+@pytest.mark.parametrize("index", ["[" * 100_000 + "]" * 100_000, '{"shape": "12"}', '{"shape": [3, -4]}', "{}"])
+def test_a_damaged_cache_index_is_recomputed(tmp_path, index):
+    def encode(batch):
+        return np.full((len(batch), 4), 2.0)
+
+    cached_features(tmp_path, {"name": "x"}, ["a", "b", "c"], encode)
+    next(tmp_path.glob("*.json")).write_text(index)
+    again = cached_features(tmp_path, {"name": "x"}, ["a", "b", "c"], encode)
+    np.testing.assert_array_equal(again, np.full((3, 4), 2.0))
+
+
 def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     model = DualHead(6, 9, 4, HeadConfig(hidden_dim=7, layers=3, dropout=0.0)).eval()

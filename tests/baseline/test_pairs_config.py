@@ -46,6 +46,9 @@ def test_coco_errors_name_the_problem(tmp_path):
     bad.write_text("{")
     with pytest.raises(TrainingDataError, match="invalid JSON"):
         read_coco_captions(bad, tmp_path)
+    bad.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(TrainingDataError, match=r"c\.json: invalid JSON: nested too deeply to read"):
+        read_coco_captions(bad, tmp_path)
 
 
 def test_xtd10_ids_from_the_real_image_list(real_source):
@@ -71,6 +74,8 @@ def test_jsonl_and_csv_pairs(tmp_path):
     ("p.csv", "image,caption\na.jpg,\n", r"p.csv:2: field 'caption'"),
     ("p.csv", 'image,caption\na.jpg,"x\ny"\nb.jpg,\n', r"p.csv:4: field 'caption'"),  # the file's line
     ("p.jsonl", b'{"image": "a.jpg", "caption": "caf\xe9"}\n', r"p.jsonl: not UTF-8 text \(byte 34"),
+    ("p.jsonl", '{"image": "a.jpg", "caption": "ok"}\n' + "[" * 100_000 + "]" * 100_000 + "\n",
+     r"p.jsonl:2: invalid JSON: nested too deeply to read"),
 ])
 def test_pair_file_errors(tmp_path, name, text, message):
     if isinstance(text, bytes):

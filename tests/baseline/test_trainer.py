@@ -142,10 +142,12 @@ def test_torchrun_launches_the_cli_with_two_gloo_ranks(tmp_path):
                         "head": {"hidden_dim": 16}},
               "out": "run", "cache_dir": "cache"}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(__file__).parent)]),
+    # the checkout under test first: the console script may belong to an install of another one
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), str(tmp_path),
+                                                        str(Path(__file__).parent)]),
            "OMP_NUM_THREADS": "1"}
     done = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "--no-python", xtd10_cli,
-                           "baseline", "train", "--config", str(tmp_path / "c.yaml")],
+                           "baseline", "train", "--config", str(tmp_path / "c.yaml"), "--trust-code"],
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]

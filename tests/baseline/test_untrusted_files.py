@@ -97,6 +97,13 @@ def test_resume_does_not_unpickle_a_legacy_trainer_state(run, tmp_path):
     assert snapshot(run) == before
 
 
+def test_a_trainer_state_nested_too_deeply_is_a_one_line_error(run, tmp_path):
+    (run / "trainer_state.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = train(tmp_path / "c.yaml", "--resume", "--epochs", "3")
+    assert isinstance(result.exception, CheckpointError), result.output
+    assert "trainer_state.json: unreadable trainer state" in str(result.exception)
+
+
 def test_resume_does_not_unpickle_a_crafted_tensor_file(run, tmp_path):
     marker = tmp_path / "marker"
     data = crafted_pickle(marker)
@@ -212,6 +219,24 @@ def test_a_checkpoint_naming_python_code_needs_trust(evil_checkpoint, tmp_path, 
     assert snapshot(tmp_path) == before
 
     trusted = CliRunner().invoke(cli, [*args, "--trust-code"])
+    assert trusted.exit_code == 0, trusted.output
+    assert marker.read_text() == "imported"
+
+
+def test_a_training_config_naming_python_code_needs_trust(evil_checkpoint, tmp_path, fake_encoders):
+    _, marker = evil_checkpoint
+    config = write_config(tmp_path, name="evil.yaml")
+    data = yaml.safe_load(config.read_text())
+    data["encoders"] = {"text": "py:evilmod:text", "image": "colour-stats"}
+    config.write_text(yaml.safe_dump(data))
+    before = snapshot(tmp_path)
+    refused = train(config)
+    assert isinstance(refused.exception, UntrustedCodeError), refused.output
+    assert f"training config {config}: encoders.text names Python code to import ('py:evilmod:text')" \
+        in str(refused.exception)
+    assert not marker.exists() and "evilmod" not in sys.modules and snapshot(tmp_path) == before
+
+    trusted = train(config, "--trust-code", "--epochs", "1")
     assert trusted.exit_code == 0, trusted.output
     assert marker.read_text() == "imported"
 
@@ -361,3 +386,31 @@ def test_a_checkpoint_for_other_frozen_encoders_is_a_one_line_error(tmp_path):
     assert "the image head takes 16-d features, but its frozen encoder returned shape (12, 512)" \
         in str(result.exception)
     assert not (tmp_path / "r.json").exists()
+
+
+# --- a run that diverges --------------------------------------------------------------------
+
+
+def test_a_diverging_run_stops_with_an_error_and_writes_no_checkpoint(tmp_path, fake_encoders):
+    result = train(write_config(tmp_path, lr=1e30))
+    assert type(result.exception).__name__ == "TrainingDivergedError", result.output
+    message = str(result.exception)
+    assert "the loss is" in message and "train.lr" in message and "\n" not in message
+    assert not (tmp_path / "run" / "checkpoint").exists() and not (tmp_path / "run" / "best").exists()
+
+
+def test_overwrite_with_a_diverging_run_keeps_the_good_one(run, tmp_path):
+    before = snapshot(run)
+    failed = train(write_config(tmp_path, name="diverging.yaml", lr=1e30), "--overwrite")
+    assert type(failed.exception).__name__ == "TrainingDivergedError", failed.output
+    assert snapshot(run) == before
+    assert not (tmp_path / ".run.overwrite").exists()
+
+
+def test_a_checkpoint_with_non_finite_weights_is_never_written(tmp_path):
+    model = DualHead(6, 3, 4, HeadConfig(hidden_dim=5))
+    with torch.no_grad():
+        model.text_head[0].weight[0, 0] = float("nan")
+    with pytest.raises(CheckpointError, match=r"weights that are not finite \(text_head\.0\.weight\)"):
+        save_checkpoint(model, tmp_path / "ck", {})
+    assert not (tmp_path / "ck").exists()

@@ -47,7 +47,29 @@ def _drop_manifest(path: Path) -> None:
     path.with_suffix(".json").unlink()
 
 
-@pytest.mark.parametrize("damage", [_zero_rows, _nan_rows, _truncate, _drop_manifest])
+def _forged_huge_shape(path: Path) -> None:
+    """A chunk whose header claims 2**33 columns (400 GB), with a manifest that vouches for it."""
+    import hashlib
+    import io
+    import json
+
+    rows = np.load(path).shape[0]
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": (rows, 2**33)})
+    data = buffer.getvalue() + b"\0" * 64
+    path.write_bytes(data)
+    path.with_suffix(".json").write_text(json.dumps({
+        "format": "xtd10.embeddings.chunk", "version": 1, "shape": [rows, 2**33], "dtype": "float32",
+        "sha256": hashlib.sha256(data).hexdigest()}))
+
+
+def _deeply_nested_manifest(path: Path) -> None:
+    path.with_suffix(".json").write_text("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize("damage", [_zero_rows, _nan_rows, _truncate, _drop_manifest, _forged_huge_shape,
+                                    _deeply_nested_manifest])
 def test_a_damaged_chunk_is_encoded_again_with_a_warning(counting_encoder, isolated_cache, caplog, damage):
     uncached = _metric_values(evaluate(counting_encoder, cache=False, **ARGS))
     first = evaluate(counting_encoder, **ARGS)

@@ -95,3 +95,50 @@ def test_sweep_without_images_runs_the_text_track_and_says_what_was_skipped(tmp_
     assert lines[0] == "[1/1] random (both tracks) ..."
     assert any(line.startswith("  image track skipped: ") and "pass --images DIR" in line for line in lines)
     assert lines[-1] == "1 of 1 models scored; text track only (no images): random"
+
+
+EVIL_MODULE = """from pathlib import Path
+Path({marker!r}).write_text("imported")
+
+def make():
+    from xtd10.encoders.random_encoder import RandomEncoder
+    return RandomEncoder()
+"""
+
+
+@pytest.fixture
+def roster_naming_code(tmp_path, monkeypatch):
+    """A model list naming ``py:evilroster:make``, a module in the current folder."""
+    import sys
+
+    marker = tmp_path / "imported.txt"
+    (tmp_path / "evilroster.py").write_text(EVIL_MODULE.format(marker=str(marker)))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    monkeypatch.delitem(sys.modules, "evilroster", raising=False)
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("models:\n  - {spec: random, track: text, offline: true}\n"
+                      "  - {spec: 'py:evilroster:make', track: text, offline: true}\n")
+    return roster, marker
+
+
+def test_a_model_list_naming_python_code_needs_trust(roster_naming_code, tmp_path):
+    from xtd10.encoders import UntrustedCodeError
+
+    roster, marker = roster_naming_code
+    args = ["bench", "sweep", "--config", str(roster), "--dataset", "demo", "--bootstrap", "0",
+            "--out", str(tmp_path / "out")]
+    refused = CliRunner().invoke(cli, args)
+    assert isinstance(refused.exception, UntrustedCodeError), refused.output
+    message = str(refused.exception)
+    assert f"{roster}: models[1] names Python code to import ('py:evilroster:make')" in message
+    assert "--trust-code" in message and "\n" not in message
+    assert not marker.exists() and not (tmp_path / "out").exists()  # refused before any model ran
+
+    with pytest.raises(UntrustedCodeError):
+        load_roster(roster)  # the API refuses it too
+    assert [e.spec for e in load_roster(roster, trust_code=True)] == ["random", "py:evilroster:make"]
+
+    trusted = CliRunner().invoke(cli, [*args, "--trust-code"])
+    assert trusted.exit_code == 0, trusted.output
+    assert marker.read_text() == "imported" and "2 of 2 models scored" in trusted.output

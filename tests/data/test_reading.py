@@ -57,3 +57,12 @@ def test_indexed_captions_allow_several_per_image_and_check_names(tmp_path):
     path.write_text("C.jpg\tnope\n")
     with pytest.raises(SourceError, match=r"x\.txt:1: 'C.jpg' is not an XTD10 image"):
         read_indexed_captions(path, ["A.jpg"])
+
+
+def test_a_language_manifest_nested_too_deeply_is_a_source_error(tmp_path):
+    from xtd10.data.sources import parse_language_manifest
+
+    path = tmp_path / "languages.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SourceError, match=r"languages\.json: invalid JSON: nested too deeply to read$"):
+        parse_language_manifest(path)

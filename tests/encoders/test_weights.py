@@ -135,3 +135,63 @@ def test_directory_identity_covers_weights_and_configs_only(tmp_path):
     assert weights_identity(tmp_path) == base
     (tmp_path / "model.safetensors").write_bytes(b"2")
     assert weights_identity(tmp_path) != base
+
+
+def _edit_json(path, change) -> None:
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _permute_the_vocabulary(tokenizer: dict) -> None:
+    vocab = tokenizer["model"]["vocab"]
+    words = [token for token in vocab if token.endswith("</w>")]
+    ids = [vocab[token] for token in words]
+    vocab.update(zip(words, ids[1:] + ids[:1], strict=True))
+
+
+def _shift_the_image_mean(processor: dict) -> None:
+    processor["image_processor"]["image_mean"] = [0.9, 0.1, 0.5]
+
+
+@pytest.mark.parametrize(("file_name", "change"), [
+    ("tokenizer.json", _permute_the_vocabulary),
+    ("processor_config.json", _shift_the_image_mean),
+])
+def test_editing_any_file_an_hf_folder_loads_from_changes_its_revision(tiny_models, tmp_path, file_name, change):
+    import shutil
+
+    folder = shutil.copytree(tiny_models["clip"], tmp_path / "clip")
+    spec = f"hf:{folder}"
+    args = {**ARGS, "dataset": "demo"}
+    first = evaluate(spec, device="cpu", **args)
+
+    _edit_json(folder / file_name, change)
+    edited = evaluate(spec, device="cpu", **args)
+    assert edited.encoder["revision"] != first.encoder["revision"]
+    assert edited.extra["encoding"]["chunks_cached"] == 0  # no vector of the unedited folder is served
+    assert _values(edited) == _values(evaluate(spec, device="cpu", cache=False, **args)) != _values(first)
+
+
+def test_a_local_m_clip_base_whose_config_changes_is_encoded_afresh(tmp_path):
+    """An M-CLIP tower builds its transformer from the config of ``modelBase``: when that is
+    a local folder, editing its config changes the vectors, so it changes the revision."""
+    import json
+
+    from tests.encoders import tiny_models
+
+    base = tiny_models.save_tiny_xlmr(tmp_path / "base")
+    tower = tiny_models.save_tiny_mclip(tmp_path / "mclip", base)
+    spec = f"mclip:{tower}"
+    args = {**ARGS, "tracks": "text"}
+    first = evaluate(spec, device="cpu", **args)
+
+    config = json.loads((base / "config.json").read_text())
+    config["layer_norm_eps"] = 0.5
+    (base / "config.json").write_text(json.dumps(config))
+    edited = evaluate(spec, device="cpu", **args)
+    assert edited.encoder["revision"] != first.encoder["revision"]
+    assert edited.extra["encoding"]["chunks_cached"] == 0
+    assert _values(edited) == _values(evaluate(spec, device="cpu", cache=False, **args)) != _values(first)

@@ -21,7 +21,8 @@ from xtd10.baseline.errors import ConfigError
 from xtd10.baseline.losses import LossConfig
 from xtd10.baseline.model import HeadConfig
 from xtd10.baseline.trainer import TrainConfig
-from xtd10.userfiles import read_yaml
+from xtd10.encoders.base import require_trusted
+from xtd10.userfiles import brief, read_yaml
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in ("coco", "pairs"):
-            raise ConfigError(f"data.kind must be 'coco' or 'pairs', got {self.kind!r}")
+            raise ConfigError(f"data.kind must be 'coco' or 'pairs', got {brief(self.kind)}")
         if self.kind == "coco" and not (self.annotations and self.images):
             raise ConfigError("data.kind 'coco' needs data.annotations and data.images")
         if self.kind == "pairs" and not self.file:
@@ -105,9 +106,9 @@ def _check_scalar(value: Any, hint: Any, where: str) -> None:
         ok = any(isinstance(value, _SCALARS[option][0]) for option in scalars)
     if not ok:
         expected = " or ".join(_SCALARS[option][1] for option in scalars)
-        raise ConfigError(f"{where} must be {expected}, got {value!r}")
+        raise ConfigError(f"{where} must be {expected}, got {brief(value)}")
     if isinstance(value, float) and not math.isfinite(value):  # YAML reads .nan and .inf as numbers
-        raise ConfigError(f"{where} must be a finite number, got {value!r}")
+        raise ConfigError(f"{where} must be a finite number, got {brief(value)}")
 
 
 def parse_config(raw: Any, where: str = "config", overrides: dict[str, Any] | None = None) -> BaselineConfig:
@@ -150,10 +151,17 @@ _FILE_RELATIVE_PATHS = (("data", "annotations"), ("data", "images"), ("data", "f
                         (None, "out"), (None, "cache_dir"))
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BaselineConfig:
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None, *,
+                trust_code: bool = False) -> BaselineConfig:
+    """The training config at ``path``. Its encoder specs come from a file, as a
+    checkpoint's do: one naming ``py:`` code is refused unless ``trust_code``."""
     path = Path(path)
     raw = read_yaml(path, ConfigError, "training config")
-    return parse_config(_resolve_relative_paths(raw, path.parent), str(path), overrides)
+    config = parse_config(_resolve_relative_paths(raw, path.parent), str(path), overrides)
+    for field_name in ("text", "image"):
+        require_trusted(getattr(config.encoders, field_name), trust_code=trust_code,
+                        origin=f"training config {path}: encoders.{field_name}")
+    return config
 
 
 def _resolve_relative_paths(raw: Any, base: Path) -> Any:

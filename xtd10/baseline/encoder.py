@@ -18,6 +18,7 @@ import numpy as np
 from xtd10.baseline.errors import CheckpointError
 from xtd10.encoders.base import EncoderMeta, register, require_trusted
 from xtd10.encoders.weights import weights_identity
+from xtd10.userfiles import brief
 
 
 class BaselineEncoder:
@@ -46,7 +47,7 @@ class BaselineEncoder:
         self._text = None
         self._image = None
         self.meta = EncoderMeta(
-            name=f"xtd10-baseline ({self.config.get('train', {}).get('loss', {}).get('name', '?')})",
+            name=f"xtd10-baseline ({self._loss_name()})",
             spec=f"baseline:{path}",
             revision=weights_identity(self.path),
             embedding_dim=self.model.embed_dim,
@@ -57,10 +58,21 @@ class BaselineEncoder:
                    "epoch": self.config.get("epoch")},
         )
 
+    def _loss_name(self) -> str:
+        loss = (self.config.get("train") or {}).get("loss")
+        name = loss.get("name") if isinstance(loss, dict) else None
+        return name[:40] if isinstance(name, str) else "?"
+
     def _frozen_spec(self, key: str) -> str:
-        spec = (self.config.get(key) or {}).get("spec")
-        if not spec:
-            raise CheckpointError(f"{self.path}/config.json: no {key}.spec; pass the frozen encoder explicitly")
+        section = self.config.get(key)
+        where = self.path / "config.json"
+        if section is None or (isinstance(section, dict) and section.get("spec") in (None, "")):
+            raise CheckpointError(f"{where}: no {key}.spec; pass the frozen encoder explicitly")
+        if not isinstance(section, dict):
+            raise CheckpointError(f"{where}: {key} must be a mapping with a 'spec', got {brief(section)}")
+        spec = section["spec"]
+        if not isinstance(spec, str) or not spec.strip():
+            raise CheckpointError(f"{where}: {key}.spec must be an encoder spec (text), got {brief(spec)}")
         return spec
 
     def _project(self, head, features: np.ndarray, width: int, side: str) -> np.ndarray:

@@ -19,3 +19,7 @@ class TrainingDataError(BaselineError):
 
 class CheckpointError(BaselineError):
     """A checkpoint directory is missing files or holds inconsistent weights."""
+
+
+class TrainingDivergedError(BaselineError):
+    """The loss became NaN or infinite: the run stops before it writes a useless checkpoint."""

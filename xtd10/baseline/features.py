@@ -60,9 +60,13 @@ def cached_features(
     key = cache_key(identity, fingerprint(fingerprint_items if fingerprint_items is not None else items))
     data_path, index_path = cache_dir / f"{key}.f16", cache_dir / f"{key}.json"
     if index_path.is_file() and data_path.is_file():
-        index = json.loads(index_path.read_text(encoding="utf-8"))
-        shape = tuple(index["shape"])
-        if data_path.stat().st_size == int(np.prod(shape)) * 2 and shape[0] == len(items):
+        try:  # a damaged index is a cache miss, as an inconsistent one is
+            index = json.loads(index_path.read_text(encoding="utf-8"))
+            shape = tuple(int(side) for side in index["shape"])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            shape = ()
+        if len(shape) == 2 and min(shape) >= 0 and data_path.stat().st_size == shape[0] * shape[1] * 2 \
+                and shape[0] == len(items):
             log.info("feature cache hit %s (%s)", key, description)
             return np.memmap(data_path, dtype=np.float16, mode="r", shape=shape)
         log.warning("feature cache entry %s is inconsistent; recomputing", key)

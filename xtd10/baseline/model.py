@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,17 @@ from torch import nn
 from xtd10.baseline.errors import CheckpointError, ConfigError
 from xtd10.errors import first_line
 from xtd10.files import atomic_write_bytes, atomic_write_text
+from xtd10.userfiles import brief, read_json
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 CHECKPOINT_FORMAT = "xtd10.baseline.checkpoint"
+
+# Bounds on the shapes a config (a training YAML or a checkpoint's config.json) may ask
+# for, checked before any layer is built: far above any sensible head (the defaults are
+# 2 layers of 1024), far below what would exhaust memory or loop for hours.
+MAX_WIDTH = 65_536
+MAX_LAYERS = 64
 
 
 @dataclass(frozen=True)
@@ -37,10 +45,20 @@ class HeadConfig:
     def __post_init__(self) -> None:
         if self.layers < 1:
             raise ConfigError(f"head.layers must be >= 1, got {self.layers}")
+        if self.layers > MAX_LAYERS:
+            raise ConfigError(f"head.layers must be at most {MAX_LAYERS}, got {brief(self.layers)}")
         if self.hidden_dim < 1:
             raise ConfigError(f"head.hidden_dim must be >= 1, got {self.hidden_dim}")
+        if self.hidden_dim > MAX_WIDTH:
+            raise ConfigError(f"head.hidden_dim must be at most {MAX_WIDTH}, got {brief(self.hidden_dim)}")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"head.dropout must be in [0, 1), got {self.dropout}")
+
+
+def head_parameters(in_dim: int, out_dim: int, config: HeadConfig) -> int:
+    """The number of parameters :func:`make_head` creates, computed without creating them."""
+    widths = [in_dim] + [config.hidden_dim] * (config.layers - 1) + [out_dim]
+    return sum(a * b + b for a, b in pairwise(widths))
 
 
 def make_head(in_dim: int, out_dim: int, config: HeadConfig) -> nn.Sequential:
@@ -78,11 +96,16 @@ class DualHead(nn.Module):
 
 
 def save_checkpoint(model: DualHead, directory: str | Path, metadata: dict[str, Any]) -> Path:
-    """Write ``model.safetensors`` and ``config.json`` (shapes + ``metadata``) atomically."""
+    """Write ``model.safetensors`` and ``config.json`` (shapes + ``metadata``) atomically;
+    a model with NaN or infinite weights is refused, so no such checkpoint reaches disk."""
     from safetensors.torch import save
 
     directory = Path(directory)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    broken = [name for name, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if broken:  # a diverged model: keep whatever checkpoint is already there
+        raise CheckpointError(f"{directory}: refusing to write a checkpoint with weights that are not finite "
+                              f"({', '.join(broken[:3])}); lower train.lr")
     atomic_write_bytes(directory / WEIGHTS_FILE, save(state))
     config = {"format": CHECKPOINT_FORMAT, "version": 1, "model": model.shape_config(), **metadata}
     atomic_write_text(directory / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
@@ -90,17 +113,50 @@ def save_checkpoint(model: DualHead, directory: str | Path, metadata: dict[str, 
 
 
 def read_checkpoint_config(directory: str | Path) -> dict[str, Any]:
+    """The checkpoint's ``config.json``, its sections checked for their types: the file
+    may come from anyone, and everything later reads fields from it without asking."""
     path = Path(directory) / CONFIG_FILE
     if not path.is_file():
         raise CheckpointError(f"{directory}: not a baseline checkpoint (no {CONFIG_FILE})")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise CheckpointError(f"{path}: invalid JSON ({err})") from None
+    config = read_json(path, CheckpointError, "checkpoint config")
     if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
         found = config.get("format") if isinstance(config, dict) else type(config).__name__
-        raise CheckpointError(f"{path}: 'format' is {found!r}, expected {CHECKPOINT_FORMAT!r}")
+        raise CheckpointError(f"{path}: 'format' is {brief(found)}, expected {CHECKPOINT_FORMAT!r}")
+    for section in ("train", "data", "encoders"):
+        if config.get(section) is not None and not isinstance(config[section], dict):
+            raise CheckpointError(f"{path}: {section}: expected a mapping, got {brief(config[section])}")
     return config
+
+
+def _whole(value: object, field: str, where: Path, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise CheckpointError(f"{where}: {field} must be a whole number from {low} to {high}, got {brief(value)}")
+    return value
+
+
+def checkpoint_shape(config: dict[str, Any], directory: str | Path) -> tuple[int, int, int, HeadConfig]:
+    """(text_dim, image_dim, embed_dim, head) from ``config['model']``, every field checked
+    for type and bounds before a single layer is built."""
+    where = Path(directory) / CONFIG_FILE
+    shape = config.get("model")
+    if not isinstance(shape, dict):
+        raise CheckpointError(f"{where}: model: expected a mapping of the heads' shape, got {brief(shape)}")
+    text_dim, image_dim, embed_dim = (_whole(shape.get(name), f"model.{name}", where, 1, MAX_WIDTH)
+                                      for name in ("text_dim", "image_dim", "embed_dim"))
+    head = shape.get("head")
+    if not isinstance(head, dict):
+        raise CheckpointError(f"{where}: model.head: expected a mapping, got {brief(head)}")
+    unknown = sorted(map(str, set(head) - {"hidden_dim", "layers", "dropout"}))
+    if unknown:
+        raise CheckpointError(f"{where}: model.head: unknown field {brief(unknown[0])}")
+    defaults = HeadConfig()
+    hidden_dim = _whole(head.get("hidden_dim", defaults.hidden_dim), "model.head.hidden_dim", where, 1, MAX_WIDTH)
+    layers = _whole(head.get("layers", defaults.layers), "model.head.layers", where, 1, MAX_LAYERS)
+    dropout = head.get("dropout", defaults.dropout)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise CheckpointError(f"{where}: model.head.dropout must be a number in [0, 1), got {brief(dropout)}")
+    heads = HeadConfig(hidden_dim=hidden_dim, layers=layers, dropout=float(dropout))
+    return text_dim, image_dim, embed_dim, heads
 
 
 def load_checkpoint(directory: str | Path) -> tuple[DualHead, dict[str, Any]]:
@@ -108,19 +164,23 @@ def load_checkpoint(directory: str | Path) -> tuple[DualHead, dict[str, Any]]:
     from safetensors.torch import load_file
 
     config = read_checkpoint_config(directory)
-    shape = config.get("model") or {}
-    try:
-        model = DualHead(shape["text_dim"], shape["image_dim"], shape["embed_dim"], HeadConfig(**shape["head"]))
-    except (KeyError, TypeError) as err:
-        raise CheckpointError(f"{Path(directory) / CONFIG_FILE}: bad 'model' field ({err})") from None
     weights = Path(directory) / WEIGHTS_FILE
     if not weights.is_file():
         raise CheckpointError(f"{directory}: missing {WEIGHTS_FILE}")
+    text_dim, image_dim, embed_dim, head = checkpoint_shape(config, directory)
     try:
         state = load_file(str(weights))
     except Exception as err:  # safetensors raises its own error type for truncated or foreign files
         raise CheckpointError(f"{weights}: not a readable safetensors file (truncated or not a checkpoint: "
                               f"{first_line(err)})") from None
+    # within the bounds, a config can still describe heads far larger than the weights it
+    # came with: compare the counts before building them
+    described = head_parameters(text_dim, embed_dim, head) + head_parameters(image_dim, embed_dim, head)
+    held = sum(tensor.numel() for tensor in state.values())
+    if held != described:
+        raise CheckpointError(f"{weights}: weights do not match config.json (its model describes heads of "
+                              f"{described} parameters, the file holds {held})")
+    model = DualHead(text_dim, image_dim, embed_dim, head)
     try:
         model.load_state_dict(state)
     except RuntimeError as err:

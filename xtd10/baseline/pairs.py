@@ -39,6 +39,8 @@ def read_coco_captions(annotations: str | Path, images_dir: str | Path,
         data = json.loads(read_text(annotations, TrainingDataError, "COCO annotation file"))
     except json.JSONDecodeError as err:
         raise TrainingDataError(f"{annotations}: invalid JSON ({err})") from None
+    except RecursionError:
+        raise TrainingDataError(f"{annotations}: invalid JSON: nested too deeply to read") from None
     if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
         raise TrainingDataError(f"{annotations}: not a COCO captions file (needs 'images' and 'annotations')")
     files: dict[int, str] = {}
@@ -84,6 +86,8 @@ def read_pair_file(path: str | Path) -> list[CaptionPair]:
                 row = json.loads(text)
             except json.JSONDecodeError as err:
                 raise TrainingDataError(f"{path}:{line}: invalid JSON ({err.msg})") from None
+            except RecursionError:
+                raise TrainingDataError(f"{path}:{line}: invalid JSON: nested too deeply to read") from None
             if not isinstance(row, dict):
                 raise TrainingDataError(f"{path}:{line}: expected an object with 'image' and 'caption'")
             rows.append((line, row))

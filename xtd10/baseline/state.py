@@ -73,7 +73,7 @@ def read_state(out_dir: Path) -> TrainerState | None:
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise CheckpointError(f"{path}: unreadable trainer state ({first_line(err)})") from None
     if not isinstance(record, dict) or record.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{path}: not a trainer state file (expected format {STATE_FORMAT!r})")

@@ -28,14 +28,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from xtd10.baseline.errors import CheckpointError, ConfigError
+from xtd10.baseline.errors import CheckpointError, ConfigError, TrainingDivergedError
 from xtd10.baseline.losses import LossConfig, compute_loss
-from xtd10.baseline.model import DualHead, HeadConfig, load_checkpoint, save_checkpoint
+from xtd10.baseline.model import MAX_WIDTH, DualHead, HeadConfig, load_checkpoint, save_checkpoint
 from xtd10.baseline.state import STATE_FILE as STATE_FILE  # re-exported: the file resume looks for
 from xtd10.baseline.state import read_state, write_state
 from xtd10.encoders import torch_runtime as runtime
 from xtd10.errors import first_line
 from xtd10.files import atomic_write_text
+from xtd10.userfiles import brief
 
 log = logging.getLogger(__name__)
 LOG_FILE = "log.jsonl"
@@ -66,8 +67,8 @@ class TrainConfig:
             raise ConfigError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
         if self.warmup_steps < 0:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
-        if self.embed_dim < 1:
-            raise ConfigError(f"train.embed_dim must be >= 1, got {self.embed_dim}")
+        if not 1 <= self.embed_dim <= MAX_WIDTH:
+            raise ConfigError(f"train.embed_dim must be from 1 to {MAX_WIDTH}, got {brief(self.embed_dim)}")
         for name in ("lr", "weight_decay"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"train.{name} must be a finite number, got {getattr(self, name)}")
@@ -295,14 +296,23 @@ def _run_epoch(ddp_model: torch.nn.Module, optimizer: torch.optim.Optimizer, dat
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
             t_emb, v_emb = ddp_model(t_feat, v_feat)
         loss = compute_loss(config.loss, t_emb, v_emb, data.groups[batch])
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):  # every later step and checkpoint would be NaN
+            raise TrainingDivergedError(
+                f"training diverged: the loss is {loss_value} at epoch {epoch + 1}, step {step + 1} "
+                f"(train.lr {config.lr:g}); lower train.lr. No checkpoint was written for this epoch")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += float(loss.detach())
+        loss_sum += loss_value
         pairs_seen += len(batch)
         if step % 20 == 0 or step == data.steps_per_epoch - 1:
             bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}")
     elapsed = time.perf_counter() - started
+    if not all(bool(torch.isfinite(p).all()) for p in ddp_model.parameters()):  # the last step's update
+        raise TrainingDivergedError(f"training diverged: the weights are not finite after epoch {epoch + 1} "
+                                    f"(train.lr {config.lr:g}); lower train.lr. No checkpoint was written "
+                                    "for this epoch")
     return {"epoch": epoch + 1, "objective": config.loss.name, "loss": loss_sum / data.steps_per_epoch,
             "seconds": elapsed, "pairs_per_second": pairs_seen * world / max(elapsed, 1e-9),
             "lr": optimizer.param_groups[0]["lr"]}

@@ -21,6 +21,7 @@ Stored vectors are validated and L2-normalised: scoring is then a plain dot prod
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -85,6 +86,7 @@ class EmbeddingStore:
         self.chunk_size = chunk_size
         self.stats = EncodeStats()
         self.dim: int | None = self.meta.embedding_dim
+        self.cache_writable = True  # until a write fails
 
     @property
     def name(self) -> str:
@@ -131,8 +133,8 @@ class EmbeddingStore:
                 pieces.append(self._check(raw, len(batch)))
                 bar.update(len(batch))
             vectors = l2_normalise(np.concatenate(pieces))
-            if self.cache:
-                write_chunk(path, vectors)
+            if self.cache and self.cache_writable:
+                self._store(path, vectors)
             self.stats.chunks_computed += 1
             parts.append(vectors)
         bar.close()
@@ -144,6 +146,19 @@ class EmbeddingStore:
         if not parts:
             return np.zeros((0, self.dim or 0), dtype=np.float32)
         return np.concatenate(parts)
+
+    def _store(self, path: Path, vectors: np.ndarray) -> None:
+        """Cache one chunk; a failed write (a full disk, a read-only cache) costs only the
+        cache: one warning, then the run goes on without writing to it."""
+        try:
+            write_chunk(path, vectors)
+        except OSError as err:
+            self.cache_writable = False
+            with contextlib.suppress(OSError):
+                if not manifest_path(path).exists():
+                    path.unlink(missing_ok=True)  # a chunk without its manifest would only be re-encoded
+            log.warning("embedding cache: cannot write to %s (%s); continuing without caching this run",
+                        self.root, err.strerror or err)
 
     def _load(self, path: Path, n: int) -> np.ndarray | None:
         if not path.is_file():

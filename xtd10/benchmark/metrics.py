@@ -34,6 +34,35 @@ class MetricsError(XTD10Error):
     """Scores or positives that cannot describe a retrieval problem."""
 
 
+# The bootstrap draws a (resamples x queries) index matrix and turns it into counts: some
+# 24 bytes per resampled query at its peak. A count read from a file (a result's
+# ``config.bootstrap``) or typed on the command line is checked against these bounds before
+# anything is allocated: 50 million resampled queries is 50,000 resamples of an XTD10 cell
+# (1000 queries), some 1.2 GB, fifty times what a published interval needs.
+MAX_RESAMPLED_QUERIES = 50_000_000
+MAX_KS = 20  # recall cut-offs per run: a file cannot ask for a million metrics per cell
+
+
+def check_bootstrap_size(n_resamples: int, n_queries: int = 1) -> None:
+    """MetricsError when ``n_resamples`` resamples of ``n_queries`` queries would take more
+    memory than any interval needs (see :data:`MAX_RESAMPLED_QUERIES`)."""
+    if n_resamples < 0:
+        raise MetricsError(f"bootstrap must be 0 or more resamples, got {n_resamples}")
+    if n_resamples * max(n_queries, 1) > MAX_RESAMPLED_QUERIES:
+        most = MAX_RESAMPLED_QUERIES // max(n_queries, 1)
+        of = f" of {n_queries} queries" if n_queries > 1 else ""
+        raise MetricsError(f"bootstrap of {n_resamples} resamples{of} is too large to compute "
+                           f"(at most {most}; 1000 gives a stable 95% interval)")
+
+
+def check_ks(ks: Sequence[int]) -> None:
+    """MetricsError unless ``ks`` is a short list of distinct recall cut-offs of 1 or more."""
+    if not 1 <= len(ks) <= MAX_KS:
+        raise MetricsError(f"ks must list 1 to {MAX_KS} recall cut-offs, got {len(ks)}")
+    if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks) or len(set(ks)) != len(ks):
+        raise MetricsError("ks must be distinct whole numbers of 1 or more")
+
+
 Positives = np.ndarray | Sequence[Sequence[int]] | Sequence[np.ndarray]
 
 
@@ -189,6 +218,8 @@ def bootstrap_distributions(
     their distributions gives a paired interval for the mean.
     """
     n = len(stats)
+    check_bootstrap_size(n_resamples, n)
+    check_ks(ks)
     counts = _resample_counts(n, n_resamples, seed)
     ranks = stats.ranks.astype(np.float64)
     columns = [(ranks <= k) for k in ks] + [ranks, 1.0 / ranks, stats.ndcg]

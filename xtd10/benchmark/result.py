@@ -9,6 +9,7 @@ languages can be merged into an earlier run on the others.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -48,9 +49,20 @@ def per_query_entry(cell: tuple[str, str, str, str], stats: QueryStats) -> dict[
     return entry
 
 
+# File systems refuse names over 255 bytes; a spec can be any length (a deep local path, a
+# py: module path), so a long slug keeps its start and gains a hash of the whole spec:
+# two long specs that differ only at the end still get two names.
+MAX_SLUG = 80
+
+
 def result_slug(spec: str) -> str:
-    """A file-name-safe form of an encoder spec: ``hf:openai/clip`` -> ``hf-openai-clip``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", spec).strip("-.").lower() or "encoder"
+    """A file-name-safe form of an encoder spec: ``hf:openai/clip`` -> ``hf-openai-clip``;
+    at most :data:`MAX_SLUG` characters (a longer one ends in a short hash of the spec)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", spec).strip("-.").lower() or "encoder"
+    if len(slug) <= MAX_SLUG:
+        return slug
+    digest = hashlib.sha256(spec.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{slug[:MAX_SLUG - len(digest) - 1].rstrip('-.')}-{digest}"
 
 
 def default_result_path(result: Result, directory: str | os.PathLike | None = None) -> Path:

@@ -28,6 +28,8 @@ from xtd10.benchmark.embeddings import EmbeddingStore
 from xtd10.benchmark.hardware import describe_hardware
 from xtd10.benchmark.metrics import (
     bootstrap_distributions,
+    check_bootstrap_size,
+    check_ks,
     embedding_query_stats,
     metrics_from_stats,
     percentile_interval,
@@ -230,6 +232,9 @@ def _row(cell_key: tuple, metric: str, value: float, ci: tuple[float, float] | N
 def metric_rows(cells: list[Cell], bootstrap: int, seed: int, ks: Sequence[int]) -> list[dict]:
     """Per-cell metrics with CIs, language averages, and cross-lingual consistency."""
     names = metric_names(ks)
+    check_ks(ks)
+    for cell in cells:  # every size first: nothing is computed for a request too large to finish
+        check_bootstrap_size(bootstrap, len(cell.stats))
     rows: list[dict] = []
     groups: dict[tuple[str, str, str], list[tuple[Cell, dict, dict]]] = {}
     for cell in cells:
@@ -305,6 +310,8 @@ def evaluate(
     started = time.perf_counter()
     # the data, languages and subsets are checked before the model loads: a typo fails at once
     data, scored, subset_list = _load_data(dataset, languages, normalise_tracks(tracks), subsets, source, images)
+    check_ks(ks)  # and a bootstrap too large for the largest cell, before any encoding
+    check_bootstrap_size(bootstrap, int(data.frame["language"].value_counts().max()) if len(data.frame) else 1)
     encoder, spec, wanted_tracks = _prepare_encoder(encoder_or_spec, tracks, device, batch_size, trust_code,
                                                     precision)
     load_s = time.perf_counter() - started

@@ -17,9 +17,10 @@ from pathlib import Path
 from xtd10.benchmark.placement import save_result
 from xtd10.benchmark.result import Result, default_result_path
 from xtd10.benchmark.runner import evaluate
+from xtd10.encoders.base import require_trusted
 from xtd10.errors import ImagesUnavailableError, XTD10Error
 from xtd10.schema import BOTH_TRACKS, TEXT_TRACK, TRACKS
-from xtd10.userfiles import read_yaml
+from xtd10.userfiles import brief, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,10 @@ class SweepOutcome:
     partial: str | None = None  # what part of it did not run (the image track without images)
 
 
-def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
+def load_roster(path: str | os.PathLike = DEFAULT_ROSTER, *, trust_code: bool = False) -> list[RosterEntry]:
+    """The entries of a model list. A list is a file like a checkpoint's config: a ``py:``
+    spec in it would import code from ``sys.path`` or the current folder, so it is refused
+    (before anything runs) unless ``trust_code`` says the user trusts whoever wrote it."""
     path = Path(path)
     data = read_yaml(path, RosterError, "model list")
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
@@ -61,12 +65,13 @@ def load_roster(path: str | os.PathLike = DEFAULT_ROSTER) -> list[RosterEntry]:
             raise RosterError(f"{where}: needs a non-empty 'spec'")
         track = item.get("track", BOTH_TRACKS)
         if track not in TRACK_VALUES:
-            raise RosterError(f"{where}: track {track!r} is not one of {', '.join(TRACK_VALUES)}")
+            raise RosterError(f"{where}: track {brief(track)} is not one of {', '.join(TRACK_VALUES)}")
         offline = item.get("offline", False)
         if not isinstance(offline, bool):
             raise RosterError(f"{where}: 'offline' must be true or false")
+        require_trusted(item["spec"].strip(), trust_code=trust_code, origin=where)
         if item["spec"] in seen:
-            raise RosterError(f"{where}: spec {item['spec']!r} is listed twice")
+            raise RosterError(f"{where}: spec {brief(item['spec'])} is listed twice")
         seen.add(item["spec"])
         entries.append(RosterEntry(item["spec"].strip(), track, offline, str(item.get("why", ""))))
     return entries

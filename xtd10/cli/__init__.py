@@ -16,6 +16,7 @@ import click
 
 from xtd10 import __version__
 from xtd10.errors import XTD10Error
+from xtd10.files import WriteError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "data": ("xtd10.cli.data", "Load, inspect, build and publish the XTD10 dataset."),
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)
-    except XTD10Error as err:
+    except (XTD10Error, WriteError) as err:  # a write that failed (a full disk) is a message too
         click.echo(f"error: {cli_wording(str(err))}", err=True)
         sys.exit(2)
 

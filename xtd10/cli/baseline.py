@@ -25,14 +25,15 @@ def group() -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Override the output directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in OUT from its last checkpoint (OUT/trainer_state.json).")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run in OUT (otherwise an error); it is kept until the new run has its first checkpoint.")
+@trust_code_option
 def train(config_path: str, loss: str | None, device: str | None, epochs: int | None, out: str | None,
-          resume: bool, overwrite: bool) -> None:
+          resume: bool, overwrite: bool, trust_code: bool) -> None:
     """Train the heads on English pairs (COCO or JSONL/CSV); launch with torchrun for DDP."""
     from xtd10.baseline.config import load_config
     from xtd10.baseline.run import train_from_config
 
     config = load_config(config_path, {"train.loss.name": loss, "train.device": device,
-                                       "train.epochs": epochs, "out": out})
+                                       "train.epochs": epochs, "out": out}, trust_code=trust_code)
     result = train_from_config(config, resume=resume, overwrite=overwrite)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun only rank 0 reports

@@ -188,7 +188,7 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, pre
     """Score every model of the leaderboard's list (benchmark/models.yaml), one result file each."""
     from xtd10.benchmark.sweep import load_roster, run_sweep
 
-    entries = load_roster(roster)
+    entries = load_roster(roster, trust_code=trust_code)
 
     def starting(number: int, entry) -> None:
         plural = "s" if entry.track == BOTH_TRACKS else ""

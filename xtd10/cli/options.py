@@ -42,8 +42,9 @@ def images_option(when_omitted: str, **kwargs) -> click.Option:
     return click.option("--images", help=f"{IMAGES_HELP} {when_omitted}".rstrip(), **kwargs)
 
 
-TRUST_CODE_HELP = ("Let a checkpoint (baseline:PATH) name py:MODULE:FACTORY encoders, which imports and runs "
-                   "that code; only for checkpoints from people you trust.")
+TRUST_CODE_HELP = ("Let a file (a checkpoint's config.json, a model list, a training config) name "
+                   "py:MODULE:FACTORY encoders, which imports and runs that code; only for files from people "
+                   "you trust.")
 
 trust_code_option = click.option("--trust-code", is_flag=True, help=TRUST_CODE_HELP)
 

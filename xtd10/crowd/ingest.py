@@ -28,7 +28,7 @@ from xtd10.crowd.jsonstream import JSONArrayError, iter_json_array
 from xtd10.crowd.platforms import PLATFORMS, REGISTRY, get_platform
 from xtd10.crowd.settings import canonical_code
 from xtd10.files import atomic_open
-from xtd10.userfiles import read_yaml
+from xtd10.userfiles import brief, read_yaml
 
 CANONICAL = ("submission_id", "worker_id", "assignment_id", "task_id", "image", "language", "text",
              "english", "work_time_s", "pastes", "timestamp", "status", "platform", "source_line", "raw")
@@ -72,17 +72,17 @@ def load_mapping(path: str | os.PathLike | None) -> dict:
                            f"known: {', '.join(CANONICAL)}")
     for field_name, column in (data.get("columns") or {}).items():
         if not isinstance(column, str) or not column:
-            raise MappingError(f"{path}: columns.{field_name} must be a column name (text), got {column!r}")
+            raise MappingError(f"{path}: columns.{field_name} must be a column name (text), got {brief(column)}")
     allowed = {"columns", "delimiter", "text_field", "language"}
     extra = set(map(str, data)) - allowed
     if extra:
         raise MappingError(f"{path}: unknown keys {sorted(extra)}; a mapping has {', '.join(sorted(allowed))}")
     delimiter = data.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise MappingError(f"{path}: delimiter must be one character such as ',' ';' or a tab, got {delimiter!r}")
+        raise MappingError(f"{path}: delimiter must be one character such as ',' ';' or a tab, got {brief(delimiter)}")
     if data.get("text_field") is not None and not isinstance(data["text_field"], str):
         raise MappingError(f"{path}: text_field must be the name of a Label Studio text area, "
-                           f"got {data['text_field']!r}")
+                           f"got {brief(data['text_field'])}")
     return data
 
 

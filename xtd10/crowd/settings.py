@@ -21,7 +21,7 @@ from pathlib import Path
 from xtd10.crowd.errors import SettingsError
 from xtd10.crowd.scripts import KNOWN_SCRIPTS, letter_scripts
 from xtd10.languages import LANGUAGE_CODE
-from xtd10.userfiles import parse_yaml, read_yaml
+from xtd10.userfiles import brief, parse_yaml, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +165,12 @@ def _checked(data: object, where: str, code: str) -> dict:
         if key in SECTIONS and value is not None:
             if not isinstance(value, dict):
                 raise SettingsError(f"{where}: {key} must be a mapping with keys {', '.join(SECTIONS[key])}, "
-                                    f"got {value!r}")
+                                    f"got {brief(value)}")
             for sub in value:
                 if sub not in SECTIONS[key]:
                     _unknown_key(where, f"{key}.{sub}")
     if "code" in data and canonical_code(str(data["code"])) != code:
-        raise SettingsError(f"{where}: code is {data['code']!r} but the file is for {code!r} "
+        raise SettingsError(f"{where}: code is {brief(data['code'])} but the file is for {code!r} "
                             f"(name it {canonical_code(str(data['code']))}.yaml or fix the code)")
     return data
 
@@ -179,7 +179,7 @@ def _unknown_key(where: str, key: str) -> None:
     known = known_keys()
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise SettingsError(f"{where}: unknown key {key!r}{hint}; known keys: {', '.join(known)}")
+    raise SettingsError(f"{where}: unknown key {brief(key)}{hint}; known keys: {', '.join(known)}")
 
 
 def _generic_data(code: str) -> dict:
@@ -232,7 +232,7 @@ def _parse(data: dict, where: str, code: str, *, generic: bool = False) -> Langu
     task = data.get("task") or {}
     unit = length.get("unit", "words")
     if unit not in ("words", "chars"):
-        raise SettingsError(f"{where}: length_ratio.unit must be 'words' or 'chars', got {unit!r}")
+        raise SettingsError(f"{where}: length_ratio.unit must be 'words' or 'chars', got {brief(unit)}")
     accept = langid.get("accept")
     script = str(data.get("script", "Latn"))
     scripts = _strings(data.get("scripts"), where, "scripts") or letter_scripts(script)
@@ -269,7 +269,7 @@ def _number(section: dict, key: str, default: float, kind: type, where: str, pre
         return kind(value)
     except (TypeError, ValueError):
         what = "a whole number" if kind is int else "a number"
-        raise SettingsError(f"{where}: {prefix}{key} must be {what}, got {value!r}") from None
+        raise SettingsError(f"{where}: {prefix}{key} must be {what}, got {brief(value)}") from None
 
 
 def _thresholds(value: object, where: str) -> tuple[tuple[str, float], ...]:
@@ -278,7 +278,7 @@ def _thresholds(value: object, where: str) -> tuple[tuple[str, float], ...]:
         return ()
     if not isinstance(value, dict):
         raise SettingsError(f"{where}: semantic.thresholds must map encoder specs to numbers "
-                            f"(e.g. muse: 0.3), got {value!r}")
+                            f"(e.g. muse: 0.3), got {brief(value)}")
     return tuple((str(spec), _number(value, spec, 0.0, float, where, "semantic.thresholds.")) for spec in value)
 
 
@@ -296,14 +296,14 @@ def _outcomes(value: object, where: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SettingsError(f"{where}: outcomes must be a mapping rule_id: reject|review, got {value!r}")
+        raise SettingsError(f"{where}: outcomes must be a mapping rule_id: reject|review, got {brief(value)}")
     for rule, outcome in value.items():
         if rule not in RULE_IDS:
             close = difflib.get_close_matches(str(rule), RULE_IDS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SettingsError(f"{where}: outcomes: unknown rule {rule!r}{hint}; rules: {', '.join(RULE_IDS)}")
+            raise SettingsError(f"{where}: outcomes: unknown rule {brief(rule)}{hint}; rules: {', '.join(RULE_IDS)}")
         if outcome not in OUTCOMES:
-            raise SettingsError(f"{where}: outcomes: {rule} must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+            raise SettingsError(f"{where}: outcomes: {rule} must be one of {', '.join(OUTCOMES)}, got {brief(outcome)}")
     return {str(k): str(v) for k, v in value.items()}
 
 
@@ -314,7 +314,7 @@ def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list):
-        raise SettingsError(f"{where}: {key} must be a list of strings, got {value!r}")
+        raise SettingsError(f"{where}: {key} must be a list of strings, got {brief(value)}")
     return tuple(str(v) for v in value)
 
 
@@ -322,7 +322,7 @@ def _check_scripts(scripts: tuple[str, ...], where: str) -> None:
     """Unknown script codes would make the wrong-script rule reject every caption."""
     unknown = [s for s in scripts if s not in KNOWN_SCRIPTS]
     if unknown:
-        raise SettingsError(f"{where}: scripts: unknown script {unknown[0]!r}; use ISO 15924 codes: "
+        raise SettingsError(f"{where}: scripts: unknown script {brief(unknown[0])}; use ISO 15924 codes: "
                             f"{', '.join(sorted(KNOWN_SCRIPTS))}")
 
 

@@ -238,6 +238,8 @@ def parse_language_manifest(path: Path) -> list[Language]:
         entries = json.loads(decode_text(path.read_bytes(), str(path)))
     except json.JSONDecodeError as err:
         raise SourceError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+    except RecursionError:
+        raise SourceError(f"{path}: invalid JSON: nested too deeply to read") from None
     if not isinstance(entries, list):
         raise SourceError(f"{path}: expected a JSON list of language entries")
     out = []

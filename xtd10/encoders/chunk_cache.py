@@ -97,12 +97,29 @@ def write_chunk(path: Path, vectors: np.ndarray) -> None:
     atomic_write_text(manifest_path(path), json.dumps(manifest, sort_keys=True) + "\n")
 
 
+def _header_problem(data: bytes, n: int, dim: int | None) -> str | None:
+    """What is wrong with the ``.npy`` header in ``data`` for an (n, dim) float32 chunk whose
+    bytes all follow it, or None: checked before anything is allocated for the shape."""
+    buffer = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(buffer)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+            else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(buffer)
+    except (OSError, ValueError) as err:
+        return f"unreadable header ({err})"
+    if dtype != np.float32 or len(shape) != 2 or shape[0] != n or (dim is not None and shape[1] != dim) \
+            or len(data) - buffer.tell() != shape[0] * shape[1] * dtype.itemsize:
+        return f"unexpected shape {tuple(shape)} or dtype {dtype} for {len(data)} bytes"
+    return None
+
+
 def read_chunk(path: Path, n: int, dim: int | None) -> tuple[np.ndarray | None, str | None]:
     """``(vectors, None)`` for a sound chunk of ``n`` rows, else ``(None, what is wrong)``."""
     try:
         manifest = json.loads(manifest_path(path).read_text(encoding="utf-8"))
         expected = manifest["sha256"] if isinstance(manifest, dict) else None
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, RecursionError) as err:
         return None, f"no readable manifest ({type(err).__name__})"
     try:
         data = path.read_bytes()
@@ -110,6 +127,9 @@ def read_chunk(path: Path, n: int, dim: int | None) -> tuple[np.ndarray | None, 
         return None, f"unreadable ({err})"
     if hashlib.sha256(data).hexdigest() != expected:
         return None, "contents do not match the checksum in its manifest (damaged or edited)"
+    problem = _header_problem(data, n, dim)
+    if problem is not None:  # np.load would allocate whatever shape the header claims
+        return None, problem
     try:
         values = np.load(io.BytesIO(data), allow_pickle=False)
     except (OSError, ValueError) as err:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
 from xtd10.encoders.hf import load_pretrained, mean_pool
-from xtd10.encoders.revisions import model_revision
+from xtd10.encoders.revisions import local_revision, model_revision
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
     count_parameters,
@@ -90,6 +91,10 @@ class MCLIPTextTower:
         if missing:
             raise EncoderError(f"{self.name}: {config_path} lacks M-CLIP field(s) {', '.join(missing)}")
         self.config = config
+        # the transformer is built from modelBase's config: a local base folder is part of
+        # the model's identity (a Hub id is pinned by the tower's own revision)
+        base = str(config["modelBase"])
+        self.base_revision = local_revision(base) if Path(base).expanduser().is_dir() else None
         base_config = load_pretrained(
             transformers.AutoConfig.from_pretrained, config["modelBase"], "transformer config (modelBase)",
             spec=self.name,
@@ -192,6 +197,7 @@ class MCLIPEncoder:
             name=text_id if image_id is None else f"{text_id} + {image_id}",
             spec=self.name,
             revision=model_revision(text_id, revision)
+            + (f"(base {self.text.base_revision})" if self.text.base_revision else "")
             + ("" if self.image is None else f"+{self.image.meta.revision}"),
             embedding_dim=self.text.dim,
             parameters=parameters + ((self.image.meta.parameters or 0) if self.image is not None else 0),

@@ -1,8 +1,9 @@
 """What exact model produced an embedding: a Hub commit, or a hash of local files.
 
 Result files and the embedding cache key on this, so two different checkpoints must never
-share a revision: a local directory is identified by the content of its config and weights,
-not by its path or its config alone (fine-tuned weights keep the base model's config).
+share a revision: a local directory is identified by the content of every file a loader may
+read (weights, config, tokenizer, processor settings), not by its path or its config alone
+(fine-tuned weights keep the base model's config; an edited tokenizer keeps both).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ _SNAPSHOT = re.compile(r"[\\/]snapshots[\\/]([0-9a-f]{40})[\\/]")
 
 
 def local_revision(directory: str | Path) -> str:
-    """``local-sha256:<16 hex>`` over the names and sha256 of the config and weight files
-    (recursively, so sentence-transformers' module folders count too); see
+    """``local-sha256:<16 hex>`` over the names and sha256 of the folder's files but its
+    documentation (recursively, so sentence-transformers' module folders count too); see
     :func:`xtd10.encoders.weights.weights_identity`, which remembers each file's hash."""
     return weights_identity(directory)
 

@@ -26,10 +26,13 @@ from xtd10.files import atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
 
-# Files that make up a model directory's identity (weights and the configs that shape
-# how they are used); anything else (READMEs, licences, logs) does not change the vectors.
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5", ".npz", ".onnx")
-IDENTITY_FILES = ("config.json", "config_sentence_transformers.json", "modules.json")
+# A model directory is identified by every file in it: loaders read more than weights and
+# config (tokenizer.json, vocab files, processor_config.json, pooling settings, remote
+# code), and a list of the files that matter goes stale with each new loader. Only files
+# no loader reads are left out: documentation, licences, and hidden entries (``.git``,
+# download metadata under ``.cache``), whose churn would otherwise cost a re-encode.
+DOCUMENTATION_SUFFIXES = (".md", ".rst")
+DOCUMENTATION_STEMS = ("license", "licence", "notice", "copying")
 
 _MEMO: dict[tuple, str] = {}
 
@@ -79,16 +82,24 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest
 
 
+def _read_by_no_loader(relative: Path) -> bool:
+    if any(part.startswith(".") for part in relative.parts):
+        return True
+    name = relative.name.lower()
+    return name.endswith(DOCUMENTATION_SUFFIXES) or name.split(".")[0] in DOCUMENTATION_STEMS
+
+
 def identity_files(directory: str | os.PathLike) -> list[Path]:
-    """The files of a model directory that define its identity (recursively: module folders count)."""
+    """The files of a model directory that define its identity: all of them, recursively
+    (module folders count), but documentation, licences and hidden entries."""
     root = Path(directory)
     return sorted(path for path in root.rglob("*")
-                  if path.is_file() and (path.suffix in WEIGHT_SUFFIXES or path.name in IDENTITY_FILES))
+                  if path.is_file() and not _read_by_no_loader(path.relative_to(root)))
 
 
 def weights_identity(path: str | os.PathLike) -> str:
     """``local-sha256:<16 hex>``: a file's content hash, or for a directory a hash over the
-    relative names and content hashes of its identity files."""
+    relative names and content hashes of its identity files (see :func:`identity_files`)."""
     path = Path(path)
     if path.is_file():
         return f"local-sha256:{file_sha256(path)[:16]}"

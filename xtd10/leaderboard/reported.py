@@ -33,7 +33,7 @@ from xtd10.leaderboard.errors import ReportedFileError
 from xtd10.leaderboard.records import DIRECTIONS, REPORTED, Entry, Score
 from xtd10.leaderboard.validate import Checker
 from xtd10.schema import IMAGE_TRACK, SUBSET_ALL, XTD10
-from xtd10.userfiles import read_yaml
+from xtd10.userfiles import brief, read_yaml
 
 ENTRY_FIELDS = frozenset(
     {"model", "citation", "url", "license", "track", "direction", "subset", "dataset", "scale",
@@ -80,14 +80,14 @@ def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[En
         dataset = check.text(merged.get("dataset", XTD10.name), f"{field}.dataset")
         track = check.text(merged.get("track", IMAGE_TRACK), f"{field}.track")
         if track not in DIRECTIONS:
-            raise check.fail(f"{field}.track", f"unknown track {track!r:.40}")
+            raise check.fail(f"{field}.track", f"unknown track {brief(track, 40)}")
         direction = check.text(merged.get("direction"), f"{field}.direction")
         if direction not in DIRECTIONS[track]:
-            raise check.fail(f"{field}.direction", f"{direction!r:.40} is not a direction of the {track} track")
+            raise check.fail(f"{field}.direction", f"{brief(direction, 40)} is not a direction of the {track} track")
         subset = check.text(merged.get("subset", SUBSET_ALL), f"{field}.subset")
         scale = check.text(merged.get("scale"), f"{field}.scale")
         if scale not in SCALES:
-            raise check.fail(f"{field}.scale", f"expected one of {sorted(SCALES)}, got {scale!r:.40}")
+            raise check.fail(f"{field}.scale", f"expected one of {sorted(SCALES)}, got {brief(scale, 40)}")
 
         key = f"reported:{path.name}:{_digest(model, citation)}"
         if key not in entries:
@@ -108,7 +108,7 @@ def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[En
                     raise check.fail(f"{field}.{metric}.{language}", f"{value} is outside [0, {limit:g}] ({scale})")
                 identity = (key, track, direction, subset, metric, language)
                 if identity in seen:
-                    raise check.fail(field, f"duplicate value for {model!r:.60} {direction} {metric} {language}")
+                    raise check.fail(field, f"duplicate value for {brief(model, 60)} {direction} {metric} {language}")
                 seen.add(identity)
                 scores.append(
                     Score(entry_key=key, track=track, direction=direction, subset=subset,

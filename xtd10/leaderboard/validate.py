@@ -13,6 +13,7 @@ from typing import Any
 from xtd10.errors import UnknownLanguageError
 from xtd10.languages import normalize_language
 from xtd10.schema import AGGREGATES, ALL_LANGUAGES, LANGUAGE_CODE
+from xtd10.userfiles import brief
 
 AGGREGATE_LANGUAGES = (*AGGREGATES, ALL_LANGUAGES)
 
@@ -36,14 +37,14 @@ class Checker:
         if value is None and optional:
             return ""
         if not isinstance(value, str) or (not value.strip() and not optional):
-            raise self.fail(field, f"expected a non-empty string, got {value!r:.80}")
+            raise self.fail(field, f"expected a non-empty string, got {brief(value, 80)}")
         return value
 
     def number(self, value: Any, field: str, *, optional: bool = False) -> float | None:
         if value is None and optional:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(field, f"expected a finite number, got {value!r:.80}")
+            raise self.fail(field, f"expected a finite number, got {brief(value, 80)}")
         return float(value)
 
     def language(self, value: Any, field: str) -> str:
@@ -56,4 +57,4 @@ class Checker:
             # Languages added with the crowd tools are not in the built-in registry.
             if LANGUAGE_CODE.match(code):
                 return code
-            raise self.fail(field, f"not a language code: {code!r:.40}") from None
+            raise self.fail(field, f"not a language code: {brief(code, 40)}") from None

@@ -90,7 +90,7 @@ def _lenient(path: str | os.PathLike) -> Result | None:
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):  # the schema line says why (a ValueError: bad JSON)
         return None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), dict) for k in ("dataset", "encoder", "config")):
         return None
@@ -255,6 +255,7 @@ def check_aggregates(result: Result, report: Verification) -> None:
 
 # -- metrics from per-query ranks -------------------------------------------------------------
 def check_metrics(result: Result, report: Verification) -> None:
+    from xtd10.benchmark.metrics import MetricsError, check_bootstrap_size, check_ks
     from xtd10.benchmark.runner import Cell, metric_rows
 
     config = result.config
@@ -294,6 +295,13 @@ def check_metrics(result: Result, report: Verification) -> None:
         if key in sizes:
             cells.append(Cell(*key, stats=stat, query_images=np.arange(len(stat))))
     if len(report.problems) > before:
+        return
+    try:  # sizes read from the file are bounded before anything is allocated for them
+        check_ks(ks)
+        for cell in cells:
+            check_bootstrap_size(bootstrap, len(cell.stats))
+    except MetricsError as err:
+        report.add("config", str(err))
         return
     expected = metric_rows(cells, bootstrap, seed, ks)
     # consistency pairs queries across languages by position: only sound when every
