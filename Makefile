@@ -1,7 +1,13 @@
-# The README's two commands. Each creates .venv on first use and installs the project
-# into it with the pins in constraints.txt (a CPU build of torch).
+# The README's two commands. Each creates .venv on first use and installs the project with
+# every adapter (open_clip included) into it, with the pins in constraints.txt.
 PYTHON ?= python3
 VENV ?= .venv
+# Where torch and torchvision come from. Empty (the default): the package index pip is set up
+# with, which on Linux x86-64 serves CUDA builds that also run on a CPU (about 6.7 GB
+# installed). `make TORCH_INDEX=https://download.pytorch.org/whl/cpu` installs the CPU-only
+# wheels of the same versions first (a much smaller .venv); run `make clean-venv` before
+# switching an existing .venv.
+TORCH_INDEX ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xtd10-installed
 
@@ -10,7 +16,8 @@ STAMP := $(VENV)/.xtd10-installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[all,dev]"
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install -q -c constraints.txt --index-url "$(TORCH_INDEX)" torch torchvision)
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[all,clip,dev]"
 	touch $(STAMP)
 
 ## Main job: the embedded default (offline). `make run XTD10_SOURCE=DIR` adds the XTD10 text track.

@@ -73,3 +73,12 @@ class ImageServerUnreachableError(ImagesUnavailableError):
 
 class OutputOverwritesInputError(XTD10Error):
     """A command was asked to write over one of its own inputs (or one output over another)."""
+
+
+def install_extra_hint(extra: str) -> str:
+    """The command that adds one of the toolkit's optional extras (``pyproject.toml``).
+
+    The toolkit is installed from its checkout, not from a package index, so the hint is
+    the editable install that works there; installing xtd10 by name from an index would fail.
+    """
+    return f"pip install -e '.[{extra}]' in the toolkit's checkout"

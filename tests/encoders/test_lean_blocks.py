@@ -1,7 +1,7 @@
 """The lean block forward against a reference written the plain way: every position through
 ``nn.MultiheadAttention`` with an explicit mask, then the pooled rows picked out. The blocks
-are stand-ins shaped like open_clip's (the package itself is not installed beside the
-project's torch; tests/encoders/test_speed_paths.py runs the real ones when it is)."""
+are stand-ins shaped like open_clip's, so the reference does not depend on the package;
+tests/encoders/test_speed_paths.py runs open_clip's own blocks."""
 
 from __future__ import annotations
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import xtd10.encoders as encoders
 from xtd10.encoders import EncoderError, EncoderMeta, UnknownEncoderError, parse_spec, validate_embeddings
+from xtd10.encoders.base import BUILTIN_ADAPTERS
 from xtd10.errors import XTD10Error
 
 
@@ -74,6 +77,49 @@ def test_describe_adapters_names_missing_packages(monkeypatch):
         assert not row.available and "pip install no-such-dist" in row.reason
     finally:
         encoders.ADAPTERS.pop("needs-missing")
+
+
+def test_an_adapter_of_the_toolkit_names_the_checkout_command_for_its_extra():
+    @encoders.register("needs-extra", "test adapter", takes_argument=False,
+                       requires={"no_such_module_xtd10": "no-such-dist"}, extra="clip")
+    def _factory():  # pragma: no cover - never built
+        raise AssertionError
+
+    try:
+        row = next(r for r in encoders.describe_adapters() if r.prefix == "needs-extra")
+        assert not row.available
+        assert row.reason == "needs no-such-dist: pip install -e '.[clip]' in the toolkit's checkout"
+    finally:
+        encoders.ADAPTERS.pop("needs-extra")
+
+
+def _extra_distributions(extras: dict[str, list[str]], extra: str) -> set[str]:
+    """Every distribution an extra of pyproject.toml installs, following ``xtd10[a,b]`` entries."""
+    names: set[str] = set()
+    for requirement in extras[extra]:
+        name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]
+        if name == "xtd10":
+            for inner in requirement[requirement.index("[") + 1:requirement.index("]")].split(","):
+                names |= _extra_distributions(extras, inner.strip())
+        else:
+            names.add(re.sub(r"[-_.]+", "-", name).lower())
+    return names
+
+
+def test_every_built_in_adapter_names_an_extra_that_installs_its_packages():
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    checked = 0
+    for prefix in BUILTIN_ADAPTERS:
+        adapter = encoders.ADAPTERS[prefix]
+        if not adapter.requires:
+            continue
+        assert adapter.extra in extras, prefix
+        wanted = {re.sub(r"[-_.]+", "-", dist).lower() for dist in adapter.requires.values()}
+        assert wanted <= _extra_distributions(extras, adapter.extra), prefix
+        checked += 1
+    assert checked >= 7  # muse, e5-small, offline-labels, hf, mclip, open_clip, st
 
 
 def test_importing_the_registry_does_not_import_heavy_libraries():

@@ -79,7 +79,7 @@ def test_open_clip_bad_argument_and_missing_package(monkeypatch):
     with pytest.raises(EncoderError, match="expected open_clip:<architecture>/<pretrained>"):
         encoders.get("open_clip:ViT-B-32")
     monkeypatch.setitem(sys.modules, "open_clip", None)  # import open_clip -> ImportError
-    with pytest.raises(EncoderError, match=r"pip install 'xtd10\[clip\]'"):
+    with pytest.raises(EncoderError, match=r"pip install -e '\.\[clip\]' in the toolkit's checkout"):
         encoders.get("open_clip:ViT-B-32/openai")
 
 

