@@ -11,7 +11,7 @@ from xtd10.leaderboard import build_leaderboard
 
 REPO = Path(__file__).resolve().parents[2]
 BOARD = REPO / "leaderboards"
-INPUTS = ("results", "reported")
+INPUTS = ("results", "reported", "audit")  # audit: the committed audit tables of the machine-translated sets
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
