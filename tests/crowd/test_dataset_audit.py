@@ -250,3 +250,13 @@ def test_audits_of_two_sets_from_one_commit_are_recorded_apart(nllb_source):
         rejected = {i for severity, indices in lists["war"].values() if severity == "reject" for i in indices}
         kept = xtd10.load("war", dataset=descriptor.key, source=nllb_source, exclude_flagged=True)
         assert sorted(kept["index"]) == [i for i in range(1000) if i not in rejected], descriptor.key
+
+
+def test_naming_one_encoder_limits_the_semantic_rule_to_its_languages():
+    from xtd10.crowd.dataset_audit import semantic_spec
+    from xtd10.crowd.table_settings import table_settings
+
+    german, basque = table_settings("de"), table_settings("eu")  # mUSE and e5 know German; only e5 Basque
+    assert semantic_spec(german) == "muse" and semantic_spec(basque) == "e5-small"
+    assert semantic_spec(german, ("muse",)) == "muse" and semantic_spec(basque, ("muse",)) == ""
+    assert semantic_spec(german, ("e5-small",)) == "e5-small"

@@ -233,7 +233,8 @@ def promote_cmd(accepted, language, name, output, replace, source, settings_dir)
 @click.option("--languages", "languages", default=None, help=LANGUAGES_HELP + " Default: all (XTD10: all but en).")
 @click.option("--semantic/--no-semantic", default=False, help="Also run the encoder-based rule.")
 @click.option("--encoder", "encoder_spec", default="auto", show_default=True,
-              help="auto: per language, an offline encoder trained on it.")
+              help="auto: per language, an offline encoder trained on it (XTD200 / Flickr30k-200: mUSE, else "
+                   "e5-small); a name (muse, e5-small) limits the semantic rule to the languages it was trained on.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write flags.csv (one row per flag, as `crowd validate` writes) into this folder (XTD10).")
 @click.option("--table", "table_path", type=click.Path(dir_okay=False), default=None,
@@ -255,7 +256,7 @@ def audit_cmd(dataset, language_list, languages, semantic, encoder_spec, report_
     descriptor = DATASETS[dataset]
     chosen = ",".join([*language_list, *([languages] if languages else [])]) or None
     if descriptor.key != XTD10.key:
-        _audit_dataset(descriptor, chosen, source, semantic, settings_dir, table_path, publish)
+        _audit_dataset(descriptor, chosen, source, semantic, settings_dir, table_path, publish, encoder_spec)
         return
     from xtd10.crowd.audit import audit_and_record
     from xtd10.crowd.semantic import semantic_from_spec
@@ -276,17 +277,21 @@ def audit_cmd(dataset, language_list, languages, semantic, encoder_spec, report_
         click.echo(f"wrote {written}")
 
 
-def _audit_dataset(descriptor, languages, source, semantic, settings_dir, table_path, publish) -> None:
+def _audit_dataset(descriptor, languages, source, semantic, settings_dir, table_path, publish,
+                   encoder_spec: str = "auto") -> None:
     """``crowd audit --dataset xtd200``: every language at once, settings from the language table."""
     import time
 
     from xtd10.crowd.audit_outputs import check_publishable, publish_flagged, rates_table, record, write_table
     from xtd10.crowd.dataset_audit import audit_dataset
+    from xtd10.crowd.semantic import DEFAULT_SPECS
     from xtd10.data import resolve_source
 
     started = time.perf_counter()
     src = resolve_source(source, descriptor)
-    audit = audit_dataset(descriptor, languages or "all", src, semantic=semantic, settings_dir=settings_dir)
+    encoders = DEFAULT_SPECS if encoder_spec == "auto" else (encoder_spec,)
+    audit = audit_dataset(descriptor, languages or "all", src, semantic=semantic, settings_dir=settings_dir,
+                          encoders=encoders)
     if publish:
         check_publishable(audit)
     table = rates_table(audit)

@@ -185,9 +185,11 @@ def audit_dataset(
     settings_dir: str | os.PathLike | None = None,
     build: Callable[[str], Encoder] = default_encoder,
     write_cache: bool = True,
+    encoders: tuple[str, ...] = DEFAULT_SPECS,
 ) -> DatasetAudit:
     """Run the audit rules on ``languages`` (default: all) of ``dataset``; ``semantic`` adds the
-    encoder-based rule and the cross-lingual refusal check."""
+    encoder-based rule and the cross-lingual refusal check, per language with the first of
+    ``encoders`` trained on it (languages none of them was trained on are not judged by it)."""
     src = resolve_source(source, dataset)
     codes = src.registry.resolve_many(languages)
     frame = dataset_frame(src, codes)
@@ -199,13 +201,13 @@ def audit_dataset(
     if semantic:
         english = load_frame([ENGLISH], source=src, dataset=src.dataset)
         english = english[english["caption_index"] == 0].sort_values("index")
-        encoders = _Encoders(build, cache_root() / "embeddings", english["caption"].tolist(), write_cache)
+        models = _Encoders(build, cache_root() / "embeddings", english["caption"].tolist(), write_cache)
         english_index = pd.Series(np.arange(len(english)), index=english["index"].to_numpy())
         for code, entry in entries.items():
-            spec = semantic_spec(entry)
-            specs[code] = spec if spec and not isinstance(encoders.get(spec), XTD10Error) else ""
-        scores = _scores(frame, specs, encoders, english_index)
-        encoded = encoders.encoded_chunks
+            spec = semantic_spec(entry, encoders)
+            specs[code] = spec if spec and not isinstance(models.get(spec), XTD10Error) else ""
+        scores = _scores(frame, specs, models, english_index)
+        encoded = models.encoded_chunks
     found = run_rules(frame, rules=rules, settings={c: e.settings for c, e in entries.items()}, scores=scores)
     index = dict(zip(frame["submission_id"], frame["index"], strict=True))
     flags = pd.DataFrame({"language": found["language"], "index": found["submission_id"].map(index).astype("int64"),
