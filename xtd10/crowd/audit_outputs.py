@@ -25,8 +25,8 @@ WORST = 20
 AUDIT_METHOD = """\
 Every caption of each language is judged by the toolkit's crowd rules as if a worker had
 submitted it as the translation of the English caption of the same image (the set's English
-file). `xtd10 crowd audit --dataset xtd200 --languages all --semantic --table ... --publish`
-made these numbers from the pinned release; the flagged image indices are packaged with the
+file). `xtd10 crowd audit --dataset xtd200 --languages all --semantic [--encoder NAME] --table ...
+--publish` made these numbers from the pinned release; the flagged image indices are packaged with the
 toolkit, so `xtd10.load(dataset="xtd200", exclude_flagged=True)` drops the captions a reject
 rule flagged (English, the reference, is never dropped).
 
@@ -45,8 +45,10 @@ rule flagged (English, the reference, is never dropped).
   a refusal phrase cross-lingually; empty: nothing but spaces; too_short, markup, url, ... as in
   crowd validation.
 - semantic (review): cosine to the English caption under the calibrated threshold of an encoder
-  trained on the language (the table's `trained` column: mUSE, else multilingual-e5-small).
-  Languages neither was trained on are not judged by it.
+  trained on the language (the table's `trained` column: mUSE, else multilingual-e5-small;
+  `--encoder` names one). The languages it did not judge in the run behind these tables are
+  listed below, as for every rule; the table's `semantic_encoder` column says which encoder
+  judged each language.
 
 Rates are shares of a language's 1000 captions; a rule that could not judge a language shows
 an empty rate in the table and is listed below.
