@@ -44,9 +44,14 @@ class Leaderboard:
         return [e for e in self.entries if e.kind == REPORTED]
 
     def groups(self) -> list[tuple[str, str]]:
-        """(dataset, revision) pairs of the measured entries, primary revisions first."""
+        """(dataset, revision) pairs of the measured entries: datasets in the order the toolkit
+        declares them (XTD10 first), then any other; primary revisions first."""
+        from xtd10.schema import DATASETS
+
+        order = {d.name: i for i, d in enumerate(DATASETS.values())}
         pairs = sorted({(e.dataset, e.revision) for e in self.measured()})
-        return sorted(pairs, key=lambda p: (p[0], self.primary_revisions.get(p[0]) != p[1], p[1]))
+        return sorted(pairs, key=lambda p: (order.get(p[0], len(order)), p[0],
+                                            self.primary_revisions.get(p[0]) != p[1], p[1]))
 
     def is_primary(self, dataset: str, revision: str) -> bool:
         return self.primary_revisions.get(dataset) == revision
