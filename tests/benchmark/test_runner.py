@@ -221,7 +221,7 @@ def test_cache_identity_separates_what_changes_the_vectors():
 def test_result_records_where_the_encoder_ran_not_the_requested_device(demo_truth, caplog):
     """A CPU-only encoder asked for cuda warns and the result says cpu; an encoder that
     reports its own device is believed over the request."""
-    from xtd10.encoders.base import cpu_only_device
+    from xtd10.encoders.torch_runtime import cpu_only_device
 
     class ReportsDevice(CountingEncoder):
         def __init__(self, requested):

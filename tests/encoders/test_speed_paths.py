@@ -255,8 +255,7 @@ def test_one_device_resolver_for_encoders_training_and_cpu_only_engines(name):
     torch = pytest.importorskip("torch")
     from xtd10.baseline.errors import ConfigError
     from xtd10.baseline.trainer import resolve_device as training_device
-    from xtd10.encoders.base import cpu_only_device
-    from xtd10.encoders.torch_runtime import resolve_device
+    from xtd10.encoders.torch_runtime import cpu_only_device, resolve_device
 
     def outcome(call, *args):
         try:

@@ -346,8 +346,8 @@ def explain(results, out_dir, source, images, top, max_images, no_captions, audi
     One or more results on the same data; with two, also what one gets right that the
     other misses, with a paired permutation test. Writes a static page and CSV files.
     """
-    from xtd10.benchmark.explain import OUTPUT_FILES, OUTPUT_FOLDERS, write_explanation
     from xtd10.benchmark.explain import explain as build_view
+    from xtd10.benchmark.explain_files import OUTPUT_FILES, OUTPUT_FOLDERS, write_explanation
     from xtd10.cli.options import distinct_paths
 
     out = Path(out_dir)

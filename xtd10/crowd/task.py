@@ -17,7 +17,8 @@ import pandas as pd
 
 from xtd10.crowd.errors import CrowdError
 from xtd10.crowd.guidance import FAR_MAX, FAR_MIN, MESSAGES, Guidance, guidance
-from xtd10.crowd.settings import LanguageSettings, load_settings
+from xtd10.crowd.language_settings import LanguageSettings
+from xtd10.crowd.settings import load_settings
 from xtd10.data import load_frame
 from xtd10.data.upstream import COCO_IMAGE_URL
 
