@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import logging
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -432,7 +431,3 @@ def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[s
                             "texts_encoded": stats.texts_encoded, "images_encoded": stats.images_encoded,
                             "chunks_cached": stats.chunks_cached, "chunks_computed": stats.chunks_computed}},
     )
-
-
-def default_command() -> str:
-    return " ".join(["xtd10", *sys.argv[1:]])
