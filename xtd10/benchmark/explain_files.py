@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -26,6 +27,9 @@ from xtd10.benchmark.explain_page import render_page
 from xtd10.escaping import csv_text
 from xtd10.files import atomic_write_bytes, atomic_write_text
 
+if TYPE_CHECKING:
+    from xtd10.data.images import ImagesArg
+
 # What write_explanation writes into its folder: these files, and files of its own naming
 # in these folders (figures, thumbnails). A command refuses inputs among them.
 PAGE_FILE = "index.html"
@@ -34,7 +38,7 @@ OUTPUT_FILES = (PAGE_FILE, *TABLE_FILES)
 OUTPUT_FOLDERS = ("plots", "images")
 
 
-def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: object = None, top: int = 10,
+def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: ImagesArg = None, top: int = 10,
                       max_images: int | None = None, plots: bool = True, svg: bool = True,
                       thumbnails: bool | None = None) -> list[Path]:
     """Write index.html, the CSVs and the figures into ``out_dir``; returns the files.
@@ -80,7 +84,7 @@ def _csv(frame: pd.DataFrame) -> str:
     return csv_text(frame, headers=True)
 
 
-def write_thumbnails(ex: Explained, images: object, out: Path, size: int = 192) -> dict[int, str]:
+def write_thumbnails(ex: Explained, images: ImagesArg, out: Path, size: int = 192) -> dict[int, str]:
     """Small JPEG copies of the images, under ``out/images`` (the page loads nothing else)."""
     from PIL import Image
 

@@ -103,8 +103,9 @@ def calibrated(entry: TableSettings, group: pd.DataFrame) -> TableSettings:
     if not usable.any():
         return entry
     median = float((target[usable] / source[usable]).median())
-    bounds = dict(length_min=round(s.length_min * median, 3), length_max=round(s.length_max * median, 3))
-    return dataclasses.replace(entry, settings=dataclasses.replace(s, **bounds))
+    bounds = dataclasses.replace(s, length_min=round(s.length_min * median, 3),
+                                 length_max=round(s.length_max * median, 3))
+    return dataclasses.replace(entry, settings=bounds)
 
 
 def semantic_spec(entry: TableSettings, specs: tuple[str, ...] = DEFAULT_SPECS) -> str:

@@ -119,6 +119,14 @@ PLATFORMS = tuple(REGISTRY)
 DECISION_FORMATS = tuple(name for name, p in REGISTRY.items() if p.decisions is not None)
 
 
+def decision_writer(record: Platform) -> DecisionWriter:
+    """The writer of ``record``'s decision file (records from ``get_platform(..., for_decisions=True)``
+    always have one)."""
+    if record.decisions is None:
+        raise CrowdError(f"platform {record.name!r} takes no decision file")
+    return record.decisions
+
+
 def get_platform(name: str, *, for_decisions: bool = False) -> Platform:
     names = DECISION_FORMATS if for_decisions else PLATFORMS
     if name not in names:

@@ -189,4 +189,5 @@ def score(frame: pd.DataFrame, semantic: Semantic, *, refusals: bool = True, bat
 def similarities(frame: pd.DataFrame, encoder: Encoder | Semantic, batch_size: int = 256) -> pd.Series:
     """cosine(text, english) per row; NaN where either side is empty or no encoder covers
     the language."""
-    return score(frame, as_semantic(encoder), refusals=False, batch_size=batch_size).similarity
+    semantic = encoder if isinstance(encoder, Semantic) else Semantic(explicit=encoder)
+    return score(frame, semantic, refusals=False, batch_size=batch_size).similarity

@@ -115,7 +115,7 @@ def _user_file(code: str, directory: str | os.PathLike | None) -> tuple[dict, st
 
 
 def _packaged_file(code: str) -> tuple[dict, str] | None:
-    packaged = resources.files("xtd10.crowd").joinpath("languages", f"{code}.yaml")
+    packaged = resources.files("xtd10.crowd").joinpath("languages").joinpath(f"{code}.yaml")
     if not packaged.is_file():
         return None
     where = f"xtd10/crowd/languages/{code}.yaml"

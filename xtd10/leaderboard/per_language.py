@@ -145,6 +145,10 @@ def _per_script(scores: list[LanguageScore]) -> Counter:
     return Counter(languages.values())
 
 
+def _in_script(script: str) -> Callable[[LanguageScore], bool]:
+    return lambda s: s.language.script == script
+
+
 def groups_for(scores: list[LanguageScore]) -> list[Group]:
     """All languages; each script with at least :data:`MIN_SCRIPT_LANGUAGES` languages, most
     languages first; the other scripts pooled; the XTD10 languages; trained / not trained."""
@@ -152,8 +156,7 @@ def groups_for(scores: list[LanguageScore]) -> list[Group]:
     own = [script for script, n in sorted(per_script.items(), key=lambda kv: (-kv[1], kv[0]))
            if n >= MIN_SCRIPT_LANGUAGES and script]
     groups = [Group("all", "all languages", lambda s: True)]
-    groups.extend(Group(f"script:{script}", script, lambda s, script=script: s.language.script == script)
-                  for script in own)
+    groups.extend(Group(f"script:{script}", script, _in_script(script)) for script in own)
     if any(script not in own for script in per_script):
         groups.append(Group(OTHER_SCRIPTS, "other scripts", lambda s: s.language.script not in own))
     if any(s.language.in_xtd10 for s in scores):

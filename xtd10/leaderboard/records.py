@@ -8,6 +8,7 @@ per model, so neither renderer needs to know where a number came from beyond ``k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import overload
 
 from xtd10.schema import (
     AGGREGATES,
@@ -65,6 +66,12 @@ class Score:
     n_queries: int | None = None
 
 
+@overload
+def to_display_scale(metric: str, value: float) -> float: ...
+@overload
+def to_display_scale(metric: str, value: None) -> None: ...
+@overload
+def to_display_scale(metric: str, value: float | None) -> float | None: ...
 def to_display_scale(metric: str, value: float | None) -> float | None:
     """Result files store recalls as fractions; every output shows them in percent."""
     if value is None:

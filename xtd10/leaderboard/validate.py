@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from xtd10.errors import UnknownLanguageError
 from xtd10.languages import normalize_language
@@ -40,6 +40,10 @@ class Checker:
             raise self.fail(field, f"expected a non-empty string, got {brief(value, 80)}")
         return value
 
+    @overload
+    def number(self, value: Any, field: str, *, optional: Literal[False] = False) -> float: ...
+    @overload
+    def number(self, value: Any, field: str, *, optional: bool) -> float | None: ...
     def number(self, value: Any, field: str, *, optional: bool = False) -> float | None:
         if value is None and optional:
             return None
