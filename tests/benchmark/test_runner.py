@@ -180,7 +180,7 @@ def test_bad_requests_are_clear_errors(counting_encoder):
 
 def test_result_file_round_trip_and_schema(counting_encoder, tmp_path):
     from xtd10.benchmark import Result
-    from xtd10.benchmark.result import ResultFileError
+    from xtd10.schema import ResultFileError
 
     result = run(counting_encoder)
     path = result.save(tmp_path / "r.json")

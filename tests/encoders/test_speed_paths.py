@@ -238,8 +238,8 @@ def test_precision_choices(monkeypatch):
 def test_bench_run_records_precision(tiny_models, tmp_path):
     from click.testing import CliRunner
 
-    from xtd10.benchmark.result import Result
     from xtd10.cli.bench import group
+    from xtd10.schema import Result
 
     out = tmp_path / "r.json"
     result = CliRunner().invoke(group, ["run", "--model", f"hf:{tiny_models['clip']}", "--dataset", "demo",

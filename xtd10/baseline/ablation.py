@@ -172,7 +172,7 @@ POOLED = "non-en (pooled)"
 
 def _pooled(per_query: dict[tuple[str, str, str], Any], loss: str, direction: str, languages: list[str]) -> Any:
     """One loss's queries of ``languages`` as one set (their ranks concatenated)."""
-    from xtd10.benchmark.metrics import QueryStats
+    from xtd10.schema import QueryStats
 
     return QueryStats(np.concatenate([per_query[(loss, lang, direction)].ranks for lang in languages]),
                       np.concatenate([per_query[(loss, lang, direction)].ndcg for lang in languages]))

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xtd10.benchmark.placement import save_result
-from xtd10.benchmark.result import Result, default_result_path
+from xtd10.benchmark.result import default_result_path
 from xtd10.benchmark.runner import evaluate
-from xtd10.schema import DEMO, TEXT_TRACK, TRACKS, XTD10
+from xtd10.schema import DEMO, TEXT_TRACK, TRACKS, XTD10, Result
 
 DEMO_IMAGE_ENCODER = "offline-labels"
 DEMO_TEXT_ENCODER = "muse"

@@ -247,9 +247,9 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
     """Paired comparison of two result files: B - A per language and metric, with p-values."""
     from xtd10.benchmark.comparison import CompareError, unpaired_cells
     from xtd10.benchmark.comparison import compare as compare_results
-    from xtd10.benchmark.result import Result
     from xtd10.escaping import csv_text
     from xtd10.files import atomic_write_text
+    from xtd10.schema import Result
 
     result_a, result_b = Result.load(a), Result.load(b)
     table = compare_results(result_a, result_b, n_permutations=permutations, seed=seed,

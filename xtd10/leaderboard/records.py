@@ -11,18 +11,16 @@ from dataclasses import dataclass, field
 from typing import overload
 
 from xtd10.schema import (
-    AGGREGATES,
     DIRECTION_DESCRIPTIONS,
     MRR,
     NDCG,
     RANK_METRICS,
     RECALL_METRICS,
     TRACKS,
-    lower_is_better,
 )
 
-__all__ = ["AGGREGATES", "DIRECTIONS", "DIRECTION_LABELS", "MEASURED", "PERCENT_METRICS", "RECALL_METRICS",
-           "REPORTED", "Entry", "Score", "lower_is_better", "to_display_scale", "unit_of"]
+__all__ = ["DIRECTIONS", "DIRECTION_LABELS", "MEASURED", "PERCENT_METRICS", "REPORTED", "Entry", "Score",
+           "to_display_scale", "unit_of"]
 
 MEASURED = "measured"
 REPORTED = "reported"

@@ -1,4 +1,5 @@
-"""Small field checkers shared by the result and reported readers.
+"""Small field checkers for the reported-numbers reader (:mod:`xtd10.leaderboard.reported`;
+result files are checked by :mod:`xtd10.schema`).
 
 They raise the reader's own error class with ``<file>: <field>: <problem>`` so that every
 message points at the exact place to fix.

@@ -28,7 +28,7 @@ from typing import SupportsFloat
 import numpy as np
 
 from xtd10.errors import XTD10Error
-from xtd10.schema import AGGREGATES, OPPOSITE, DatasetDescriptor, Result, ResultFileError
+from xtd10.schema import AGGREGATES, OPPOSITE, DatasetDescriptor, Result
 
 EXACT_DIGITS = 6  # result files round every number to 6 decimals (xtd10.schema.clean_float)
 
@@ -352,5 +352,5 @@ def verify_files(paths: list[str | os.PathLike], *, source: str | os.PathLike | 
     return [verify_file(path, source=source) for path in paths]
 
 
-__all__ = ["Problem", "ResultFileError", "Verification", "verify_file", "verify_files",
+__all__ = ["Problem", "Verification", "verify_file", "verify_files",
            "verify_result"]
