@@ -24,10 +24,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/xtd10 demo $(if $(XTD10_SOURCE),--source "$(XTD10_SOURCE)")
 
-## Lint, the layering contracts (pyproject.toml) and the whole test suite.
+## Lint, the layering contracts (pyproject.toml), the type check and the whole test suite.
 test: $(STAMP)
 	$(BIN)/ruff check xtd10 tests benchmark docs
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy xtd10
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

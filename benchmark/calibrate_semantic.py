@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xtd10.crowd.refusals import phrase_vectors, refusal_threshold
-from xtd10.crowd.semantic import encoder_languages, update_packaged_thresholds
+from xtd10.crowd.calibration import refusal_threshold, update_packaged_thresholds
+from xtd10.crowd.refusals import phrase_vectors
+from xtd10.crowd.semantic import encoder_languages
 from xtd10.data import load_frame, resolve_source
 from xtd10.encoders import get
 from xtd10.files import atomic_write_text

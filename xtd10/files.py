@@ -50,11 +50,12 @@ def _free_space_note(folder: Path) -> str:
 
 
 def _human_bytes(size: int) -> str:
+    value = float(size)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size} bytes"  # pragma: no cover - the loop always returns
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value} bytes"  # pragma: no cover - the loop always returns
 
 
 @contextlib.contextmanager

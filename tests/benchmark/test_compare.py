@@ -8,8 +8,7 @@ import pytest
 from tests.benchmark.fakes import CountingEncoder
 from xtd10.benchmark import compare, evaluate
 from xtd10.benchmark.comparison import CompareError, paired_permutation
-from xtd10.benchmark.metrics import QueryStats
-from xtd10.benchmark.result import ndcg_from_single_ranks
+from xtd10.schema import QueryStats, ndcg_from_single_ranks
 
 METRICS = ["R@1", "R@5", "R@10", "MedR", "MeanR", "MRR", "nDCG@10"]
 

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from xtd10.benchmark.comparison import compare
 from xtd10.benchmark.explain import Explained, explain, upstream_line_url
 from xtd10.benchmark.explain_page import CSP, render_page
-from xtd10.benchmark.result import Result
 from xtd10.cli import cli
 from xtd10.data.upstream import UPSTREAM_COMMIT, UPSTREAM_REPO
+from xtd10.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "leaderboards" / "results"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from xtd10.benchmark.result import Result
 from xtd10.cli import cli
+from xtd10.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "leaderboards" / "results"

@@ -10,7 +10,6 @@ import pytest
 
 from xtd10.benchmark.metrics import (
     MetricsError,
-    QueryStats,
     bootstrap_metrics,
     compute_metrics,
     embedding_query_stats,
@@ -18,6 +17,7 @@ from xtd10.benchmark.metrics import (
     query_stats,
     rank_consistency,
 )
+from xtd10.schema import QueryStats
 
 
 def reference_ranking(row: list[float], relevant: set[int]) -> list[int]:

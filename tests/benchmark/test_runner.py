@@ -180,7 +180,7 @@ def test_bad_requests_are_clear_errors(counting_encoder):
 
 def test_result_file_round_trip_and_schema(counting_encoder, tmp_path):
     from xtd10.benchmark import Result
-    from xtd10.benchmark.result import ResultFileError
+    from xtd10.schema import ResultFileError
 
     result = run(counting_encoder)
     path = result.save(tmp_path / "r.json")
@@ -221,7 +221,7 @@ def test_cache_identity_separates_what_changes_the_vectors():
 def test_result_records_where_the_encoder_ran_not_the_requested_device(demo_truth, caplog):
     """A CPU-only encoder asked for cuda warns and the result says cpu; an encoder that
     reports its own device is believed over the request."""
-    from xtd10.encoders.base import cpu_only_device
+    from xtd10.encoders.torch_runtime import cpu_only_device
 
     class ReportsDevice(CountingEncoder):
         def __init__(self, requested):

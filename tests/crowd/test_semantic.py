@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 
 from tests.crowd.conftest import IMAGES
+from xtd10.crowd.calibration import packaged_data, threshold
 from xtd10.crowd.report import markdown_summary
 from xtd10.crowd.rules import get_rules
-from xtd10.crowd.semantic import Semantic, covers, threshold
+from xtd10.crowd.semantic import Semantic, covers
 from xtd10.crowd.settings import load_settings
 from xtd10.crowd.validate import run_rules, validate
 from xtd10.encoders.base import EncoderMeta
@@ -103,8 +104,6 @@ def test_threshold_per_encoder_from_settings_then_package_then_min_similarity(tm
     (tmp_path / "de.yaml").write_text("semantic:\n  thresholds:\n    first: 0.9\n", encoding="utf-8")
     own = load_settings("de", tmp_path)
     assert threshold(own, "first") == 0.9
-    from xtd10.crowd.semantic import packaged_data
-
     pooled = packaged_data()["thresholds"]
     japanese = load_settings("ja")  # independent captions: its own, lower thresholds
     assert threshold(japanese, "muse") == dict(japanese.semantic_thresholds)["muse"] < pooled["muse"]

@@ -238,8 +238,8 @@ def test_precision_choices(monkeypatch):
 def test_bench_run_records_precision(tiny_models, tmp_path):
     from click.testing import CliRunner
 
-    from xtd10.benchmark.result import Result
     from xtd10.cli.bench import group
+    from xtd10.schema import Result
 
     out = tmp_path / "r.json"
     result = CliRunner().invoke(group, ["run", "--model", f"hf:{tiny_models['clip']}", "--dataset", "demo",
@@ -255,8 +255,7 @@ def test_one_device_resolver_for_encoders_training_and_cpu_only_engines(name):
     torch = pytest.importorskip("torch")
     from xtd10.baseline.errors import ConfigError
     from xtd10.baseline.trainer import resolve_device as training_device
-    from xtd10.encoders.base import cpu_only_device
-    from xtd10.encoders.torch_runtime import resolve_device
+    from xtd10.encoders.torch_runtime import cpu_only_device, resolve_device
 
     def outcome(call, *args):
         try:

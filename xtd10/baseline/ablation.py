@@ -161,13 +161,21 @@ def run_ablation(config: AblationConfig, out_dir: str | Path, *, cache_dir: str 
                     rows.append({"loss": loss_name, "language": lang, "direction": direction, "metric": metric,
                                  "value": point[metric], "ci_low": low, "ci_high": high,
                                  "n_queries": len(split.test)})
-    result = AblationResult(config, rows, training, paired_comparisons(per_query, config))
-    atomic_write_text(out_dir / "ablation.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(out_dir / "ablation.md", markdown_table(result))
-    return result
+    ablation = AblationResult(config, rows, training, paired_comparisons(per_query, config))
+    atomic_write_text(out_dir / "ablation.json", json.dumps(ablation.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(out_dir / "ablation.md", markdown_table(ablation))
+    return ablation
 
 
 POOLED = "non-en (pooled)"
+
+
+def _pooled(per_query: dict[tuple[str, str, str], Any], loss: str, direction: str, languages: list[str]) -> Any:
+    """One loss's queries of ``languages`` as one set (their ranks concatenated)."""
+    from xtd10.schema import QueryStats
+
+    return QueryStats(np.concatenate([per_query[(loss, lang, direction)].ranks for lang in languages]),
+                      np.concatenate([per_query[(loss, lang, direction)].ndcg for lang in languages]))
 
 
 def paired_comparisons(per_query: dict[tuple[str, str, str], Any], config: AblationConfig,
@@ -176,7 +184,6 @@ def paired_comparisons(per_query: dict[tuple[str, str, str], Any], config: Ablat
     languages (their queries concatenated), with the harness's paired permutation test:
     the same test scenes were queried by every loss, so the comparison is paired."""
     from xtd10.benchmark.comparison import paired_permutation
-    from xtd10.benchmark.metrics import QueryStats
 
     if target not in config.losses:
         return []
@@ -187,10 +194,8 @@ def paired_comparisons(per_query: dict[tuple[str, str, str], Any], config: Ablat
             cells = {lang: (per_query[(baseline, lang, direction)], per_query[(target, lang, direction)])
                      for lang in config.languages}
             if others:
-                cells[POOLED] = tuple(
-                    QueryStats(np.concatenate([per_query[(loss, lang, direction)].ranks for lang in others]),
-                               np.concatenate([per_query[(loss, lang, direction)].ndcg for lang in others]))
-                    for loss in (baseline, target))
+                cells[POOLED] = (_pooled(per_query, baseline, direction, others),
+                                 _pooled(per_query, target, direction, others))
             for language, (a, b) in cells.items():
                 tested = paired_permutation(a, b, list(HEADLINE), n_permutations, config.seed)
                 for metric, (value_a, value_b, diff, p_value) in tested.items():
@@ -233,8 +238,8 @@ def markdown_table(result: AblationResult, metrics: Sequence[str] = HEADLINE) ->
         for a in dict.fromkeys(c["a"] for c in result.comparisons):
             for direction in (T2I, I2T):
                 for metric in metrics:
-                    cells = [index.get((a, direction, metric, lang)) for lang in columns]
-                    text = [f"{100 * c['diff']:+.0f} ({c['p_value']:.2f})" if c else "-" for c in cells]
+                    found = [index.get((a, direction, metric, lang)) for lang in columns]
+                    text = [f"{100 * c['diff']:+.0f} ({c['p_value']:.2f})" if c else "-" for c in found]
                     lines.append(f"| m3l − {a}, {direction} {metric} | " + " | ".join(text) + " |")
         lines.append("")
     return "\n".join(lines)

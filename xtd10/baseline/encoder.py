@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from xtd10.baseline.errors import CheckpointError
-from xtd10.encoders.base import EncoderMeta, register, require_trusted
+from xtd10.encoders.base import Encoder, EncoderMeta, register, require_trusted
 from xtd10.encoders.weights import weights_identity
 from xtd10.userfiles import brief
 
@@ -44,8 +44,8 @@ class BaselineEncoder:
         for spec in (self._text_spec, self._image_spec):
             if isinstance(spec, str):
                 require_trusted(spec, trust_code=trust_code, origin=f"checkpoint {self.path / CONFIG_FILE}")
-        self._text = None
-        self._image = None
+        self._text: Encoder | None = None
+        self._image: Any = None  # an image backbone: anything with encode_image (baseline.backbones)
         self.meta = EncoderMeta(
             name=f"xtd10-baseline ({self._loss_name()})",
             spec=f"baseline:{path}",

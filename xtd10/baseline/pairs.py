@@ -66,6 +66,13 @@ def read_coco_captions(annotations: str | Path, images_dir: str | Path,
     return pairs
 
 
+def _field(row: dict, name: str, path: Path, line: int) -> str:
+    value = row.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise TrainingDataError(f"{path}:{line}: field {name!r} is missing or empty")
+    return value
+
+
 def read_pair_file(path: str | Path) -> list[CaptionPair]:
     """Pairs from JSONL (``{"image": ..., "caption": ...}`` per line) or CSV (columns
     ``image,caption``); relative image paths are relative to the file's folder."""
@@ -93,10 +100,7 @@ def read_pair_file(path: str | Path) -> list[CaptionPair]:
             rows.append((line, row))
     pairs = []
     for line, row in rows:
-        image, caption = row.get("image"), row.get("caption")
-        for name, value in (("image", image), ("caption", caption)):
-            if not isinstance(value, str) or not value.strip():
-                raise TrainingDataError(f"{path}:{line}: field {name!r} is missing or empty")
+        image, caption = _field(row, "image", path, line), _field(row, "caption", path, line)
         image_path = Path(image)
         if not image_path.is_absolute():
             image_path = path.parent / image_path

@@ -26,10 +26,18 @@ log = logging.getLogger(__name__)
 def read_training_pairs(config: BaselineConfig):
     data = config.data
     if data.kind == "pairs":
-        return read_pair_file(data.file)
-    if not Path(data.annotations).is_file():  # before fetching the XTD10 list: the nearer problem first
-        raise TrainingDataError(f"{data.annotations}: no such COCO annotation file (data.annotations)")
-    return read_coco_captions(data.annotations, data.images, _excluded_ids(data))
+        return read_pair_file(_required(data.file, "data.file"))
+    annotations, images = _required(data.annotations, "data.annotations"), _required(data.images, "data.images")
+    if not Path(annotations).is_file():  # before fetching the XTD10 list: the nearer problem first
+        raise TrainingDataError(f"{annotations}: no such COCO annotation file (data.annotations)")
+    return read_coco_captions(annotations, images, _excluded_ids(data))
+
+
+def _required(value: str | None, key: str) -> str:
+    """A path the config check already required for this data kind."""
+    if not value:
+        raise ConfigError(f"{key} is missing")
+    return value
 
 
 def _excluded_ids(data: DataConfig) -> set[int]:

@@ -97,9 +97,16 @@ class PairSet:
         if self.groups.shape != self.image_rows.shape:
             raise ConfigError("groups must have one entry per pair")
 
+    @property
+    def pair_groups(self) -> np.ndarray:
+        """``groups`` as ``__post_init__`` set it (the image rows when none were given)."""
+        if self.groups is None:
+            raise ConfigError("PairSet.groups is set when the pair set is made")
+        return self.groups
+
     def subset(self, mask: np.ndarray) -> PairSet:
         return PairSet(self.text_features, self.image_features, self.text_rows[mask], self.image_rows[mask],
-                       self.groups[mask])
+                       self.pair_groups[mask])
 
     def __len__(self) -> int:
         return int(self.text_rows.shape[0])
@@ -132,11 +139,11 @@ def holdout_metrics(model: DualHead, holdout: PairSet, device: torch.device) -> 
     from xtd10.benchmark.metrics import compute_metrics
 
     images, first = np.unique(holdout.image_rows, return_index=True)
-    image_groups = holdout.groups[first]
+    image_groups = holdout.pair_groups[first]
     text_emb, image_emb = embed_rows(model, holdout.text_features, holdout.text_rows, holdout.image_features,
                                      images, device)
     scores = text_emb @ image_emb.T
-    images_of = [np.flatnonzero(image_groups == g) for g in holdout.groups]
+    images_of = [np.flatnonzero(image_groups == g) for g in holdout.pair_groups]
     out = {f"t2i_{k}": v for k, v in compute_metrics(scores, images_of).items()}
     captions_of = [np.flatnonzero(holdout.groups == g) for g in image_groups]
     out.update({f"i2t_{k}": v for k, v in compute_metrics(scores.T, captions_of).items()})
@@ -201,7 +208,7 @@ def train_heads(
     if progress_so_far is None and rank == 0 and save:
         (out_dir / LOG_FILE).unlink(missing_ok=True)  # a fresh run starts a fresh log
     start_epoch, history, best = progress_so_far or (0, [], None)
-    ddp_model = model
+    ddp_model: torch.nn.Module = model
     if world > 1:
         ddp_model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)

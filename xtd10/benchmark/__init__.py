@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from xtd10.benchmark.comparison import compare
-    from xtd10.benchmark.result import Result
     from xtd10.benchmark.runner import evaluate
+    from xtd10.schema import Result
 
 _LAZY = {"evaluate": "xtd10.benchmark.runner", "compare": "xtd10.benchmark.comparison",
-         "Result": "xtd10.benchmark.result"}
+         "Result": "xtd10.schema"}
 
 __all__ = ["Result", "compare", "evaluate"]
 

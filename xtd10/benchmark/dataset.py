@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,10 @@ import pandas as pd
 from xtd10.errors import XTD10Error
 from xtd10.languages import REGISTRY, LanguageRegistry
 from xtd10.schema import DATASETS, DEMO, DatasetDescriptor, dataset_descriptor
+
+if TYPE_CHECKING:
+    from xtd10.data.images import ImagesArg
+    from xtd10.data.sources import SourceArg
 
 
 class BenchmarkError(XTD10Error):
@@ -72,8 +77,8 @@ class BenchData:
         return self._by_language[language]
 
 
-def load_release(descriptor: DatasetDescriptor, languages: str | Iterable[str] | None, source: object | None,
-                 images: object) -> BenchData:
+def load_release(descriptor: DatasetDescriptor, languages: str | Iterable[str] | None, source: SourceArg,
+                 images: ImagesArg) -> BenchData:
     """A dataset read from its pinned release (or a local copy): XTD10, XTD200, Flickr30k-200."""
     from xtd10.data import load_frame, read_images, resolve_source
 
@@ -122,7 +127,7 @@ def load_demo(languages: str | Iterable[str] | None) -> BenchData:
 
 
 def load_bench_data(
-    dataset: str, languages: str | Iterable[str] | None, source: object | None = None, images: object = None
+    dataset: str, languages: str | Iterable[str] | None, source: SourceArg = None, images: ImagesArg = None
 ) -> BenchData:
     """The data of the dataset named ``dataset`` (its descriptor's key, see :mod:`xtd10.schema`)."""
     descriptor = dataset_descriptor(dataset)

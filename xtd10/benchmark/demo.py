@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from xtd10.benchmark.placement import save_result
-from xtd10.benchmark.result import Result, default_result_path
+from xtd10.benchmark.result import default_result_path
 from xtd10.benchmark.runner import evaluate
-from xtd10.schema import DEMO, TEXT_TRACK, TRACKS, XTD10
+from xtd10.schema import DEMO, TEXT_TRACK, TRACKS, XTD10, Result
 
 DEMO_IMAGE_ENCODER = "offline-labels"
 DEMO_TEXT_ENCODER = "muse"
@@ -47,21 +47,6 @@ class DemoPlan:
     demo_languages: list[str]
     xtd10_info: object  # xtd10.data.info.DatasetInfo
     steps: list[DemoStep]
-
-    @property
-    def runnable(self) -> list[DemoStep]:
-        return [s for s in self.steps if s.skipped is None]
-
-
-@dataclass
-class DemoRun:
-    """What the demo did: dataset summaries, results and where they were written."""
-
-    demo_images: list[dict]
-    demo_languages: list[str]
-    xtd10_info: object  # xtd10.data.info.DatasetInfo
-    runs: list[tuple[str, Result, Path]] = field(default_factory=list)  # (title, result, path)
-    skipped: list[str] = field(default_factory=list)
 
 
 def no_source_hint() -> str:
@@ -124,26 +109,3 @@ def iter_demo(plan: DemoPlan, out_dir: str | os.PathLike | None = None, **option
             continue
         result, path = run_step(step, out_dir, **options)
         yield step, result, path
-
-
-def run_demo(
-    out_dir: str | os.PathLike | None = None,
-    *,
-    source: str | None = None,
-    bootstrap: int = 1000,
-    image_encoder: str = DEMO_IMAGE_ENCODER,
-    text_encoder: str = DEMO_TEXT_ENCODER,
-    batch_size: int = 64,
-    command: str | None = None,
-    progress: bool = True,
-) -> DemoRun:
-    """Plan and run the whole demo; returns every result and every skipped step's reason."""
-    plan = plan_demo(source=source, image_encoder=image_encoder, text_encoder=text_encoder)
-    report = DemoRun(plan.demo_images, plan.demo_languages, plan.xtd10_info)
-    for step, result, path in iter_demo(plan, out_dir, source=source, bootstrap=bootstrap, batch_size=batch_size,
-                                        command=command, progress=progress):
-        if result is None:
-            report.skipped.append(f"{step.title}: {step.skipped}")
-        else:
-            report.runs.append((step.title, result, path))
-    return report

@@ -164,7 +164,7 @@ class EmbeddingStore:
         if not path.is_file():
             return None
         values, problem = read_chunk(path, n, self.dim)
-        if problem is not None:
+        if values is None:
             log.warning("embedding cache: %s: %s; encoding this chunk again", path, problem)
             return None
         if self.dim is None:

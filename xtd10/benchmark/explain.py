@@ -12,16 +12,15 @@ shows a different shape, not only a lower mean).
 The captions themselves are not in result files (their licence forbids bundling them):
 they are read through the data loader from the result's dataset source when one is given.
 This module returns data frames; :mod:`xtd10.benchmark.explain_page` and
-:mod:`xtd10.benchmark.explain_plots` render them.
+:mod:`xtd10.benchmark.explain_plots` render them, :mod:`xtd10.benchmark.explain_files`
+writes the folder.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,8 +28,6 @@ import pandas as pd
 from xtd10.benchmark.comparison import paired_permutation
 from xtd10.benchmark.result import result_slug
 from xtd10.errors import XTD10Error
-from xtd10.escaping import csv_text
-from xtd10.files import atomic_write_bytes
 from xtd10.languages import XTD10_CODES
 from xtd10.schema import CAPTION_QUERIES, DIRECTIONS, QueryStats, Result
 
@@ -321,58 +318,6 @@ def upstream_line_url(language: str, image: int) -> str | None:
     return f"https://github.com/{UPSTREAM_REPO}/blob/{UPSTREAM_COMMIT}/{lang.upstream_path}#L{image + 1}"
 
 
-# What write_explanation writes into its folder: these files, and files of its own naming
-# in these folders (figures, thumbnails). A command refuses inputs among them.
-PAGE_FILE = "index.html"
-TABLE_FILES = ("per_image.csv", "hardest.csv", "disagreement.csv", "summary.csv", "pair.csv", "pair_tests.csv")
-OUTPUT_FILES = (PAGE_FILE, *TABLE_FILES)
-OUTPUT_FOLDERS = ("plots", "images")
-
-
-def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: object = None, top: int = 10,
-                      max_images: int | None = None, plots: bool = True, svg: bool = True,
-                      thumbnails: bool | None = None) -> list[Path]:
-    """Write index.html, the CSVs and the figures into ``out_dir``; returns the files.
-
-    ``max_images=0`` leaves the per-image table out of the page (per_image.csv has it);
-    ``svg=False`` writes the figures as PNG only (smaller, for committed views);
-    ``thumbnails``: image thumbnails in the page; by default when ``images`` is given, and
-    always for the demo set, whose images ship with the toolkit."""
-    from xtd10.benchmark.explain_page import render_page
-    from xtd10.files import atomic_write_text
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name, frame in explanation_tables(ex, top).items():
-        written.append(atomic_write_text(out / name, _csv(frame)))
-    figures = []
-    if plots:
-        from xtd10.benchmark.explain_plots import rank_distribution_plots
-
-        figures = rank_distribution_plots(ex, out, svg=svg)
-        written.extend(out / f for fig in figures for f in fig.files)
-    thumbs = {}
-    if thumbnails is None:
-        thumbnails = images is not None or ex.dataset == "xtd10-demo"
-    if thumbnails and ex.file_names is not None:
-        thumbs = write_thumbnails(ex, images, out)
-        written.extend(out / t for t in thumbs.values())
-    written.append(atomic_write_text(out / PAGE_FILE,
-                                     render_page(ex, figures, thumbs, top=top, max_images=max_images)))
-    return written
-
-
-def explanation_tables(ex: Explained, top: int = 10) -> dict[str, pd.DataFrame]:
-    """The CSV files of a failure view, by file name."""
-    tables = {"per_image.csv": per_image_table(ex), "hardest.csv": with_captions(ex, caption_failures(ex).head(max(top, 100))),
-              "disagreement.csv": disagreement(ex, max(top, 100)), "summary.csv": rank_summary(ex)}
-    if len(ex.models) == 2:
-        tables["pair.csv"] = pair_difference(ex)
-        tables["pair_tests.csv"] = pair_tests(ex)
-    return tables
-
-
 def with_captions(ex: Explained, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (with image and language columns) plus the caption, its upstream line and
     whether the audit flags it."""
@@ -396,37 +341,3 @@ def per_image_table(ex: Explained) -> pd.DataFrame:
         for offset, code in enumerate(ex.languages):
             wide.insert(2 + offset, f"caption_{code}", [ex.caption(i, code) for i in range(ex.n_images)])
     return wide.reset_index(drop=True)
-
-
-def _csv(frame: pd.DataFrame) -> str:
-    """Captions and model names are opened in spreadsheets: formula-like text is made inert."""
-    return csv_text(frame, headers=True)
-
-
-def write_thumbnails(ex: Explained, images: object, out: Path, size: int = 192) -> dict[int, str]:
-    """Small JPEG copies of the images, under ``out/images`` (the page loads nothing else)."""
-    from PIL import Image
-
-    from xtd10.benchmark.dataset import load_bench_data
-
-    if ex.dataset == "xtd10-demo":
-        paths = load_bench_data("demo", ["en"]).image_paths()
-    else:
-        from xtd10.data.images import resolve_images
-
-        paths = resolve_images(list(ex.file_names or []), images)
-    folder = out / "images"
-    folder.mkdir(exist_ok=True)
-    thumbs = {}
-    for index, name in enumerate(ex.file_names or []):
-        if index >= ex.n_images or name not in paths:
-            continue
-        target = folder / f"{index:04d}.jpg"
-        buffer = io.BytesIO()
-        with Image.open(paths[name]) as img:
-            small = img.convert("RGB")
-            small.thumbnail((size, size))
-            small.save(buffer, format="JPEG", quality=80)
-        atomic_write_bytes(target, buffer.getvalue())
-        thumbs[index] = f"images/{target.name}"
-    return thumbs

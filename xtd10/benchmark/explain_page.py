@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from xtd10.benchmark.explain import (
     Explained,
+    caption_failures,
     disagreement,
     hardest,
     pair_difference,
@@ -227,8 +228,6 @@ def _hardest_rows(ex: Explained, letters, thumbs, frame, scope: str, lookup: dic
 
 
 def _hardest(ex: Explained, letters, thumbs, top: int) -> str:
-    from xtd10.benchmark.explain import caption_failures
-
     lookup = _lookup(ex)
     queries = ", ".join(d for d in CAPTION_QUERIES if d in ex.directions)
     out = [f'<h2 id="hardest">The {top} hardest captions</h2>',

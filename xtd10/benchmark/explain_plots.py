@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,8 +21,11 @@ from matplotlib.figure import Figure
 from xtd10.files import atomic_write_bytes
 from xtd10.schema import DIRECTION_DESCRIPTIONS
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 # Same bytes for the same ranks: pinned SVG hash salt, no dates or versions in the files.
-RC = {"svg.hashsalt": "xtd10-explain", "svg.fonttype": "path", "text.parse_math": False,
+RC: dict[RcKeyType, Any] = {"svg.hashsalt": "xtd10-explain", "svg.fonttype": "path", "text.parse_math": False,
       "font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 PNG_METADATA = {"Software": None}

@@ -24,10 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from xtd10.errors import XTD10Error
-from xtd10.schema import DEFAULT_KS, MEANR, MEDR, METRIC_ORDER, MRR, NDCG, NDCG_DEPTH, QueryStats, recall_name
-
-__all__ = ["DEFAULT_KS", "METRIC_ORDER", "NDCG_DEPTH", "MetricsError", "QueryStats"]  # re-exported words
-
+from xtd10.schema import DEFAULT_KS, MEANR, MEDR, MRR, NDCG, NDCG_DEPTH, QueryStats, recall_name
 
 
 class MetricsError(XTD10Error):

@@ -63,8 +63,9 @@ class RunProgress:
         self.current += 1
         self.kind = kind
         self.totals.setdefault(kind, 0)
-        for table, zero in ((self.done, 0), (self.timed, 0), (self.timed_s, 0.0), (self.batches, 0)):
-            table.setdefault(kind, zero)
+        for table in (self.done, self.timed, self.batches):
+            table.setdefault(kind, 0)
+        self.timed_s.setdefault(kind, 0.0)
         self.bar.set_description_str(f"{self.name} {label} ({self.current}/{self.parts})", refresh=False)
         self._last = time.perf_counter()
         return _Part(self)

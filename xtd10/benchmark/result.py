@@ -20,21 +20,13 @@ import numpy as np
 from xtd10.schema import (
     CELL_FIELDS,
     DATASETS,
-    METRIC_FIELDS,
-    SCHEMA_NAME,
-    SCHEMA_VERSION,
     QueryStats,
     Result,
-    ResultFileError,
-    cell_key,
-    clean_float,
     dataset_descriptor,
     ndcg_from_single_ranks,
 )
 
-__all__ = ["CELL_FIELDS", "DEFAULT_RESULTS_DIR", "METRIC_FIELDS", "SCHEMA_NAME", "SCHEMA_VERSION", "Result",
-           "ResultFileError", "cell_key", "clean_float", "default_result_path", "ndcg_from_single_ranks",
-           "per_query_entry", "result_slug"]
+__all__ = ["DEFAULT_RESULTS_DIR", "default_result_path", "per_query_entry", "result_slug"]
 
 DEFAULT_RESULTS_DIR = Path("leaderboards") / "results"
 

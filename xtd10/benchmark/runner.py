@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import logging
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -59,6 +59,10 @@ from xtd10.schema import (
     public_name,
     public_spec,
 )
+
+if TYPE_CHECKING:
+    from xtd10.data.images import ImagesArg
+    from xtd10.data.sources import SourceArg
 
 log = logging.getLogger(__name__)
 
@@ -281,8 +285,8 @@ def evaluate(
     languages: str | Iterable[str] | None = "all",
     tracks: str | Iterable[str] = TRACK_NAMES,
     subsets: Iterable[str] | None = None,
-    images: object = None,
-    source: object = None,
+    images: ImagesArg = None,
+    source: SourceArg = None,
     dataset: str = XTD10.key,
     batch_size: int = 64,
     device: str | None = None,
@@ -357,12 +361,12 @@ def _prepare_encoder(encoder_or_spec: str | object, tracks: str | Iterable[str],
 
 
 def _load_data(dataset: str, languages: str | Iterable[str] | None, wanted_tracks: list[str],
-               subsets: Iterable[str] | None, source: object, images: object
+               subsets: Iterable[str] | None, source: SourceArg, images: ImagesArg
                ) -> tuple[BenchData, list[str], list[str]]:
     """Step 2: the captions and images, the languages to score and the subsets (checked)."""
     if isinstance(languages, str) and languages.strip().lower() != "all":
         languages = [c for c in languages.split(",") if c.strip()]
-    selected = None if languages is None or languages == "all" else list(languages)  # type: ignore[arg-type]
+    selected = None if languages is None or languages == "all" else list(languages)
     load_languages = selected
     if selected is not None and TEXT_TRACK in wanted_tracks:
         load_languages = [*selected, ENGLISH]  # English is the pivot of the text track
@@ -432,7 +436,3 @@ def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[s
                             "texts_encoded": stats.texts_encoded, "images_encoded": stats.images_encoded,
                             "chunks_cached": stats.chunks_cached, "chunks_computed": stats.chunks_computed}},
     )
-
-
-def default_command() -> str:
-    return " ".join(["xtd10", *sys.argv[1:]])

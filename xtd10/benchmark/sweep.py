@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xtd10.benchmark.placement import save_result
-from xtd10.benchmark.result import Result, default_result_path
+from xtd10.benchmark.result import default_result_path
 from xtd10.benchmark.runner import evaluate
 from xtd10.encoders.base import require_trusted
 from xtd10.errors import ImagesUnavailableError, XTD10Error
-from xtd10.schema import BOTH_TRACKS, TEXT_TRACK, TRACKS
+from xtd10.schema import BOTH_TRACKS, TEXT_TRACK, TRACKS, Result
 from xtd10.userfiles import brief, read_yaml
 
 log = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ def _descriptor(result: Result) -> DatasetDescriptor | None:
 
 def _human_and_machine(first: Result, second: Result) -> tuple[Result, Result]:
     """The XTD10 result and the XTD200 result, in whichever order they were given."""
-    by_key = {}
+    by_key: dict[str, Result] = {}
     for result in (first, second):
         descriptor = _descriptor(result)
         by_key.setdefault(descriptor.key if descriptor else str(result.dataset.get("name")), result)
@@ -69,9 +69,11 @@ def _check_same_images(human: Result, machine: Result) -> None:
     list (pairing query i with query i is only sound for the same images in the same order)."""
     sums = [dict(r.dataset.get("file_sha256") or {}).get(d.image_list)
             for r, d in ((human, XTD10), (machine, XTD200))]
-    if all(sums) and sums[0] != sums[1]:
+    human_sum, machine_sum = sums
+    if human_sum and machine_sum and human_sum != machine_sum:
         raise TranslationGapError(f"the two results were scored on different image lists ({XTD10.image_list} "
-                                  f"{sums[0][:12]} vs {XTD200.image_list} {sums[1][:12]}); queries cannot be paired")
+                                  f"{human_sum[:12]} vs {XTD200.image_list} {machine_sum[:12]}); queries cannot be "
+                                  "paired")
 
 
 def shared_languages(human: Result, machine: Result) -> dict[str, str]:

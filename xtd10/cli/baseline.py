@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -101,8 +102,9 @@ def ablation(out: str, cache_dir: str | None, n_test: int, n_train: int, epochs:
     """Offline proof: train each loss on English scene captions, test in all 11 languages."""
     from xtd10.baseline.ablation import AblationConfig, run_ablation
 
-    config = AblationConfig(n_test=n_test, n_train_scenes=n_train, epochs=epochs, seed=seed,
-                            **({"losses": tuple(losses)} if losses else {}))
+    config = AblationConfig(n_test=n_test, n_train_scenes=n_train, epochs=epochs, seed=seed)
+    if losses:
+        config = dataclasses.replace(config, losses=tuple(losses))
     result = run_ablation(config, out, cache_dir=cache_dir or Path(out) / "cache")
     from xtd10.baseline.ablation import markdown_table
 

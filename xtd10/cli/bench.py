@@ -247,9 +247,9 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
     """Paired comparison of two result files: B - A per language and metric, with p-values."""
     from xtd10.benchmark.comparison import CompareError, unpaired_cells
     from xtd10.benchmark.comparison import compare as compare_results
-    from xtd10.benchmark.result import Result
     from xtd10.escaping import csv_text
     from xtd10.files import atomic_write_text
+    from xtd10.schema import Result
 
     result_a, result_b = Result.load(a), Result.load(b)
     table = compare_results(result_a, result_b, n_permutations=permutations, seed=seed,
@@ -346,8 +346,8 @@ def explain(results, out_dir, source, images, top, max_images, no_captions, audi
     One or more results on the same data; with two, also what one gets right that the
     other misses, with a paired permutation test. Writes a static page and CSV files.
     """
-    from xtd10.benchmark.explain import OUTPUT_FILES, OUTPUT_FOLDERS, write_explanation
     from xtd10.benchmark.explain import explain as build_view
+    from xtd10.benchmark.explain_files import OUTPUT_FILES, OUTPUT_FOLDERS, write_explanation
     from xtd10.cli.options import distinct_paths
 
     out = Path(out_dir)

@@ -3,9 +3,14 @@ thing about where captions and images come from wherever it is asked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+
+# What ``click.option(...)`` returns: a decorator that adds the option to a command.
+OptionDecorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 SOURCE_HELP = ("Caption source: a local checkout of the dataset's upstream repository or a base URL "
                "(default: $XTD10_SOURCE for XTD10, $NLLB_CLIP_SOURCE for XTD200 and Flickr30k-200, else the "
@@ -18,7 +23,7 @@ LANGUAGES_HELP = ("Comma-separated codes (XTD10 codes, BCP 47 tags or Flores-200
                   "script:NAME for every language in a script (script:Arab), or 'all'.")
 
 
-def dataset_option(**kwargs) -> click.Option:
+def dataset_option(**kwargs) -> OptionDecorator:
     """``--dataset``: every dataset the toolkit has a descriptor for."""
     from xtd10.schema import DATASETS, XTD10
 
@@ -37,7 +42,7 @@ def images_argument(value: str | None) -> str | bool | None:
     return True if value == "download" else value
 
 
-def images_option(when_omitted: str, **kwargs) -> click.Option:
+def images_option(when_omitted: str, **kwargs) -> OptionDecorator:
     """``--images`` with IMAGES_HELP plus what this command does without it."""
     return click.option("--images", help=f"{IMAGES_HELP} {when_omitted}".rstrip(), **kwargs)
 

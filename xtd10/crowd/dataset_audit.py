@@ -27,6 +27,7 @@ import pandas as pd
 
 from xtd10.cache import cache_root
 from xtd10.crowd import langid
+from xtd10.crowd.calibration import refusal_phrases
 from xtd10.crowd.rules import REJECT, get_rules, text_length
 from xtd10.crowd.semantic import DEFAULT_SPECS, Scores, default_encoder
 from xtd10.crowd.table_settings import TableSettings, table_settings
@@ -102,8 +103,9 @@ def calibrated(entry: TableSettings, group: pd.DataFrame) -> TableSettings:
     if not usable.any():
         return entry
     median = float((target[usable] / source[usable]).median())
-    bounds = dict(length_min=round(s.length_min * median, 3), length_max=round(s.length_max * median, 3))
-    return dataclasses.replace(entry, settings=dataclasses.replace(s, **bounds))
+    bounds = dataclasses.replace(s, length_min=round(s.length_min * median, 3),
+                                 length_max=round(s.length_max * median, 3))
+    return dataclasses.replace(entry, settings=bounds)
 
 
 def semantic_spec(entry: TableSettings, specs: tuple[str, ...] = DEFAULT_SPECS) -> str:
@@ -146,12 +148,10 @@ class _Encoders:
         return self.english_vectors[spec]
 
     def phrases_of(self, spec: str) -> np.ndarray:
-        from xtd10.crowd.refusals import phrases
-
         if spec not in self.phrase_vectors:
             encoder = self.get(spec)
             assert not isinstance(encoder, XTD10Error)
-            self.phrase_vectors[spec] = l2_normalise(np.asarray(encoder.encode_text(phrases(), language=ENGLISH)))
+            self.phrase_vectors[spec] = l2_normalise(np.asarray(encoder.encode_text(refusal_phrases(), language=ENGLISH)))
         return self.phrase_vectors[spec]
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from xtd10.crowd.platforms import DECISION_FORMATS, get_platform
+from xtd10.crowd.platforms import decision_writer, get_platform
 from xtd10.crowd.safety import write_csv
 from xtd10.escaping import csv_text
 from xtd10.files import atomic_open, atomic_write_bytes
 
-__all__ = ["DECISION_FORMATS", "block_path", "platform_decisions", "review_path", "write_accepted",
+__all__ = ["block_path", "platform_decisions", "review_path", "write_accepted",
            "write_decisions"]
 
 REVIEW_PAGE = "review.html"
@@ -28,7 +28,7 @@ REVIEW_PAGE = "review.html"
 def platform_decisions(decisions: pd.DataFrame, platform: str, raw: pd.Series | None = None) -> pd.DataFrame:
     """The table ``platform`` accepts back (see each writer in :mod:`xtd10.crowd.platforms`).
     ``raw``: the original export rows (JSON strings aligned with ``decisions``)."""
-    return get_platform(platform, for_decisions=True).decisions(decisions, raw)
+    return decision_writer(get_platform(platform, for_decisions=True))(decisions, raw)
 
 
 def _sibling(output: str | os.PathLike, kind: str) -> Path:
@@ -56,7 +56,7 @@ def write_decisions(decisions: pd.DataFrame, workers: pd.DataFrame, platform: st
     if submissions is not None and "raw" in submissions:
         raw = decisions["submission_id"].map(dict(zip(submissions["submission_id"], submissions["raw"],
                                                       strict=True)))
-    table = record.decisions(decisions, raw)
+    table = decision_writer(record)(decisions, raw)
     encoding = "utf-8" if record.decision_sep == "\t" else "utf-8-sig"
     text = csv_text(table, keep=record.decision_keep, sep=record.decision_sep)
     atomic_write_bytes(output, text.encode(encoding))

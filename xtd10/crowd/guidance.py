@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xtd10.crowd.errors import SettingsError
-from xtd10.crowd.settings import LanguageSettings
+from xtd10.crowd.language_settings import LanguageSettings
 
 # The page stops an answer far outside the length rule's bounds: below half its minimum
 # ratio or above one and a half times its maximum (the rule itself only warns).

@@ -362,15 +362,15 @@ def ingest(
                 report.add_error(line, row["__error__"])
                 continue
             try:
-                record = _canonical(row, cols, platform, language, known, english, line)
+                submission = _canonical(row, cols, platform, language, known, english, line)
             except ValueError as err:
                 report.add_error(line, str(err))
                 continue
-            if record["submission_id"] in seen_ids:
-                report.add_error(line, f"duplicate submission id {record['submission_id']!r}")
+            if submission["submission_id"] in seen_ids:
+                report.add_error(line, f"duplicate submission id {submission['submission_id']!r}")
                 continue
-            seen_ids.add(record["submission_id"])
-            buffer.append(record)
+            seen_ids.add(submission["submission_id"])
+            buffer.append(submission)
             if len(buffer) >= chunk_rows:
                 writer.write_table(pa.Table.from_pylist(buffer, schema=SCHEMA))
                 report.rows += len(buffer)

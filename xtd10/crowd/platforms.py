@@ -25,7 +25,6 @@ class Platform:
     delimiter: str | None = ","  # default for delimited exports (a .tsv/.tab file means tab)
     signature: tuple[str, ...] = ()  # column names only this platform's export has ("X:" = prefix)
     decisions: DecisionWriter | None = None  # None: the platform takes no decision upload
-    decision_suffix: str = ".csv"
     decision_sep: str = ","
     decision_keep: tuple[str, ...] = ()  # toolkit-written codes left as they are (never crowd input)
 
@@ -110,7 +109,7 @@ _COLUMNS: dict[str, dict[str, list[str]]] = {
 REGISTRY: dict[str, Platform] = {p.name: p for p in (
     Platform("mturk", _COLUMNS["mturk"], signature=("HITId", "AssignmentId", "WorkerId"), decisions=mturk_decisions),
     Platform("toloka", _COLUMNS["toloka"], delimiter="\t", signature=("INPUT:", "OUTPUT:", "ASSIGNMENT:"),
-             decisions=toloka_decisions, decision_suffix=".tsv", decision_sep="\t",
+             decisions=toloka_decisions, decision_sep="\t",
              decision_keep=("ACCEPT:verdict",)),
     Platform("appen", _COLUMNS["appen"], signature=("_unit_id", "_worker_id", "_started_at")),
     Platform("labelstudio", _COLUMNS["labelstudio"], reader="labelstudio-json", delimiter=None),
@@ -118,6 +117,14 @@ REGISTRY: dict[str, Platform] = {p.name: p for p in (
 )}
 PLATFORMS = tuple(REGISTRY)
 DECISION_FORMATS = tuple(name for name, p in REGISTRY.items() if p.decisions is not None)
+
+
+def decision_writer(record: Platform) -> DecisionWriter:
+    """The writer of ``record``'s decision file (records from ``get_platform(..., for_decisions=True)``
+    always have one)."""
+    if record.decisions is None:
+        raise CrowdError(f"platform {record.name!r} takes no decision file")
+    return record.decisions
 
 
 def get_platform(name: str, *, for_decisions: bool = False) -> Platform:

@@ -142,6 +142,8 @@ def promote(accepted: pd.DataFrame, *, language: str, source, output: str | os.P
 
 
 def _code_or_none(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
     try:
         return canonical_code(value)
     except CrowdError:

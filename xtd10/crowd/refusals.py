@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from xtd10.crowd.calibration import refusal_phrases, refusal_threshold, unit_vectors
+from xtd10.crowd.rule_context import Context
 from xtd10.encoders.base import Encoder
 
 MAX_CHARS = 80
@@ -26,29 +28,12 @@ MAX_CHARS = 80
 _vectors: dict[tuple[int, str], tuple[Encoder, object]] = {}
 
 
-def phrases() -> list[str]:
-    from xtd10.crowd.semantic import packaged_data
-
-    return [str(p) for p in packaged_data().get("refusal_phrases") or []]
-
-
 def phrase_vectors(encoder: Encoder, spec: str):
     """Unit vectors of the refusal phrases with ``encoder`` (encoded once per encoder)."""
-    from xtd10.crowd.semantic import _encode
-
     key = (id(encoder), spec)
     if key not in _vectors or _vectors[key][0] is not encoder:
-        _vectors[key] = (encoder, _encode(encoder, phrases(), "en", 64))
+        _vectors[key] = (encoder, unit_vectors(encoder, refusal_phrases(), "en", 64))
     return _vectors[key][1]
-
-
-def refusal_threshold(spec: str) -> float | None:
-    """Cosine at or over which a text counts as a refusal with encoder ``spec``; None
-    when the encoder was never calibrated (the cross-lingual check is then off)."""
-    from xtd10.crowd.semantic import packaged_data
-
-    value = (packaged_data().get("refusal_thresholds") or {}).get(spec)
-    return None if value is None else float(value)
 
 
 def listed(texts: pd.Series, refusals: tuple[str, ...]) -> pd.Series:
@@ -60,13 +45,13 @@ def listed(texts: pd.Series, refusals: tuple[str, ...]) -> pd.Series:
     return lowered.map(lambda t: any(n in t for n in needles)).astype(bool)
 
 
-def check_refusal(df: pd.DataFrame, ctx) -> pd.Series:
+def check_refusal(df: pd.DataFrame, ctx: Context) -> pd.Series:
     """The ``refusal`` rule: listed phrase, or close to a refusal phrase cross-lingually."""
     text = df["text"].fillna("")
     short = text.str.strip().str.len().between(1, MAX_CHARS)
-    by_list = listed(text, tuple(getattr(ctx.settings, "refusals", ()))) & short
+    by_list = listed(text, ctx.settings.refusals) & short
     detail = pd.Series("", index=df.index, dtype=object)
-    scores, encoders = getattr(ctx, "refusal", None), getattr(ctx, "encoder", None)
+    scores, encoders = ctx.refusal, ctx.encoder
     if scores is not None and encoders is not None:
         # one lookup per encoder of the batch, not per row
         limits = encoders.map({s: refusal_threshold(s) if s else None for s in encoders.unique()})

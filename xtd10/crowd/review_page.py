@@ -17,6 +17,7 @@ import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pandas as pd
@@ -108,7 +109,7 @@ def _figure(image: str, images: ImageSource) -> str:
             f"<figcaption>{_esc(image)}</figcaption></figure>")
 
 
-def _number(value: object, percent: bool = False) -> str:
+def _number(value: Any, percent: bool = False) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "–"
     if percent:
@@ -196,7 +197,7 @@ def _context(v: Validation, images: ImageSource) -> dict:
 
 def content_security_policy(template: str, img_src: str) -> str:
     """The page's policy: its inline script and style allowed by hash, nothing else but images."""
-    blocks = {"script": [], "style": []}
+    blocks: dict[str, list[str]] = {"script": [], "style": []}
     for kind, body in _BLOCK.findall(template):
         blocks[kind].append(csp_hash(body))
     return (f"default-src 'none'; script-src {' '.join(blocks['script'])}; style-src {' '.join(blocks['style'])}; "
@@ -205,7 +206,7 @@ def content_security_policy(template: str, img_src: str) -> str:
 
 def render_review_page(v: Validation, *, images: str | os.PathLike | None = None, title: str = "") -> str:
     """The review page for the submissions ``v`` sent to review (anchor ``#<submission_id>`` each)."""
-    template = resources.files("xtd10.crowd").joinpath("templates", "review.html").read_text(encoding="utf-8")
+    template = resources.files("xtd10.crowd").joinpath("templates").joinpath("review.html").read_text(encoding="utf-8")
     source = ImageSource(images)
     queue = review_queue(v.decisions)
     _require_some_images(source, v.submissions["image"].astype(str).unique())

@@ -22,24 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xtd10.crowd.calibration import threshold
+from xtd10.crowd.language_settings import LanguageSettings
 from xtd10.crowd.refusals import check_refusal
+from xtd10.crowd.rule_context import Context
 from xtd10.crowd.scripts import script_fraction
-from xtd10.crowd.settings import LanguageSettings
 
 REJECT = "reject"
 REVIEW = "review"
 OUTCOMES = (REJECT, REVIEW)
-
-
-@dataclass
-class Context:
-    """What rules may use besides the rows: settings, identified languages, similarities."""
-
-    settings: LanguageSettings
-    langid: pd.DataFrame | None = None  # columns label, prob; aligned to the frame
-    similarity: pd.Series | None = None  # cosine(text, english); aligned to the frame
-    refusal: pd.Series | None = None  # best cosine to a refusal phrase; aligned to the frame
-    encoder: pd.Series | None = None  # spec of the encoder behind both ("" where skipped)
 
 
 @dataclass(frozen=True)
@@ -235,8 +226,6 @@ def check_length_ratio(df: pd.DataFrame, ctx: Context) -> pd.Series:
 def check_semantic(df: pd.DataFrame, ctx: Context) -> pd.Series:
     if ctx.similarity is None:
         return pd.Series("", index=df.index)
-    from xtd10.crowd.semantic import threshold
-
     sim = ctx.similarity
     specs = ctx.encoder if ctx.encoder is not None else pd.Series("", index=df.index)
     limits = {s: threshold(ctx.settings, s) if s else ctx.settings.min_similarity for s in specs.unique()}

@@ -15,17 +15,15 @@ is trusted for every language.
 
 from __future__ import annotations
 
-import copy
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from xtd10.crowd.calibration import unit_vectors
+from xtd10.crowd.refusals import phrase_vectors
 from xtd10.crowd.settings import canonical_code
 from xtd10.encoders.base import Encoder
 
@@ -33,7 +31,6 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 DEFAULT_SPECS = ("muse", "e5-small")
-DATA_FILE = "semantic.yaml"
 
 
 def default_encoder(spec: str = "muse") -> Encoder:
@@ -148,55 +145,6 @@ def semantic_from_spec(spec: str | None, *, force: bool = False) -> Semantic:
     return Semantic(explicit=default_encoder(spec), force=force)
 
 
-def threshold(settings, spec: str) -> float:
-    """The similarity under which a text is flagged, for ``spec`` in ``settings``' language."""
-    own = dict(getattr(settings, "semantic_thresholds", ()) or ())
-    if spec in own:
-        return float(own[spec])
-    packaged = packaged_data().get("thresholds") or {}
-    if spec in packaged:
-        return float(packaged[spec])
-    return float(settings.min_similarity)
-
-
-def packaged_data() -> dict:
-    """``xtd10/crowd/semantic.yaml``: calibrated thresholds per encoder, refusal phrases.
-
-    Parsed once per process (the rules ask for it per language and per encoder; parsing
-    it per row made the refusal rule take seconds per thousand rows); each caller gets
-    its own copy, so changing one cannot change what the next caller reads.
-    """
-    return copy.deepcopy(_parsed_packaged_data())
-
-
-@functools.cache
-def _parsed_packaged_data() -> dict:
-    from xtd10.crowd.errors import SettingsError
-    from xtd10.userfiles import parse_yaml
-
-    text = resources.files("xtd10.crowd").joinpath(DATA_FILE).read_text(encoding="utf-8")
-    return parse_yaml(text, f"xtd10/crowd/{DATA_FILE}", SettingsError) or {}
-
-
-def update_packaged_thresholds(values: dict[str, float]) -> Path:
-    """Store calibrated thresholds in the packaged data file (calibration script)."""
-    import yaml
-
-    from xtd10.files import atomic_write_text
-
-    path = Path(str(resources.files("xtd10.crowd").joinpath(DATA_FILE)))
-    data = packaged_data()
-    data["thresholds"] = {**(data.get("thresholds") or {}), **{k: round(float(v), 2) for k, v in values.items()}}
-    atomic_write_text(path, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    _parsed_packaged_data.cache_clear()  # the next reader sees the new thresholds
-    return path
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
 @dataclass
 class Scores:
     """Aligned to a batch: cosine(text, English), the best cosine to a refusal phrase, and
@@ -210,8 +158,6 @@ class Scores:
 def score(frame: pd.DataFrame, semantic: Semantic, *, refusals: bool = True, batch_size: int = 256) -> Scores:
     """Similarities per row, each language with its chosen encoder; each distinct string
     is encoded once, and the refusal score reuses the text's embedding."""
-    from xtd10.crowd.refusals import phrase_vectors
-
     sim = pd.Series(np.nan, index=frame.index, dtype=float)
     ref = pd.Series(np.nan, index=frame.index, dtype=float)
     used = pd.Series("", index=frame.index, dtype=object)
@@ -224,13 +170,13 @@ def score(frame: pd.DataFrame, semantic: Semantic, *, refusals: bool = True, bat
         if group.empty:
             continue
         texts = list(dict.fromkeys(group["text"]))
-        t = _encode(choice.encoder, texts, str(language), batch_size)
+        t = unit_vectors(choice.encoder, texts, str(language), batch_size)
         ti = group["text"].map({v: i for i, v in enumerate(texts)}).to_numpy()
         used.loc[group.index] = choice.spec
         with_en = group[group["english"].fillna("").str.strip().ne("")]
         if not with_en.empty:
             sources = list(dict.fromkeys(with_en["english"]))
-            s = _encode(choice.encoder, sources, "en", batch_size)
+            s = unit_vectors(choice.encoder, sources, "en", batch_size)
             si = with_en["english"].map({v: i for i, v in enumerate(sources)}).to_numpy()
             wi = with_en["text"].map({v: i for i, v in enumerate(texts)}).to_numpy()
             sim.loc[with_en.index] = np.einsum("ij,ij->i", t[wi], s[si])
@@ -243,10 +189,5 @@ def score(frame: pd.DataFrame, semantic: Semantic, *, refusals: bool = True, bat
 def similarities(frame: pd.DataFrame, encoder: Encoder | Semantic, batch_size: int = 256) -> pd.Series:
     """cosine(text, english) per row; NaN where either side is empty or no encoder covers
     the language."""
-    return score(frame, as_semantic(encoder), refusals=False, batch_size=batch_size).similarity
-
-
-def _encode(encoder: Encoder, texts: list[str], language: str, batch_size: int) -> np.ndarray:
-    parts = [encoder.encode_text(texts[i:i + batch_size], language=language)
-             for i in range(0, len(texts), batch_size)]
-    return _unit(np.concatenate(parts, axis=0))
+    semantic = encoder if isinstance(encoder, Semantic) else Semantic(explicit=encoder)
+    return score(frame, semantic, refusals=False, batch_size=batch_size).similarity

@@ -14,11 +14,11 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from xtd10.crowd.errors import SettingsError
+from xtd10.crowd.language_settings import LanguageSettings
 from xtd10.crowd.scripts import KNOWN_SCRIPTS, letter_scripts
 from xtd10.languages import LANGUAGE_CODE
 from xtd10.userfiles import brief, parse_yaml, read_yaml
@@ -38,36 +38,6 @@ EXAMPLES = "crowdsourcing/languages/"
 
 # Codes already warned about in this process, so one run warns once per language.
 _warned: set[tuple[str, str]] = set()
-
-
-@dataclass(frozen=True)
-class LanguageSettings:
-    code: str
-    name: str
-    script: str
-    scripts: tuple[str, ...]
-    min_script_fraction: float = 0.7
-    langid_accept: tuple[str, ...] = ()  # empty: no language-identifier check
-    langid_min_chars: int = 12
-    langid_min_prob: float = 0.5
-    length_unit: str = "words"
-    length_min: float = 0.3
-    length_max: float = 2.5
-    length_min_source_words: int = 4
-    min_similarity: float = 0.25  # for encoders without a calibrated threshold
-    semantic_thresholds: tuple[tuple[str, float], ...] = ()  # (encoder spec, threshold)
-    min_chars: int = 4
-    min_words: int = 2  # languages measured in words; ``min_chars`` for the others
-    max_chars: int = 1000  # longer answers are rejected, and the other rules read only this much
-    outcomes: dict = field(default_factory=dict, compare=False)  # rule id -> "reject" / "review"
-    min_work_seconds: float = 5.0
-    max_chars_per_second: float = 6.0
-    placeholders: tuple[str, ...] = ()
-    refusals: tuple[str, ...] = ()  # phrases that make a short text a refusal (crowd.refusals)
-    task_title: str = ""
-    task_instructions: str = ""
-    generic: bool = False  # no settings file: derived from the registry alone
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def known_keys() -> list[str]:
@@ -145,7 +115,7 @@ def _user_file(code: str, directory: str | os.PathLike | None) -> tuple[dict, st
 
 
 def _packaged_file(code: str) -> tuple[dict, str] | None:
-    packaged = resources.files("xtd10.crowd").joinpath("languages", f"{code}.yaml")
+    packaged = resources.files("xtd10.crowd").joinpath("languages").joinpath(f"{code}.yaml")
     if not packaged.is_file():
         return None
     where = f"xtd10/crowd/languages/{code}.yaml"

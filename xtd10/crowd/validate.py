@@ -20,9 +20,11 @@ import pandas as pd
 
 from xtd10.crowd import langid
 from xtd10.crowd.errors import CrowdError
-from xtd10.crowd.rules import REJECT, REVIEW, Context, Rule, get_rules, normalise
+from xtd10.crowd.language_settings import LanguageSettings
+from xtd10.crowd.rule_context import Context
+from xtd10.crowd.rules import REJECT, REVIEW, Rule, get_rules, normalise
 from xtd10.crowd.semantic import Scores, Semantic, as_semantic, score
-from xtd10.crowd.settings import LanguageSettings, load_settings
+from xtd10.crowd.settings import load_settings
 from xtd10.encoders.base import Encoder
 
 log = logging.getLogger(__name__)

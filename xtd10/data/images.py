@@ -21,7 +21,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from xtd10.cache import cache_root
-from xtd10.data.http import RetryPolicy, download
+from xtd10.data.http import DEFAULT_RETRY, RetryPolicy, download
 from xtd10.data.table import parse_coco_name
 from xtd10.data.upstream import COCO_IMAGE_URL
 from xtd10.errors import (
@@ -207,8 +207,8 @@ def _download_all(
     def fetch(name: str) -> Path:
         split, _ = parse_coco_name(name)
         url = template.format(split=split, file_name=name)
-        kwargs = {"retry": retry} if retry else {}
-        return download(url, cache / name, validate=check_decodes, retry_log_level=logging.DEBUG, **kwargs)
+        return download(url, cache / name, validate=check_decodes, retry_log_level=logging.DEBUG,
+                        retry=retry or DEFAULT_RETRY)
 
     tally = _Tally(found)
     if todo:

@@ -251,7 +251,12 @@ def parse_language_manifest(path: Path) -> list[Language]:
     return out
 
 
-def resolve_source(source: str | os.PathLike | Source | None = None,
+# What ``source=`` accepts wherever captions are read: a folder, a base URL, a built source, or
+# None (the dataset's variable, else the pinned upstream).
+SourceArg = str | os.PathLike | Source | None
+
+
+def resolve_source(source: SourceArg = None,
                    dataset: DatasetDescriptor = XTD10) -> Source:
     """The explicit ``source``, else the dataset's variable (``XTD10_SOURCE``, ...), else
     the pinned upstream."""

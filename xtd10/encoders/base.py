@@ -70,18 +70,6 @@ class Encoder(Protocol):
     def encode_text(self, texts: Sequence[str], *, language: str) -> np.ndarray: ...
 
 
-def cpu_only_device(requested: str | None, encoder_name: str, engine: str) -> str:
-    """``"cpu"`` for encoders whose engine has no GPU path, with a visible warning when
-    another device was asked for: a sweep with ``--device cuda`` can still include them,
-    and the result records where they actually ran."""
-    from xtd10.encoders.torch_runtime import check_device_name  # the toolkit's one device vocabulary
-
-    if check_device_name(requested, f"encoder {encoder_name!r}") not in ("auto", "cpu"):
-        logging.getLogger("xtd10.encoders").warning(
-            "encoder %r runs on the CPU only (%s); ignoring device=%r", encoder_name, engine, requested)
-    return "cpu"
-
-
 def supports_images(encoder: object) -> bool:
     return callable(getattr(encoder, "encode_image", None))
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, cpu_only_device, register
+from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
 from xtd10.encoders.coverage import XLMR_LANGUAGES
+from xtd10.encoders.torch_runtime import cpu_only_device
 from xtd10.errors import install_extra_hint
 
 log = logging.getLogger(__name__)

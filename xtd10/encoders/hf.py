@@ -159,7 +159,7 @@ class HFEncoder:
         self.runner = batch_runner(self.device, self.precision)
         self.progress = progress
         self._tokenizer_lock = threading.Lock()
-        options = {"revision": revision, "trust_remote_code": trust_remote_code}
+        options: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
 
         self.model = load_pretrained(transformers.AutoModel.from_pretrained, model_id, "model", **options)
         self.model.eval().to(self.device)  # parameters keep requires_grad: see torch_runtime.inference

@@ -196,7 +196,7 @@ class MCLIPEncoder:
         self.meta = EncoderMeta(
             name=text_id if image_id is None else f"{text_id} + {image_id}",
             spec=self.name,
-            revision=model_revision(text_id, revision)
+            revision=(model_revision(text_id, revision) or "")
             + (f"(base {self.text.base_revision})" if self.text.base_revision else "")
             + ("" if self.image is None else f"+{self.image.meta.revision}"),
             embedding_dim=self.text.dim,

@@ -1,4 +1,5 @@
-"""Device and precision choices shared by the torch-based adapters.
+"""Device and precision choices shared by the adapters (the CPU-only engines check ``--device``
+here too).
 
 Kept apart from the adapters so that every model picks cuda/mps/cpu and autocast the same
 way, and so that importing :mod:`xtd10.encoders` never imports torch (each function
@@ -48,6 +49,16 @@ def check_device_name(device: str | None, who: str, error: type[XTD10Error] = En
     if not _DEVICE_PATTERN.fullmatch(name):
         raise error(f"{who}: invalid device {device!r} (use {DEVICE_NAMES})")
     return name
+
+
+def cpu_only_device(requested: str | None, encoder_name: str, engine: str) -> str:
+    """``"cpu"`` for encoders whose engine has no GPU path, with a visible warning when
+    another device was asked for: a sweep with ``--device cuda`` can still include them,
+    and the result records where they actually ran."""
+    if check_device_name(requested, f"encoder {encoder_name!r}") not in ("auto", "cpu"):
+        logging.getLogger("xtd10.encoders").warning(
+            "encoder %r runs on the CPU only (%s); ignoring device=%r", encoder_name, engine, requested)
+    return "cpu"
 
 
 def resolve_device(device: str | None, who: str, error: type[XTD10Error] = EncoderError) -> Any:

@@ -5,7 +5,8 @@ The leaderboard reads files only; it never runs a model. See docs/leaderboard.md
 
 from xtd10.leaderboard.build import BuildReport, build_leaderboard
 from xtd10.leaderboard.collect import Leaderboard, collect
-from xtd10.leaderboard.errors import DuplicateEntryError, LeaderboardError, ReportedFileError, ResultFileError
+from xtd10.leaderboard.errors import DuplicateEntryError, LeaderboardError, ReportedFileError
+from xtd10.schema import ResultFileError
 
 __all__ = [
     "BuildReport",

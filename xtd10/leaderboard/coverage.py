@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +34,9 @@ from xtd10.schema import (
     DatasetDescriptor,
     Result,
 )
+
+if TYPE_CHECKING:
+    from xtd10.data.sources import Source
 
 QueryKey = tuple[str, str, str]  # (direction, language, subset)
 ENGLISH = "en"
@@ -76,7 +81,7 @@ def counts_from_data(data: object, languages: Iterable[str], subsets: Iterable[s
             chosen = data.subset_images(subset)  # type: ignore[attr-defined]
         except BenchmarkError:
             continue  # not a subset of this data: no cell is expected
-        in_subset = np.zeros(len(data.image_files), dtype=bool)  # type: ignore[attr-defined]
+        in_subset = np.zeros(len(data.image_files), dtype=np.bool_)  # type: ignore[attr-defined]
         in_subset[chosen] = True
         english = None
         if ENGLISH in data.languages:  # type: ignore[attr-defined]
@@ -138,7 +143,7 @@ def _load_matching(result: Result, descriptor: DatasetDescriptor, languages: lis
 
 
 def _local_source(descriptor: DatasetDescriptor, source: str | os.PathLike | None, revision: str,
-                  hashes: dict) -> object | None:
+                  hashes: dict) -> Source | None:
     """A source whose files can be read without a download: ``--source``, the dataset's
     source variable (``XTD10_SOURCE``, ``NLLB_CLIP_SOURCE``: a folder), or the pinned
     release's files already in the download cache."""
@@ -149,7 +154,7 @@ def _local_source(descriptor: DatasetDescriptor, source: str | os.PathLike | Non
         return None
     folder = source or os.environ.get(release.source_env)
     if folder and not str(folder).startswith(("http://", "https://")):
-        return LocalSource(folder, dataset=descriptor)
+        return LocalSource(Path(folder), dataset=descriptor)
     if revision == release.commit:
         cached = UrlSource(dataset=descriptor)
         if all((cached.cache_dir / rel).is_file() for rel in hashes):

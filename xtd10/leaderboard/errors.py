@@ -7,9 +7,8 @@ drops a broken result or reported file into ``leaderboards/`` sees at once which
 from __future__ import annotations
 
 from xtd10.errors import XTD10Error
-from xtd10.schema import ResultFileError
 
-__all__ = ["DuplicateEntryError", "LeaderboardError", "ReportedFileError", "ResultFileError"]
+__all__ = ["DuplicateEntryError", "LeaderboardError", "ReportedFileError"]
 
 
 class LeaderboardError(XTD10Error):

@@ -43,7 +43,8 @@ def view_slug(origin: str) -> str:
 
 def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: Path) -> dict[str, str]:
     """Write a view per measured result that has ranks; ``{entry key: relative link}``."""
-    from xtd10.benchmark.explain import explain, write_explanation
+    from xtd10.benchmark.explain import explain
+    from xtd10.benchmark.explain_files import write_explanation
 
     links: dict[str, str] = {}
     folder = out_dir / FOLDER

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 from xtd10.languages import table_row
 from xtd10.leaderboard.collect import Leaderboard
-from xtd10.leaderboard.records import AGGREGATES, Entry, lower_is_better
+from xtd10.leaderboard.records import Entry
 from xtd10.leaderboard.tables import DIRECTION_ORDER, TRACK_ORDER
 from xtd10.leaderboard.trained import was_trained_on
-from xtd10.schema import ALL_LANGUAGES, SUBSET_ALL, dataset_descriptor
+from xtd10.schema import AGGREGATES, ALL_LANGUAGES, SUBSET_ALL, dataset_descriptor, lower_is_better
 
 MAX_LANGUAGE_COLUMNS = 12  # up to this many languages, a table gets a column per language
 MIN_SCRIPT_LANGUAGES = 5  # a script with fewer scored languages is pooled into "other scripts"
@@ -145,6 +145,10 @@ def _per_script(scores: list[LanguageScore]) -> Counter:
     return Counter(languages.values())
 
 
+def _in_script(script: str) -> Callable[[LanguageScore], bool]:
+    return lambda s: s.language.script == script
+
+
 def groups_for(scores: list[LanguageScore]) -> list[Group]:
     """All languages; each script with at least :data:`MIN_SCRIPT_LANGUAGES` languages, most
     languages first; the other scripts pooled; the XTD10 languages; trained / not trained."""
@@ -152,8 +156,7 @@ def groups_for(scores: list[LanguageScore]) -> list[Group]:
     own = [script for script, n in sorted(per_script.items(), key=lambda kv: (-kv[1], kv[0]))
            if n >= MIN_SCRIPT_LANGUAGES and script]
     groups = [Group("all", "all languages", lambda s: True)]
-    groups.extend(Group(f"script:{script}", script, lambda s, script=script: s.language.script == script)
-                  for script in own)
+    groups.extend(Group(f"script:{script}", script, _in_script(script)) for script in own)
     if any(script not in own for script in per_script):
         groups.append(Group(OTHER_SCRIPTS, "other scripts", lambda s: s.language.script not in own))
     if any(s.language.in_xtd10 for s in scores):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -38,8 +39,11 @@ from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED, Entr
 from xtd10.leaderboard.tables import Row, Table, build_table, views
 from xtd10.schema import AVG_NON_EN, IMAGE_TRACK, SUBSET_ALL, TRACKS, XTD10, dataset_descriptor
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 PLOT_METRIC = XTD10.headline_metric
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "xtd10-leaderboard",
     "svg.fonttype": "path",
     "text.parse_math": False,  # a "$" in a model name must not be read as TeX
@@ -196,7 +200,7 @@ def _label(text: str) -> str:
     return flat if len(flat) <= MAX_LABEL else flat[: MAX_LABEL - 1] + "…"
 
 
-def _row_labels(rows: list[Row] | list[_LabelRow]) -> list[str]:
+def _row_labels(rows: Sequence[Row | _LabelRow]) -> list[str]:
     """Model names, with the encoder spec added where two rows share a name."""
     names = [one_line(r.entry.model) for r in rows]
     return [_label(f"{name} [{r.entry.spec}]" if names.count(name) > 1 and r.entry.spec else name)

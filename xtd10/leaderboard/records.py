@@ -8,20 +8,19 @@ per model, so neither renderer needs to know where a number came from beyond ``k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import overload
 
 from xtd10.schema import (
-    AGGREGATES,
     DIRECTION_DESCRIPTIONS,
     MRR,
     NDCG,
     RANK_METRICS,
     RECALL_METRICS,
     TRACKS,
-    lower_is_better,
 )
 
-__all__ = ["AGGREGATES", "DIRECTIONS", "DIRECTION_LABELS", "MEASURED", "PERCENT_METRICS", "RECALL_METRICS",
-           "REPORTED", "Entry", "Score", "lower_is_better", "to_display_scale", "unit_of"]
+__all__ = ["DIRECTIONS", "DIRECTION_LABELS", "MEASURED", "PERCENT_METRICS", "REPORTED", "Entry", "Score",
+           "to_display_scale", "unit_of"]
 
 MEASURED = "measured"
 REPORTED = "reported"
@@ -65,6 +64,12 @@ class Score:
     n_queries: int | None = None
 
 
+@overload
+def to_display_scale(metric: str, value: float) -> float: ...
+@overload
+def to_display_scale(metric: str, value: None) -> None: ...
+@overload
+def to_display_scale(metric: str, value: float | None) -> float | None: ...
 def to_display_scale(metric: str, value: float | None) -> float | None:
     """Result files store recalls as fractions; every output shows them in percent."""
     if value is None:

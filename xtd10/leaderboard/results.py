@@ -13,9 +13,9 @@ from pathlib import Path
 from xtd10.errors import UnknownLanguageError
 from xtd10.languages import normalize_language
 from xtd10.leaderboard.records import MEASURED, Entry, Score, to_display_scale
-from xtd10.schema import AGGREGATES, ALL_LANGUAGES, Result, ResultFileError
+from xtd10.schema import AGGREGATES, ALL_LANGUAGES, Result
 
-__all__ = ["ResultFileError", "read_result_file"]
+__all__ = ["read_result_file"]
 
 
 def read_result_file(path: Path, *, label: str | None = None) -> tuple[Entry, list[Score]]:

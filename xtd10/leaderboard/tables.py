@@ -15,15 +15,13 @@ import pandas as pd
 from xtd10.languages import XTD10_CODES
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.records import (
-    AGGREGATES,
     MEASURED,
-    RECALL_METRICS,
     Entry,
     Score,
-    lower_is_better,
     unit_of,
 )
 from xtd10.schema import (
+    AGGREGATES,
     ALL_LANGUAGES,
     AVG,
     AVG_NON_EN,
@@ -32,8 +30,10 @@ from xtd10.schema import (
     MRR,
     NDCG,
     RANK_METRICS,
+    RECALL_METRICS,
     TRACKS,
     XTD10,
+    lower_is_better,
 )
 
 SUBSET_ORDER = XTD10.default_subsets

@@ -1,4 +1,5 @@
-"""Small field checkers shared by the result and reported readers.
+"""Small field checkers for the reported-numbers reader (:mod:`xtd10.leaderboard.reported`;
+result files are checked by :mod:`xtd10.schema`).
 
 They raise the reader's own error class with ``<file>: <field>: <problem>`` so that every
 message points at the exact place to fix.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from xtd10.errors import UnknownLanguageError
 from xtd10.languages import normalize_language
@@ -40,6 +41,10 @@ class Checker:
             raise self.fail(field, f"expected a non-empty string, got {brief(value, 80)}")
         return value
 
+    @overload
+    def number(self, value: Any, field: str, *, optional: Literal[False] = False) -> float: ...
+    @overload
+    def number(self, value: Any, field: str, *, optional: bool) -> float | None: ...
     def number(self, value: Any, field: str, *, optional: bool = False) -> float | None:
         if value is None and optional:
             return None

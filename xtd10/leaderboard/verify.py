@@ -20,13 +20,15 @@ import hashlib
 import math
 import os
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import SupportsFloat
 
 import numpy as np
 
 from xtd10.errors import XTD10Error
-from xtd10.schema import AGGREGATES, OPPOSITE, DatasetDescriptor, Result, ResultFileError
+from xtd10.schema import AGGREGATES, OPPOSITE, DatasetDescriptor, Result
 
 EXACT_DIGITS = 6  # result files round every number to 6 decimals (xtd10.schema.clean_float)
 
@@ -220,7 +222,7 @@ def _check_promoted(descriptor: DatasetDescriptor, hashes: dict, report: Verific
     return src.registry
 
 
-def _compare_hashes(stored: dict, expected: dict, report: Verification, what: str) -> None:
+def _compare_hashes(stored: Mapping, expected: Mapping, report: Verification, what: str) -> None:
     for rel in sorted(stored):
         if rel not in expected:
             report.add(f"dataset.file_sha256[{rel}]", f"no such file in {what}")
@@ -311,12 +313,12 @@ def check_metrics(result: Result, report: Verification) -> None:
                        (c.track, c.direction, c.subset)}) > 1}
     stored = {_row_key(row): row for row in result.metrics}
     wanted = {_row_key(row): row for row in expected}
-    for key, row in wanted.items():
-        where = cell_name(*key)
-        if key[4] == "consistency" and (*key[:2], key[3]) in unequal:
+    for row_key, row in wanted.items():
+        where = cell_name(*row_key)
+        if row_key[4] == "consistency" and (*row_key[:2], row_key[3]) in unequal:
             report.notes.append(f"{where}: not recomputed (languages cover different images)")
             continue
-        have = stored.get(key)
+        have = stored.get(row_key)
         if have is None:
             report.add(where, "missing: the per-query ranks give this row but the file lacks it")
             continue
@@ -324,9 +326,9 @@ def check_metrics(result: Result, report: Verification) -> None:
         for name in ("value", "ci_low", "ci_high", "n_queries"):
             if not _same(have.get(name), row[name]):
                 report.add(where, f"{name} is {have.get(name)!r}, the per-query ranks give {row[name]!r}")
-    for key in stored:
-        if key not in wanted and not (key[4] == "consistency" and (*key[:2], key[3]) in unequal):
-            report.add(cell_name(*key), "no per-query ranks give this row")
+    for row_key in stored:
+        if row_key not in wanted and not (row_key[4] == "consistency" and (*row_key[:2], row_key[3]) in unequal):
+            report.add(cell_name(*row_key), "no per-query ranks give this row")
     report.verified = len(report.problems) == before
 
 
@@ -341,6 +343,8 @@ def _same(stored: object, computed: object) -> bool:
         return False
     if isinstance(computed, int):
         return stored == computed
+    if not isinstance(computed, SupportsFloat):
+        return False
     return math.isclose(float(stored), float(computed), rel_tol=0.0, abs_tol=0.0)
 
 
@@ -348,5 +352,5 @@ def verify_files(paths: list[str | os.PathLike], *, source: str | os.PathLike | 
     return [verify_file(path, source=source) for path in paths]
 
 
-__all__ = ["Problem", "ResultFileError", "Verification", "verify_file", "verify_files",
+__all__ = ["Problem", "Verification", "verify_file", "verify_files",
            "verify_result"]
