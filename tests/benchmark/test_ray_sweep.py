@@ -315,3 +315,21 @@ def test_ray_options_without_executor_ray_are_refused(tmp_path, capsys):
         main(["bench", "sweep", "--config", str(roster), "--dataset", "demo", "--gpus-per-model", "1"])
     assert info.value.code == 2
     assert "go with --executor ray" in capsys.readouterr().err
+
+
+def test_an_address_where_no_ray_listens_is_one_line_at_once(tmp_path, capsys):
+    """ray.init would wait minutes there; the sweep says so within seconds."""
+    pytest.importorskip("ray", reason=RAY_MISSING)
+    from xtd10.cli import main
+
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("models:\n  - {spec: random, track: text, offline: true}\n")
+    address = f"127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "sweep", "--config", str(roster), "--dataset", "demo", "--executor", "ray",
+              "--address", address, "--out", str(tmp_path / "out")])
+    assert info.value.code == 2 and time.monotonic() - started < 15
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot reach Ray at {address}: ") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -141,6 +142,8 @@ class RayExecutor:
 
     def _connect(self, ray) -> None:
         options: dict[str, Any] = {"logging_level": logging.WARNING, "configure_logging": True}
+        if self.address not in (None, "auto"):
+            check_reachable(self.address)  # ray.init waits minutes on an address where nothing listens
         try:
             if self.address is None:
                 ray.init(include_dashboard=False, **options)
@@ -178,6 +181,18 @@ class RayExecutor:
             for ref in pending:
                 ray.cancel(ref, force=True)
             raise
+
+
+def check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Refuse at once a ``HOST:PORT`` (or ``ray://HOST:PORT``) where nothing answers."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ExecutorError(f"--address {address!r}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise ExecutorError(f"cannot reach Ray at {address}: {one_line(err)} (is the head node started, "
+                            "and is this its port?)") from None
 
 
 def import_ray():
