@@ -1,4 +1,4 @@
-"""An encoder for the Ray sweep's tests (``py:tests.benchmark.stalling_encoder:build``).
+"""Encoders for the sweep tests: ``py:tests.benchmark.stalling_encoder:build`` stalls, ``:broken`` breaks.
 
 Where ``XTD10_TEST_PID_DIR`` is set (the tests' Ray cluster sets it on every node), the first
 build records its process id in ``stalled.pid`` and then waits, so a test can find the worker
@@ -29,3 +29,14 @@ def build() -> RandomEncoder:
             marker.write_text(str(os.getpid()))
             time.sleep(STALL_S)
     return RandomEncoder(seed=7)
+
+
+class BrokenEncoder(RandomEncoder):
+    """Breaks the way a model with a bug does: an error that is not the toolkit's."""
+
+    def encode_text(self, texts, *, language):
+        raise RuntimeError("this model's code has a bug\nsecond line")
+
+
+def broken() -> BrokenEncoder:
+    return BrokenEncoder(seed=3)
