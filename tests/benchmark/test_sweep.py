@@ -142,3 +142,22 @@ def test_a_model_list_naming_python_code_needs_trust(roster_naming_code, tmp_pat
     trusted = CliRunner().invoke(cli, [*args, "--trust-code"])
     assert trusted.exit_code == 0, trusted.output
     assert marker.read_text() == "imported" and "2 of 2 models scored" in trusted.output
+
+
+def test_a_model_that_breaks_is_reported_and_the_others_finish(tmp_path):
+    """An error that is not the toolkit's (a bug in one model's code) ends that model only: the
+    sweep says which and why in one line, scores the rest, counts progress over the models,
+    and ends with exit status 1."""
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("models:\n"
+                      "  - {spec: 'py:tests.benchmark.stalling_encoder:broken', track: text, offline: true}\n"
+                      "  - {spec: random, track: text, offline: true}\n")
+    res = CliRunner().invoke(cli, ["bench", "sweep", "--config", str(roster), "--dataset", "demo", "--trust-code",
+                                   "--bootstrap", "0", "--out", str(tmp_path / "out")], catch_exceptions=False)
+    assert res.exit_code == 1, res.output
+    assert ("failed py:tests.benchmark.stalling_encoder:broken: RuntimeError: this model's code has a bug "
+            "second line\n") in res.output
+    assert "  1 of 2 models done in " in res.output and "left" in res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert lines[-1] == "1 of 2 models scored; failed: py:tests.benchmark.stalling_encoder:broken"
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["random.xtd10-demo.json"]

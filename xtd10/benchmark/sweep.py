@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from xtd10.benchmark.executors import Job, LocalExecutor, RayExecutor, absolute_location
 from xtd10.benchmark.placement import save_result
 from xtd10.benchmark.result import default_result_path
-from xtd10.benchmark.runner import evaluate
 from xtd10.encoders.base import require_trusted
-from xtd10.errors import ImagesUnavailableError, XTD10Error
-from xtd10.schema import BOTH_TRACKS, TEXT_TRACK, TRACKS, Result
+from xtd10.errors import XTD10Error
+from xtd10.schema import BOTH_TRACKS, TRACKS, Result
 from xtd10.userfiles import brief, read_yaml
 
 log = logging.getLogger(__name__)
@@ -40,14 +41,26 @@ class RosterEntry:
     why: str
 
 
+@dataclass(frozen=True)
+class SweepProgress:
+    """How far a sweep is, counted in models: ``eta_s`` assumes the rest go at the pace so far."""
+
+    done: int
+    total: int
+    elapsed_s: float
+    eta_s: float
+
+
 @dataclass
 class SweepOutcome:
     entry: RosterEntry
     result: Result | None
     path: Path | None
-    skipped: str | None = None  # why the entry did not run at all
+    skipped: str | None = None  # why the entry did not run at all (or, when ``failed``, how it broke)
     placement: str = ""  # "wrote PATH", "merged into PATH (...)" or "wrote PATH beside ..."
     partial: str | None = None  # what part of it did not run (the image track without images)
+    failed: bool = False  # it ran and broke (skipped holds the error), rather than could not run here
+    progress: SweepProgress | None = None  # after this model: models done, time so far and left
 
 
 def load_roster(path: str | os.PathLike = DEFAULT_ROSTER, *, trust_code: bool = False) -> list[RosterEntry]:
@@ -83,36 +96,57 @@ def run_sweep(
     *,
     offline_only: bool = False,
     on_start: Callable[[int, RosterEntry], None] | None = None,
+    executor: LocalExecutor | RayExecutor | None = None,
     **evaluate_options,
 ) -> Iterator[SweepOutcome]:
-    """Evaluate each entry in turn and save its result; yields as it goes so a caller can
-    report progress (``on_start(number, entry)`` is called before each entry runs).
+    """Evaluate each entry and save its result; yields as results come in so a caller can
+    report progress (``on_start(number, entry)`` is called before each entry runs, by the
+    local executor; Ray's tasks start where and when the cluster places them).
 
-    Entries that cannot run here (unknown adapter, missing package) are yielded with the
-    reason instead of stopping the sweep. An entry for both tracks whose images cannot be
-    had (offline, no ``--images``) still runs what it can, the text track, and says that the
-    image track was skipped and why."""
+    ``executor`` runs the jobs (default: :class:`LocalExecutor`, in this process, in roster
+    order); whichever it is, the results are saved here, through the one writer, so the files
+    do not depend on it. Entries that cannot run here (unknown adapter, missing package) are
+    yielded with the reason instead of stopping the sweep, and so are models that fail. An
+    entry for both tracks whose images cannot be had (offline, no ``--images``) still runs
+    what it can, the text track, and says that the image track was skipped and why."""
+    executor = executor or LocalExecutor()
+    if isinstance(executor, RayExecutor):
+        evaluate_options = {**evaluate_options, "progress": False}  # a worker's progress bar reaches nobody
+        for key in ("source", "images"):  # a worker's working folder is not ours
+            if key in evaluate_options:
+                evaluate_options[key] = absolute_location(evaluate_options[key])
+    jobs, by_number, not_run = [], {}, []
     for number, entry in enumerate(entries, 1):
         if offline_only and not entry.offline:
-            yield SweepOutcome(entry, None, None, "needs weights from the Hub (not offline)")
+            not_run.append(SweepOutcome(entry, None, None, "needs weights from the Hub (not offline)"))
             continue
+        jobs.append(Job(number, entry.spec, TRACK_VALUES[entry.track], dict(evaluate_options)))
+        by_number[number] = entry
+
+    def starting(job: Job) -> None:
         if on_start is not None:
-            on_start(number, entry)
-        partial = None
-        try:
-            try:
-                result = evaluate(entry.spec, tracks=TRACK_VALUES[entry.track], **evaluate_options)
-            except ImagesUnavailableError as err:
-                if TEXT_TRACK not in TRACK_VALUES[entry.track]:
-                    raise
-                partial = f"image track skipped: {err}"
-                log.info("%s: %s; running the text track only", entry.spec, partial)
-                result = evaluate(entry.spec, tracks=(TEXT_TRACK,), **evaluate_options)
-        except (XTD10Error, ImportError) as err:
-            # INFO, not WARNING: the reason travels in the outcome and the CLI prints it once
-            log.info("skipping %s: %s", entry.spec, err)
-            yield SweepOutcome(entry, None, None, str(err))
+            on_start(job.number, by_number[job.number])
+
+    clock = SweepClock(len(jobs))
+    for job_outcome in executor.run(jobs, on_start=starting):
+        entry = by_number[job_outcome.number]
+        progress = clock.one_done()
+        if job_outcome.result is None:
+            yield SweepOutcome(entry, None, None, job_outcome.skipped or job_outcome.failed,
+                               failed=job_outcome.failed is not None, progress=progress)
             continue
+        result = Result.from_dict(job_outcome.result, f"the result of {entry.spec}")
         placement = save_result(result, default_result_path(result, out_dir))
         yield SweepOutcome(entry, placement.result or result, placement.path, placement=placement.describe(),
-                           partial=partial)
+                           partial=job_outcome.partial, progress=progress)
+    yield from not_run
+
+
+class SweepClock:
+    def __init__(self, total: int):
+        self.total, self.done, self.started = total, 0, time.monotonic()
+
+    def one_done(self) -> SweepProgress:
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        return SweepProgress(self.done, self.total, elapsed, elapsed / self.done * (self.total - self.done))

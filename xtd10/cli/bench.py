@@ -41,11 +41,13 @@ def format_table(table: pd.DataFrame, index_name: str = "") -> str:
     return "\n".join(lines)
 
 
-def command_line() -> str:
+def command_line(leave_out: tuple[str, ...] = ()) -> str:
     """The command as typed when run from the ``xtd10`` script; otherwise (tests, embedding
-    in other programs) the click command path with the parameters given."""
+    in other programs) the click command path with the parameters given. Options named in
+    ``leave_out`` (and their values) are dropped: how a sweep ran (``--executor ray``) is not
+    part of what it computed, and its result files must not depend on it."""
     if Path(sys.argv[0]).name == "xtd10":
-        return shlex.join(["xtd10", *sys.argv[1:]])
+        return shlex.join(["xtd10", *without_options(sys.argv[1:], leave_out)])
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return "xtd10"
@@ -56,6 +58,8 @@ def command_line() -> str:
         if source is None or source.name == "DEFAULT" or value in (None, False, ()):
             continue
         flag = max(param.opts, key=len) if isinstance(param, click.Option) else None
+        if flag in leave_out:
+            continue
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
             if flag is None:
@@ -65,6 +69,19 @@ def command_line() -> str:
             else:
                 words.extend([flag, str(item)])
     return shlex.join(words)
+
+
+def without_options(words: list[str], options: tuple[str, ...]) -> list[str]:
+    """``words`` less each of ``options`` with its value (``--opt VALUE`` or ``--opt=VALUE``)."""
+    kept, skip_next = [], False
+    for word in words:
+        if skip_next:
+            skip_next = False
+        elif word in options:
+            skip_next = True
+        elif word.partition("=")[0] not in options:
+            kept.append(word)
+    return kept
 
 
 def echo_result_summary(result, path) -> None:
@@ -170,6 +187,9 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
     click.echo(placement.describe())
 
 
+EXECUTOR_OPTIONS = ("--executor", "--address", "--gpus-per-model", "--cpus-per-model")
+
+
 @group.command()
 @click.option("--config", "roster", type=click.Path(dir_okay=False), default="benchmark/models.yaml",
               show_default=True, help="The model list.")
@@ -183,39 +203,79 @@ def run(spec, languages, track, subsets, dataset, source, images, batch_size, de
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Result folder (default: leaderboards/results).")
 @trust_code_option
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: one model after another in this process; ray: each model a task on a Ray cluster "
+                   "(pip install -e '.[ray]'); this process alone writes the result files.")
+@click.option("--address", help="Ray only: 'auto' (the cluster this machine belongs to), HOST:PORT or "
+                                "ray://HOST:PORT; omitted: start a Ray on this machine for the sweep.")
+@click.option("--gpus-per-model", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Ray only: GPUs each model gets (1: one model per GPU).")
+@click.option("--cpus-per-model", type=click.FloatRange(min=0), default=1, show_default=True,
+              help="Ray only: CPUs each model gets.")
 def sweep(roster, offline_only, dataset, source, images, batch_size, device, precision, bootstrap, out_dir,
-          trust_code) -> None:
-    """Score every model of the leaderboard's list (benchmark/models.yaml), one result file each."""
+          trust_code, executor, address, gpus_per_model, cpus_per_model) -> None:
+    """Score every model of the leaderboard's list (benchmark/models.yaml), one result file each.
+
+    With --executor ray, images, caption sources (--source, --images) and the embedding
+    cache (XTD10_CACHE) are read on each worker's machine: give paths every node sees."""
+    from xtd10.benchmark.executors import make_executor
     from xtd10.benchmark.sweep import load_roster, run_sweep
 
     entries = load_roster(roster, trust_code=trust_code)
+    engine = make_executor(executor, address=address, gpus_per_model=gpus_per_model, cpus_per_model=cpus_per_model,
+                           announce=click.echo)
 
     def starting(number: int, entry) -> None:
         plural = "s" if entry.track == BOTH_TRACKS else ""
         click.echo(f"[{number}/{len(entries)}] {entry.spec} ({entry.track} track{plural}) ...")
 
-    outcomes = run_sweep(entries, out_dir, offline_only=offline_only, on_start=starting, dataset=dataset,
-                         source=source, images=images_argument(images), batch_size=batch_size, device=device,
-                         precision=precision, bootstrap=bootstrap, command=command_line(), trust_code=trust_code)
-    done, partial, skipped = 0, [], []
-    for outcome in outcomes:
-        if outcome.result is None:
-            click.echo(f"skipped {outcome.entry.spec}: {outcome.skipped}")
-            skipped.append(outcome.entry.spec)
-            continue
-        done += 1
-        frame = outcome.result.frame()
-        headline = frame[(frame["language"] == AVG) & (frame["subset"] == SUBSET_ALL) & (frame["metric"] == "R@10")]
-        parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
-        click.echo(f"{outcome.entry.spec}: avg R@10 {parts}; {outcome.placement or outcome.path}")
-        if outcome.partial:
-            from xtd10.cli import cli_wording
+    outcomes = run_sweep(entries, out_dir, offline_only=offline_only, on_start=starting, executor=engine,
+                         dataset=dataset, source=source, images=images_argument(images), batch_size=batch_size,
+                         device=device, precision=precision, bootstrap=bootstrap,
+                         command=command_line(leave_out=EXECUTOR_OPTIONS), trust_code=trust_code)
+    done, partial, skipped, failed = 0, [], [], []
+    try:
+        for outcome in outcomes:
+            if outcome.result is None:
+                click.echo(f"{'failed' if outcome.failed else 'skipped'} {outcome.entry.spec}: {outcome.skipped}")
+                (failed if outcome.failed else skipped).append(outcome.entry.spec)
+            else:
+                done += 1
+                frame = outcome.result.frame()
+                headline = frame[(frame["language"] == AVG) & (frame["subset"] == SUBSET_ALL)
+                                 & (frame["metric"] == "R@10")]
+                parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
+                click.echo(f"{outcome.entry.spec}: avg R@10 {parts}; {outcome.placement or outcome.path}")
+                if outcome.partial:
+                    from xtd10.cli import cli_wording
 
-            click.echo(f"  {cli_wording(outcome.partial)}")
-            partial.append(outcome.entry.spec)
+                    click.echo(f"  {cli_wording(outcome.partial)}")
+                    partial.append(outcome.entry.spec)
+            if outcome.progress is not None and outcome.progress.done < outcome.progress.total:
+                p = outcome.progress
+                click.echo(f"  {p.done} of {p.total} models done in {duration(p.elapsed_s)}; "
+                           f"about {duration(p.eta_s)} left")
+    except KeyboardInterrupt:
+        outcomes.close()  # the executor cancels what still runs (Ray: its tasks) and lets go of the cluster
+        click.echo(f"\ncancelled: {done} of {len(entries)} models scored and saved; the others did not finish",
+                   err=True)
+        sys.exit(130)
     click.echo(f"{done} of {len(entries)} models scored"
                + (f"; text track only (no images): {', '.join(partial)}" if partial else "")
-               + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+               + (f"; skipped: {', '.join(skipped)}" if skipped else "")
+               + (f"; failed: {', '.join(failed)}" if failed else ""))
+    if failed:
+        sys.exit(1)
+
+
+def duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``2h07m``: short enough for a progress line."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 @group.command()
