@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +98,7 @@ def run_sweep(
     on_start: Callable[[int, RosterEntry], None] | None = None,
     executor: LocalExecutor | RayExecutor | None = None,
     **evaluate_options,
-) -> Iterator[SweepOutcome]:
+) -> Generator[SweepOutcome, None, None]:
     """Evaluate each entry and save its result; yields as results come in so a caller can
     report progress (``on_start(number, entry)`` is called before each entry runs, by the
     local executor; Ray's tasks start where and when the cluster places them).

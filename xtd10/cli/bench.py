@@ -233,7 +233,10 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, pre
                          dataset=dataset, source=source, images=images_argument(images), batch_size=batch_size,
                          device=device, precision=precision, bootstrap=bootstrap,
                          command=command_line(leave_out=EXECUTOR_OPTIONS), trust_code=trust_code)
-    done, partial, skipped, failed = 0, [], [], []
+    done = 0
+    partial: list[str] = []
+    skipped: list[str] = []
+    failed: list[str] = []
     try:
         for outcome in outcomes:
             if outcome.result is None:

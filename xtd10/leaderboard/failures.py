@@ -26,7 +26,7 @@ from xtd10.errors import XTD10Error
 from xtd10.files import replace_previous_outputs
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.per_language import MAX_LANGUAGE_COLUMNS
-from xtd10.leaderboard.records import AGGREGATES
+from xtd10.schema import AGGREGATES
 
 log = logging.getLogger(__name__)
 
