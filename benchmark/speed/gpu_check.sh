@@ -3,7 +3,11 @@
 #   1. the harness on cuda against CLIP_benchmark on cuda (random open_clip ViT-B-32,
 #      1000 stand-in images, 11 languages, fp32 and bf16): wall, peak RSS, cosine
 #      agreement, recall equality (bench_vs_clip_benchmark.py);
-#   2. the baseline heads at COCO scale for the three losses (bench_baseline_gpu.py).
+#   2. the baseline heads at COCO scale for the three losses (bench_baseline_gpu.py);
+#   3. a two-model Ray sweep (`xtd10 bench sweep --executor ray --gpus-per-model 1`, random
+#      open_clip ViT-B-32 and ViT-B-16 checkpoints) over the XTD200 text track of the 20
+#      languages of the CLIP_benchmark comparison, when NLLB_CLIP_SOURCE names a checkout of
+#      visheratin/nllb-clip and Ray imports (its wheel is ~70 MB: install it beforehand).
 #
 # Usage: benchmark/speed/gpu_check.sh SOURCE [WHEELS] [DEVICE] [extra args for step 1]
 #   SOURCE  an XTD10 caption folder in the upstream layout
@@ -37,4 +41,23 @@ scale=()
         echo "== baseline heads, loss $loss ($device)"
         "$python" "$here/benchmark/speed/bench_baseline_gpu.py" --device "$device" --loss "$loss" "${scale[@]}"
     done
+    echo "== Ray sweep, two models, XTD200 text track ($device)"
+    if [ -z "${NLLB_CLIP_SOURCE:-}" ] || ! "$python" -c "import ray" 2>/dev/null; then
+        echo "skipped: needs NLLB_CLIP_SOURCE (a checkout of visheratin/nllb-clip) and Ray installed"
+    else
+        sweep_dir=$(mktemp -d /tmp/xtd10-gpu-sweep.XXXXXX)
+        "$python" - "$sweep_dir" <<'PY'
+import sys, torch, open_clip
+for arch in ("ViT-B-32", "ViT-B-16"):  # random weights: the speed, not the scores, is measured
+    torch.save(open_clip.create_model(arch).state_dict(), f"{sys.argv[1]}/{arch}.pt")
+PY
+        printf 'models:\n  - {spec: "open_clip:ViT-B-32@%s/ViT-B-32.pt", track: text}\n  - {spec: "open_clip:ViT-B-16@%s/ViT-B-16.pt", track: text}\n' \
+            "$sweep_dir" "$sweep_dir" > "$sweep_dir/models.yaml"
+        resources=(--gpus-per-model 1)
+        [ "$device" = cpu ] && resources=(--cpus-per-model 1)
+        languages=$("$python" -c "import sys; sys.path.insert(0, '$here/benchmark/speed'); import bench_vs_clip_benchmark as b; print(','.join(b.XTD200_LANGUAGES))")
+        /usr/bin/time -f "sweep wall %e s, peak RSS %M KB" "$(dirname "$(command -v "$python")")/xtd10" bench sweep \
+            --config "$sweep_dir/models.yaml" --dataset xtd200 --source "$NLLB_CLIP_SOURCE" --languages "$languages" \
+            --device "$device" --bootstrap 0 --executor ray "${resources[@]}" --out "$sweep_dir/results"
+    fi
 } 2>&1 | tee "$log"

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from xtd10.benchmark.sweep import RosterError, load_roster, run_sweep
 from xtd10.cli import cli
+from xtd10.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -161,3 +162,14 @@ def test_a_model_that_breaks_is_reported_and_the_others_finish(tmp_path):
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert lines[-1] == "1 of 2 models scored; failed: py:tests.benchmark.stalling_encoder:broken"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["random.xtd10-demo.json"]
+
+
+def test_a_sweep_takes_a_language_selection(tmp_path):
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("models:\n  - {spec: random, track: text, offline: true}\n")
+    res = CliRunner().invoke(cli, ["bench", "sweep", "--config", str(roster), "--dataset", "demo", "--languages",
+                                   "de,jpn_Jpan", "--bootstrap", "0", "--out", str(tmp_path / "out")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    [written] = (tmp_path / "out").iterdir()
+    assert Result.load(written).dataset["languages"] == ["de", "ja"]

