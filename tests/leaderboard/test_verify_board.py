@@ -11,7 +11,7 @@ from xtd10.leaderboard import build_leaderboard
 
 REPO = Path(__file__).resolve().parents[2]
 BOARD = REPO / "leaderboards"
-INPUTS = ("results", "reported")
+INPUTS = ("results", "reported", "audit")  # audit/: written by `xtd10 crowd audit --publish`, not the build
 
 
 def outputs(folder: Path) -> dict[str, bytes]:

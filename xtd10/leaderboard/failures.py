@@ -26,6 +26,7 @@ from xtd10.errors import XTD10Error
 from xtd10.files import replace_previous_outputs
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.per_language import MAX_LANGUAGE_COLUMNS
+from xtd10.leaderboard.records import AGGREGATES
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,10 @@ def write_failure_views(board: Leaderboard, results_dir: Path | None, out_dir: P
     written: list[Path] = []
     if results_dir is not None:
         for entry in board.measured():
-            per_query = entry.details.get("per_query")
-            if not per_query:
+            if not entry.details.get("per_query"):  # a flag: the result has per-query ranks
                 continue
-            if len({str(item.get("language")) for item in per_query}) > MAX_LANGUAGE_COLUMNS:
+            languages = {s.language for s in board.scores if s.entry_key == entry.key} - set(AGGREGATES)
+            if len(languages) > MAX_LANGUAGE_COLUMNS:
                 continue
             slug = view_slug(entry.origin)
             try:
