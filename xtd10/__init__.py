@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from xtd10.languages import XTD10_CODES, get_language, normalize_language
 
 
 def _version() -> str:
@@ -35,8 +36,6 @@ def _version() -> str:
 
 
 __version__ = _version()
-
-from xtd10.languages import XTD10_CODES, get_language, normalize_language
 
 if TYPE_CHECKING:
     from xtd10.data import load, load_frame
