@@ -70,6 +70,8 @@ def test_the_fonts_the_readme_names_are_the_ones_ci_installs():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     installed = set(re.search(r'FONT_PACKAGES="([^"]+)"', ci).group(1).split())
     assert installed == named
+    for doc in ("docs/leaderboard.md", "docs/crowdsourcing.md"):
+        assert set(re.findall(r"`(fonts-noto-[a-z]+)`", (REPO / doc).read_text(encoding="utf-8"))) == named, doc
 
 
 def test_local_environments_and_outputs_the_docs_create_are_git_ignored():
