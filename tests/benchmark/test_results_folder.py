@@ -69,13 +69,14 @@ def test_demo_counts_the_cells_that_differ_and_the_largest_difference(tmp_path, 
                   "--out", str(path)).exit_code == 0
     data = json.loads(path.read_text(encoding="utf-8"))
     changed = [m for m in data["metrics"] if m["metric"] == "MedR"][:2]
+    cell = "/".join(str(changed[1][k]) for k in ("track", "direction", "language", "subset", "metric"))
     changed[0]["value"] += 0.25
     changed[1]["value"] += 0.5
     path.write_text(json.dumps(data), encoding="utf-8")
     res = _demo(tmp_path, committed)
     assert res.exit_code == 0, res.output
     assert (f"metrics: 2 of {len(data['metrics'])} metric cells differ from the committed result {path} "
-            "(largest difference 0.5)") in res.output
+            f"(largest difference 0.5, {cell})") in res.output
 
 
 def test_demo_without_a_committed_result_compares_nothing(tmp_path, monkeypatch):

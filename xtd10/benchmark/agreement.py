@@ -25,6 +25,7 @@ class Agreement:
     differing: int      # of those, rows whose value or interval differs
     largest: float      # the largest absolute difference of any number of those rows
     only_one_side: int  # metric rows present in one file only
+    largest_cell: str = ""  # track/direction/language/subset/metric of the largest difference
 
     @property
     def identical(self) -> bool:
@@ -36,7 +37,7 @@ class Agreement:
         parts = []
         if self.differing:
             parts.append(f"{self.differing} of {self.cells} metric cells differ from the committed result "
-                         f"{self.committed} (largest difference {self.largest:.4g})")
+                         f"{self.committed} (largest difference {self.largest:.4g}, {self.largest_cell})")
         else:
             parts.append(f"the {self.cells} shared metric cells equal the committed result {self.committed}")
         if self.only_one_side:
@@ -59,13 +60,15 @@ def agreement(fresh: Result, committed: Result, committed_path: str | os.PathLik
     """Compare every metric row two results share, number by number."""
     new, old = _rows(fresh), _rows(committed)
     shared = new.keys() & old.keys()
-    differing, largest = 0, 0.0
-    for key in shared:
+    differing, largest, where = 0, 0.0, ""
+    for key in sorted(shared):
         gaps = [_difference(new[key].get(n), old[key].get(n)) for n in NUMBERS]
         if any(g is None or g > 0 for g in gaps):
             differing += 1
-            largest = max([largest, *(g for g in gaps if g is not None)])
-    return Agreement(Path(committed_path), len(shared), differing, largest, len(new.keys() ^ old.keys()))
+            gap = max((g for g in gaps if g is not None), default=0.0)
+            if gap > largest or not where:
+                largest, where = max(largest, gap), "/".join(key)
+    return Agreement(Path(committed_path), len(shared), differing, largest, len(new.keys() ^ old.keys()), where)
 
 
 def agreement_with_folder(fresh: Result, fresh_path: str | os.PathLike,

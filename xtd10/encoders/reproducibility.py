@@ -6,7 +6,7 @@ generator is exact on every machine; a model's forward pass goes through BLAS, w
 (chosen per CPU family, or forced by ``OPENBLAS_CORETYPE``) decides the last bits. On the
 same kernel the toolkit's fixed batch order and single BLAS thread make runs bit-identical;
 on another kernel a few near-tied queries can swap (measured: 17 of mUSE's 340 XTD10
-text-track cells, about 15 of e5-small's, each by 0.001 to 0.003). ``xtd10 leaderboard
+text-track cells, about 15 of e5-small's, recalls, MRR and nDCG by at most 0.001). ``xtd10 leaderboard
 verify`` prints the line for a result's encoder.
 """
 
@@ -21,7 +21,7 @@ __all__ = ["ANYWHERE", "REPRODUCIBILITY", "SAME_KERNEL", "UNDECLARED", "Reproduc
 ANYWHERE, SAME_KERNEL, UNDECLARED = "anywhere", "same-kernel", "undeclared"
 
 _KERNEL_CAVEAT = ("on another CPU family or BLAS kernel (OPENBLAS_CORETYPE) or other package versions, "
-                  "near-tied queries may swap and move a metric in the third decimal")
+                  "near-tied queries may swap and move a few metrics in the third decimal")
 
 
 @dataclass(frozen=True)
