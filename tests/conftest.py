@@ -28,6 +28,8 @@ SKIP_KINDS = {
                                        "NLLB_CLIP_TEST_SOURCE=DIR, DIR a checkout of visheratin/nllb-clip",
     "chromium": "need a headless Chromium: install Debian's chromium (/usr/bin/chromium)",
     "ray is not installed": "need Ray (a real two-node cluster is started from it): pip install -e '.[ray]'",
+    "published open_clip results csv": "need open_clip's published results table: set XTD10_OPENCLIP_CSV=FILE, "
+                                       "FILE its docs/openclip_multilingual_retrieval_results.csv",
 }
 
 

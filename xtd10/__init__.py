@@ -9,9 +9,33 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
-
 from xtd10.languages import XTD10_CODES, get_language, normalize_language
+
+
+def _version() -> str:
+    """The version written once, in pyproject.toml: read from there when the package runs
+    from a checkout (an editable install's metadata lags an edit until it is reinstalled),
+    else from the installed distribution's metadata. CITATION.cff repeats it (a test keeps
+    the two equal); result files record this value."""
+    import re
+    from pathlib import Path
+
+    project = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if project.is_file():
+        text = project.read_text(encoding="utf-8")
+        if re.search(r'^name\s*=\s*"xtd10"', text, re.M):
+            found = re.search(r'^version\s*=\s*"([^"]+)"', text, re.M)
+            if found:
+                return found.group(1)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("xtd10")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 if TYPE_CHECKING:
     from xtd10.data import load, load_frame

@@ -39,7 +39,7 @@ def test_bench_run_default_path_and_compare(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert invoke("bench", "run", "-m", "random", "--dataset", "demo", "--track", "text",
                   "--bootstrap", "0").exit_code == 0
-    path = tmp_path / "leaderboards" / "results" / "random.xtd10-demo.json"
+    path = tmp_path / "results" / "random.xtd10-demo.json"
     assert path.is_file()
     res = invoke("bench", "compare", str(path), str(path), "--csv", str(tmp_path / "c.csv"))
     assert res.exit_code == 0, res.output

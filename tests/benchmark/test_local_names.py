@@ -47,7 +47,7 @@ def test_name_option_and_the_default_file_name_hold_no_path(tmp_path, monkeypatc
                                        "--track", "text", "--languages", "de", "--bootstrap", "0",
                                        "--name", "My colour model"])
     assert outcome.exit_code == 0, outcome.output
-    written = list((tmp_path / "leaderboards" / "results").glob("*.json"))
+    written = list((tmp_path / "results").glob("*.json"))
     assert len(written) == 1 and "private" not in written[0].name
     data = json.loads(written[0].read_text())
     assert data["encoder"]["name"] == "My colour model"

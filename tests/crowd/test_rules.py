@@ -82,7 +82,9 @@ def test_decisions_reject_with_feedback_and_worker_recommendations():
     assert set(v.workers.set_index("worker_id").drop("w1")["recommendation"]) == {"approve"}
     rejected = v.decisions[v.decisions.decision == "reject"]
     assert set(rejected["worker_id"]) == {"w1"}
-    assert rejected["feedback"].str.contains("placeholder").all()
+    from xtd10.crowd.settings import load_settings
+
+    assert rejected["feedback"].str.contains(load_settings("de").feedback["placeholder"], regex=False).all()
 
 
 def test_unknown_rule_is_a_clear_error():

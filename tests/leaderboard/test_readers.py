@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,11 @@ from xtd10.leaderboard.reported import read_reported_file
 from xtd10.leaderboard.results import read_result_file
 
 REPO = Path(__file__).resolve().parents[2]
-OPENCLIP_CSV = REPO.parent / "shared" / "reference" / "openclip_multilingual_retrieval_results.csv"
+# open_clip's docs/openclip_multilingual_retrieval_results.csv: XTD10_OPENCLIP_CSV, else the CI's copy
+OPENCLIP_CSV = Path(os.environ.get("XTD10_OPENCLIP_CSV") or
+                    REPO.parent / "shared" / "reference" / "openclip_multilingual_retrieval_results.csv")
+OPENCLIP_CSV_SKIP = ("the published open_clip results CSV is not available (set XTD10_OPENCLIP_CSV to open_clip's "
+                     "docs/openclip_multilingual_retrieval_results.csv)")
 
 
 def test_result_file_is_read_in_percent_with_unknown_fields_ignored(tmp_path):
@@ -140,7 +145,7 @@ def test_committed_reported_files_load_and_match_the_reference_table():
 
 def test_openclip_rows_equal_the_published_csv():
     if not OPENCLIP_CSV.is_file():
-        pytest.skip("reference CSV not available")
+        pytest.skip(OPENCLIP_CSV_SKIP)
     table = pd.read_csv(OPENCLIP_CSV)
     rows = {(r["model"], r["version"]): r for r in table.to_dict("records")}
     entries, scores = read_reported_file(REPO / "leaderboards" / "reported" / "open-clip-benchmark.yaml")

@@ -26,9 +26,18 @@ from xtd10.schema import (
     ndcg_from_single_ranks,
 )
 
-__all__ = ["DEFAULT_RESULTS_DIR", "default_result_path", "per_query_entry", "result_slug"]
+__all__ = ["DEFAULT_RESULTS_DIR", "default_result_path", "per_query_entry", "result_slug", "results_folder"]
 
-DEFAULT_RESULTS_DIR = Path("leaderboards") / "results"
+# A user's runs are theirs: they go to ./results/ (or $XTD10_RESULTS), never into the
+# checkout's committed leaderboards/results/, which only ``xtd10 leaderboard submit`` changes.
+DEFAULT_RESULTS_DIR = Path("results")
+RESULTS_ENV = "XTD10_RESULTS"
+
+
+def results_folder() -> Path:
+    """Where runs write their result files when no ``--out`` is given: ``$XTD10_RESULTS``,
+    else ``./results/``."""
+    return Path(os.environ.get(RESULTS_ENV) or DEFAULT_RESULTS_DIR)
 
 
 def per_query_entry(cell: tuple[str, str, str, str], stats: QueryStats) -> dict[str, Any]:
@@ -60,7 +69,7 @@ def result_slug(spec: str) -> str:
 def default_result_path(result: Result, directory: str | os.PathLike | None = None) -> Path:
     """``<dir>/<slug>.json`` for XTD10, ``<dir>/<slug>.<dataset>.json`` for other data (the
     demo set), so a demo run never overwrites a real XTD10 result."""
-    folder = Path(directory) if directory is not None else DEFAULT_RESULTS_DIR
+    folder = Path(directory) if directory is not None else results_folder()
     slug = result_slug(str(result.encoder.get("spec") or result.encoder.get("name")))
     name = str(result.dataset.get("name", DATASETS["xtd10"].name))
     descriptor = dataset_descriptor(name)

@@ -153,7 +153,7 @@ def group() -> None:
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-cache", is_flag=True, help="Encode everything again (do not read or write the embedding cache).")
-@click.option("--out", type=click.Path(dir_okay=False), help="Result file (default: leaderboards/results/<model>.json).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Result file (default: $XTD10_RESULTS/<model>.json, else results/<model>.json).")
 @click.option("--name", help="The model's name on the leaderboard (default: the encoder's own; a local model's "
                              "folder or file name, never its path).")
 @trust_code_option
@@ -202,7 +202,7 @@ EXECUTOR_OPTIONS = ("--executor", "--address", "--gpus-per-model", "--cpus-per-m
 @click.option("--device", help="cpu, cuda, cuda:1, mps (adapters that run on torch).")
 @precision_option
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Result folder (default: leaderboards/results).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Result folder (default: $XTD10_RESULTS, else results).")
 @trust_code_option
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: one model after another in this process; ray: each model a task on a Ray cluster "

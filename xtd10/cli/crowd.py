@@ -194,7 +194,7 @@ def decide_cmd(batch, fmt, output, accepted, reviews_file, semantic, encoder_spe
         from xtd10.crowd.reviews import apply_reviews, batch_identity, read_reviews
 
         v.decisions = apply_reviews(v.decisions, read_reviews(reviews_file), where=reviews_file,
-                                    explanations={r.id: r.explanation for r in v.rules},
+                                    explanations=v.messages,
                                     batch=batch_identity(v.submissions))
     paths = write_decisions(v.decisions, v.workers, fmt, output, submissions=v.submissions)
     if accepted:

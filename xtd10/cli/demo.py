@@ -37,27 +37,36 @@ def echo_plan(plan) -> None:
 
 
 @click.command(name="demo")
-@click.option("--out", type=click.Path(file_okay=False), default="leaderboards/results", show_default=True,
-              help="Directory for the result files.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Directory for the result files (default: $XTD10_RESULTS, else ./results).")
+@click.option("--committed", type=click.Path(file_okay=False), default="leaderboards/results", show_default=True,
+              help="Committed results to compare the fresh numbers with (the file of the same name; "
+                   "nothing is compared where there is none).")
 @click.option("--source", help="XTD10 caption source for the text track (default: $XTD10_SOURCE).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--image-model", default="offline-labels", show_default=True, help="Encoder for the demo set.")
 @click.option("--text-model", default="muse", show_default=True, help="Encoder for the XTD10 text track.")
-def group(out: str, source: str | None, bootstrap: int, image_model: str, text_model: str) -> None:
+def group(out: str | None, committed: str, source: str | None, bootstrap: int, image_model: str,
+          text_model: str) -> None:
     """Score the offline image-text encoder on the embedded demo set and, when XTD10
     caption files are available locally, mUSE on the XTD10 text track."""
+    from xtd10.benchmark.agreement import agreement_with_folder
     from xtd10.benchmark.demo import iter_demo, plan_demo
+    from xtd10.benchmark.result import results_folder
 
     plan = plan_demo(source=source, image_encoder=image_model, text_encoder=text_model)
     echo_plan(plan)
     total = len(plan.steps)
     ran = []
-    for number, (step, result, path) in enumerate(iter_demo(plan, out, source=source, bootstrap=bootstrap,
-                                                            command=command_line()), 1):
-        if result is None:
+    steps = iter_demo(plan, out or results_folder(), source=source, bootstrap=bootstrap, command=command_line())
+    for number, (step, result, path) in enumerate(steps, 1):
+        if result is None or path is None:
             continue
         click.echo(f"\n=== step {number} of {total}: {step.title}")
         echo_result_summary(result, path)
+        same = agreement_with_folder(result, path, committed)
+        if same is not None:
+            click.echo(f"metrics: {same.describe()}")
         ran.append(path)
     skipped = [s for s in plan.steps if s.skipped]
     click.echo(f"\nDone: {len(ran)} of {total} steps ran; result files: {', '.join(str(p) for p in ran)}")

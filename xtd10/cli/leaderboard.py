@@ -86,6 +86,8 @@ def verify(files: tuple[Path, ...], source: Path | None, require_ranks: bool) ->
             click.echo(f"{report.file}: ok, {report.rows_checked} metric rows recomputed from per-query ranks")
         else:
             click.echo(f"{report.file}: ok, unverified (no per-query ranks)")
+        if report.reproducibility and not report.problems:
+            click.echo(f"{report.file}: a re-run reproduces it: {report.reproducibility}")
     if failed:
         raise SystemExit(f"{failed} of {len(files)} file(s) failed verification")
 

@@ -36,5 +36,6 @@ class LanguageSettings:
     refusals: tuple[str, ...] = ()  # phrases that make a short text a refusal (crowd.refusals)
     task_title: str = ""
     task_instructions: str = ""
+    feedback: dict = field(default_factory=dict, compare=False)  # message id -> text for workers
     generic: bool = False  # no settings file: derived from the registry alone
     raw: dict = field(default_factory=dict, compare=False, repr=False)

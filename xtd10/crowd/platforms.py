@@ -45,7 +45,15 @@ def mturk_decisions(decisions: pd.DataFrame, raw: pd.Series | None) -> pd.DataFr
         original = pd.DataFrame([json.loads(r) for r in raw], index=decisions.index).fillna("")
         if {"HITId", "AssignmentId"} <= set(original.columns):
             return original.assign(**marks)
-    return pd.DataFrame({"HITId": decisions.get("task_id", ""), "AssignmentId": decisions.get("assignment_id", ""),
+    assignments = decisions["assignment_id"] if "assignment_id" in decisions else pd.Series("", index=decisions.index)
+    missing = int(assignments.fillna("").astype(str).str.strip().eq("").sum())
+    if missing:
+        # MTurk matches an upload to its assignments by AssignmentId: rows without one are ignored
+        raise CrowdError(
+            f"--format mturk: {missing} of {len(decisions)} submissions have no MTurk AssignmentId (the batch was "
+            "not ingested from an MTurk export, e.g. with --platform csv), so MTurk could not apply the file; "
+            "ingest MTurk's Batch_results.csv with --platform mturk, or write --format csv")
+    return pd.DataFrame({"HITId": decisions.get("task_id", ""), "AssignmentId": assignments,
                          "WorkerId": decisions["worker_id"], **marks})
 
 

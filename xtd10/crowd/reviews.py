@@ -118,7 +118,8 @@ def apply_reviews(decisions: pd.DataFrame, reviews: list[Review], *, explanation
                   where: str = "reviews", batch: str | None = None) -> pd.DataFrame:
     """``decisions`` with the reviewer's approve/reject applied to the rows under review.
 
-    ``explanations`` (rule id -> text) supplies the feedback of a rejection; a reviewer's
+    ``explanations`` (message id -> text, :func:`xtd10.crowd.validate.worker_messages`:
+    rules, escalations, ``approved``) supplies the feedback; a reviewer's
     note is added to it. ``batch``: this batch's fingerprint; a line made on another
     batch's page is refused before anything is applied.
     """
@@ -141,9 +142,9 @@ def apply_reviews(decisions: pd.DataFrame, reviews: list[Review], *, explanation
             continue
         out.at[i, "decision"] = review.decision
         if review.decision == "approve":
-            feedback = APPROVED_FEEDBACK
-        else:
+            feedback = explanations.get("approved", APPROVED_FEEDBACK)
+        else:  # the rules' messages, never their ids
             rules = [r for r in str(out.at[i, "rules"]).split(",") if r]
-            feedback = " ".join(explanations.get(r, r) for r in rules) or "Rejected after review."
+            feedback = " ".join(explanations[r] for r in rules if r in explanations) or "Rejected after review."
         out.at[i, "feedback"] = f"{feedback} {review.note}".strip() if review.note else feedback
     return out

@@ -377,6 +377,8 @@ RULES: tuple[Rule, ...] = (
     Rule("pasted", REVIEW, "Text was pasted into the answer instead of typed.", check_pasted),
 )
 RULE_IDS = tuple(rule.id for rule in RULES)
+# Worker-level escalations (xtd10.crowd.validate): not rules, but they reach workers as messages.
+ESCALATION_IDS = ("worker_reuses_text", "worker_mostly_flagged")
 
 
 def get_rules(ids: list[str] | None = None, exclude: list[str] | None = None) -> list[Rule]:

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 # The keys a settings file may hold: top-level ones, and the keys of each section.
 TOP_KEYS = ("code", "name", "script", "scripts", "min_script_fraction", "min_chars", "min_words", "max_chars",
-            "min_work_seconds", "max_chars_per_second", "placeholders", "refusals", "outcomes", "notes")
+            "min_work_seconds", "max_chars_per_second", "placeholders", "refusals", "outcomes", "feedback",
+            "notes")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "langid": ("accept", "min_chars", "min_prob"),
     "length_ratio": ("unit", "min", "max", "min_source_words"),
@@ -222,6 +223,7 @@ def _parse(data: dict, where: str, code: str, *, generic: bool = False) -> Langu
         min_words=_number(data, "min_words", 2, int, where),
         max_chars=_positive(_number(data, "max_chars", 1000, int, where), where, "max_chars"),
         outcomes=_outcomes(data.get("outcomes"), where),
+        feedback=_feedback(data.get("feedback"), where),
         min_work_seconds=_number(data, "min_work_seconds", 5.0, float, where),
         max_chars_per_second=_number(data, "max_chars_per_second", 6.0, float, where),
         placeholders=_strings(data.get("placeholders"), where, "placeholders"),
@@ -275,6 +277,37 @@ def _outcomes(value: object, where: str) -> dict:
         if outcome not in OUTCOMES:
             raise SettingsError(f"{where}: outcomes: {rule} must be one of {', '.join(OUTCOMES)}, got {brief(outcome)}")
     return {str(k): str(v) for k, v in value.items()}
+
+
+# What a worker reads besides the rules' own messages: the approval, the note on answers
+# sent to a person, and the task page's live checks (xtd10.crowd.guidance.MESSAGES).
+FEEDBACK_EXTRA = ("approved", "review", "copy", "script", "short", "long")
+
+
+def feedback_ids() -> tuple[str, ...]:
+    """Every key of a settings file's ``feedback`` section: rule ids, worker escalations, and
+    :data:`FEEDBACK_EXTRA`."""
+    from xtd10.crowd.rules import ESCALATION_IDS, RULE_IDS
+
+    return (*RULE_IDS, *ESCALATION_IDS, *FEEDBACK_EXTRA)
+
+
+def _feedback(value: object, where: str) -> dict:
+    """``feedback: {message id: text}``: what workers read, in their language. Unknown ids
+    are refused (a typo would silently leave the English message in place)."""
+    if value is None:
+        return {}
+    known = feedback_ids()
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where}: feedback must be a mapping of message ids to texts, got {brief(value)}")
+    for key, text in value.items():
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SettingsError(f"{where}: feedback: unknown message {brief(key)}{hint}; messages: {', '.join(known)}")
+        if not isinstance(text, str) or not text.strip():
+            raise SettingsError(f"{where}: feedback: {key} must be a non-empty text, got {brief(text)}")
+    return {str(k): " ".join(str(v).split()) for k, v in value.items()}
 
 
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:

@@ -118,7 +118,8 @@ def live_checks(s: LanguageSettings) -> dict:
     return {
         "min_chars": int(s.min_chars), "scripts": list(s.scripts), "min_script_fraction": s.min_script_fraction,
         "length_unit": s.length_unit, "min_source_words": int(s.length_min_source_words),
-        "far_min": s.length_min * FAR_MIN, "far_max": s.length_max * FAR_MAX, "messages": dict(MESSAGES),
+        "far_min": s.length_min * FAR_MIN, "far_max": s.length_max * FAR_MAX,
+        "messages": {key: s.feedback.get(key, text) for key, text in MESSAGES.items()},  # the worker's language
         "allow_copy": s.code == "en",  # an English "translation" may well equal the English
     }
 

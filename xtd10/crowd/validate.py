@@ -42,6 +42,23 @@ ESCALATION_RULES = {
                           "being checked by a person.",
     "worker_mostly_flagged": "Most of your answers were flagged; all your answers are being checked by a person.",
 }
+APPROVED_MESSAGE = "Thank you, approved."
+REVIEW_MESSAGE = "A person will check this answer."
+
+
+def worker_messages(rules: list[Rule], settings: LanguageSettings | None = None) -> dict[str, str]:
+    """Message id -> what a worker reads: each rule's plain explanation, the escalations, the
+    approval and the review note; in the batch's language where its settings' ``feedback``
+    gives one, else English. Never a rule id."""
+    messages = {r.id: r.explanation for r in rules} | ESCALATION_RULES | {"approved": APPROVED_MESSAGE,
+                                                                         "review": REVIEW_MESSAGE}
+    return messages | (settings.feedback if settings is not None else {})
+
+
+def batch_settings(frame: pd.DataFrame, settings_dir: str | os.PathLike | None = None) -> LanguageSettings | None:
+    """The settings of a one-language batch (its feedback language); None for a mixed one."""
+    languages = frame["language"].dropna().astype(str).unique() if "language" in frame else []
+    return load_settings(str(languages[0]), settings_dir, warn=False) if len(languages) == 1 else None
 
 
 @dataclass
@@ -52,6 +69,7 @@ class Validation:
     decisions: pd.DataFrame
     rules: list[Rule]
     semantic: dict[str, dict] = field(default_factory=dict)  # per language: encoder used, or why skipped
+    messages: dict[str, str] = field(default_factory=dict)  # message id -> worker's text (worker_messages)
 
 
 def read_batch(path: str | os.PathLike, *, what: str = "batch",
@@ -225,10 +243,12 @@ def escalation_flags(frame: pd.DataFrame, workers: pd.DataFrame) -> pd.DataFrame
 
 
 def decide(frame: pd.DataFrame, flags: pd.DataFrame, rules: list[Rule], *,
-           reject_review: bool = False) -> pd.DataFrame:
+           reject_review: bool = False, messages: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Per submission: approve, review or reject, the rules behind it and the feedback a
-    worker sees. ``reject_review`` turns every review into a reject (no person available)."""
-    explanations = {r.id: r.explanation for r in rules} | ESCALATION_RULES
+    worker sees (``messages``, default :func:`worker_messages` in English; an id without a
+    message is left out rather than shown). ``reject_review`` turns every review into a
+    reject (no person available)."""
+    explanations = dict(messages) if messages is not None else worker_messages(rules)
     columns = ["submission_id", "worker_id", *(c for c in ("assignment_id", "task_id") if c in frame),
                "image", "language", "text"]
     out = frame[columns].copy()
@@ -247,10 +267,10 @@ def decide(frame: pd.DataFrame, flags: pd.DataFrame, rules: list[Rule], *,
 
     def feedback(sid: str, verdict: str) -> str:
         if verdict == "approve":
-            return "Thank you, approved."
+            return explanations.get("approved", APPROVED_MESSAGE)
         reasons = reject_rules.get(sid) if verdict == "reject" and sid in reject_rules.index else all_rules.get(sid)
-        text = " ".join(explanations.get(i, i) for i in (reasons or []))
-        return text if verdict == "reject" else "A person will check this answer. " + text
+        text = " ".join(explanations[i] for i in (reasons or []) if i in explanations)
+        return text if verdict == "reject" else f"{explanations.get('review', REVIEW_MESSAGE)} {text}".strip()
 
     out["feedback"] = [feedback(sid, verdict) for sid, verdict in zip(ids, out["decision"], strict=True)]
     return out
@@ -268,5 +288,7 @@ def validate(frame: pd.DataFrame, *, encoder: Encoder | Semantic | None = None, 
     escalated = escalation_flags(frame, workers)
     evidence = pd.concat([flags, escalated], ignore_index=True) if not escalated.empty and not flags.empty \
         else (escalated if not escalated.empty else flags)
-    return Validation(frame, flags, workers, decide(frame, evidence, rules, reject_review=reject_review), rules,
-                      semantic.summary() if semantic is not None else {})
+    messages = worker_messages(rules, batch_settings(frame, settings_dir))
+    return Validation(frame, flags, workers, decide(frame, evidence, rules, reject_review=reject_review,
+                                                    messages=messages), rules,
+                      semantic.summary() if semantic is not None else {}, messages)

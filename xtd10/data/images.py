@@ -139,9 +139,10 @@ def _verify(found: dict[str, Path], workers: int, progress: bool, label: str) ->
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(check, found.items())
-        for bad in tqdm(results, total=len(found), desc=label, disable=not progress, leave=False):
-            if bad is not None:
-                corrupt.append(bad)
+        with tqdm(results, total=len(found), desc=label, disable=not progress, leave=False) as bar:
+            for bad in bar:
+                if bad is not None:
+                    corrupt.append(bad)
     return sorted(corrupt)
 
 
@@ -232,18 +233,20 @@ def _download_rest(
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         futures = {pool.submit(fetch, name): name for name in names}
-        bar = tqdm(as_completed(futures), total=len(futures), desc="downloading XTD10 images", disable=not progress)
-        for future in bar:
-            tally.take(futures[future], future.result)
-            if tally.unreachable_run >= BREAKER_THRESHOLD and tally.last_unreachable is not None:
-                bar.close()
-                have = len(tally.found)
-                raise ImageServerUnreachableError(
-                    f"stopped downloading the XTD10 images after {tally.unreachable_run} connection failures "
-                    f"in a row ({tally.last_unreachable}); {have} of {total} images are in the cache {cache} "
-                    f"and a rerun resumes from there; {HOW_TO_FIX}",
-                    sorted(set(futures.values()) - set(tally.found)), tally.last_unreachable.host,
-                )
+        # a context manager: the bar ends its line before any error (or ^C) is printed
+        with tqdm(as_completed(futures), total=len(futures), desc="downloading XTD10 images",
+                  disable=not progress) as bar:
+            for future in bar:
+                tally.take(futures[future], future.result)
+                if tally.unreachable_run >= BREAKER_THRESHOLD and tally.last_unreachable is not None:
+                    bar.close()
+                    have = len(tally.found)
+                    raise ImageServerUnreachableError(
+                        f"stopped downloading the XTD10 images after {tally.unreachable_run} connection failures "
+                        f"in a row ({tally.last_unreachable}); {have} of {total} images are in the cache {cache} "
+                        f"and a rerun resumes from there; {HOW_TO_FIX}",
+                        sorted(set(futures.values()) - set(tally.found)), tally.last_unreachable.host,
+                    )
     finally:
         # Normally every future is done by now; after the breaker (or ^C) the pending ones are
         # cancelled and the few in flight are not waited for (they fail fast or land in the cache).

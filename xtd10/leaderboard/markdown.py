@@ -26,8 +26,16 @@ from xtd10.leaderboard.per_language import (
     wide_groups,
 )
 from xtd10.leaderboard.records import MEASURED, REPORTED
-from xtd10.leaderboard.tables import Table, View, build_table, views
-from xtd10.schema import SUBSET_ALL
+from xtd10.leaderboard.tables import (
+    TIE_NOTE,
+    Table,
+    View,
+    build_table,
+    rank_label,
+    shared_text_encoders,
+    views,
+)
+from xtd10.schema import SUBSET_ALL, TEXT_TRACK
 
 HEADER = """# XTD10 leaderboard
 
@@ -117,11 +125,22 @@ def _measured_table(table: Table) -> str:
     head = ["#", "model", "encoder spec", *(column_label(c) for c in columns)]
     lines = [_heading(table.view), _row(head), _row(["---:", "---", "---", *(["---:"] * len(columns))])]
     for row in table.rows:
-        rank = str(row.rank) if row.rank is not None else f"– ({row.n_languages} of {len(table.languages)} lang.)"
+        rank = rank_label(row.rank, row.tied) or f"– ({row.n_languages} of {len(table.languages)} lang.)"
         cells = [rank, md(row.entry.model), md_code(row.entry.spec)]
         cells.extend(with_ci(row.cells.get(c)) for c in columns)
         lines.append(_row(cells))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _table_notes(table.view.track, [r.entry for r in table.rows],
+                                                     any(r.tied for r in table.rows))
+
+
+def _table_notes(track: str, entries: list, tied: bool) -> str:
+    """Below a table: what ``=`` means when a position is shared, and which rows of a
+    text-track table are one text encoder under several names."""
+    notes = [TIE_NOTE] if tied else []
+    if track == TEXT_TRACK:
+        notes.extend(f"{' and '.join(md_code(s) for s in specs)} share a text encoder ({md_code(side)}): "
+                     "their text-track numbers are one model's." for side, specs in shared_text_encoders(entries))
+    return "".join(f"\n{note}\n" for note in notes)
 
 
 def _aggregates(board: Leaderboard, dataset: str, revision: str) -> str:
@@ -137,7 +156,7 @@ def _aggregate_table(table: AggregateTable) -> str:
     lines = [f"#### {md(table.metric)}, mean over languages: {md(title)}\n", _row(head),
              _row(["---:", "---", "---", *(["---:"] * len(table.groups))])]
     for row in table.rows:
-        rank = str(row.rank) if row.rank is not None else f"– ({row.means['all'][1]} of {table.counts['all']} lang.)"
+        rank = rank_label(row.rank, row.tied) or f"– ({row.means['all'][1]} of {table.counts['all']} lang.)"
         cells = [rank, md(row.entry.model), md_code(row.entry.spec)]
         for group in table.groups:
             mean = row.means.get(group.key)
@@ -148,7 +167,8 @@ def _aggregate_table(table: AggregateTable) -> str:
             else:
                 cells.append(number(table.metric, mean[0]))
         lines.append(_row(cells))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _table_notes(table.track, [r.entry for r in table.rows],
+                                                     any(r.tied for r in table.rows))
 
 
 def _reported_table(table: Table) -> str:

@@ -17,8 +17,15 @@ from xtd10.leaderboard.page_languages import figure, language_section
 from xtd10.leaderboard.per_language import wide_groups
 from xtd10.leaderboard.plots import Plot
 from xtd10.leaderboard.records import DIRECTION_LABELS, MEASURED, REPORTED, Score
-from xtd10.leaderboard.tables import Table, build_table, language_order, views
-from xtd10.schema import AVG, AVG_NON_EN, DEMO, SUBSET_ALL, XTD10
+from xtd10.leaderboard.tables import (
+    Table,
+    build_table,
+    language_order,
+    rank_label,
+    shared_text_encoders,
+    views,
+)
+from xtd10.schema import AVG, AVG_NON_EN, DEMO, SUBSET_ALL, TEXT_TRACK, XTD10
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:1500px;
@@ -151,6 +158,7 @@ def render_html(board: Leaderboard, plots: Iterable[Plot] = (), failure_links: d
     parts.append('<h2 id="measured-heading">Measured with this toolkit</h2>')
     parts.append('<p><span class="count" id="count-measured"></span></p>')
     parts.append(_measured_table(board, measured, failure_links or {}))
+    parts.extend(_measured_notes(measured))
     parts.append('<h2 id="reported-heading">Reported elsewhere <span class="badge reported">reported</span></h2>')
     parts.append("<p>Published numbers, copied with their sources. Produced with other code and possibly "
                  "other copies of the data: they are listed for reference and not ranked with the measured "
@@ -231,6 +239,22 @@ def _model_cell(model: str, has_ranks: bool, link: str | None, spec: str) -> str
     return f'<td class="model">{h(model)}{badge}{view}<code class="sub">{h(spec)}</code></td>'
 
 
+def _measured_notes(tables: list[Table]) -> list[str]:
+    """Under the measured table: what ``=`` means, when a position is shared, and which
+    entries are one text encoder under several names (same text-track numbers)."""
+    notes = []
+    if any(row.tied for t in tables for row in t.rows):
+        notes.append("<code>=</code>: equal averages share a position.")
+    for table in tables:  # entries of one table: the same dataset and revision
+        if table.view.track != TEXT_TRACK:
+            continue
+        for side, specs in shared_text_encoders(row.entry for row in table.rows):
+            named = " and ".join(f"<code>{h(s)}</code>" for s in specs)
+            notes.append(f"{named} share a text encoder (<code>{h(side)}</code>): their text-track numbers "
+                         f"on {h(DATASET_LABELS.get(table.view.dataset, table.view.dataset))} are one model's.")
+    return [f'<p class="note">{note}</p>' for note in dict.fromkeys(notes)]
+
+
 def _measured_table(board: Leaderboard, tables: list[Table], failure_links: dict[str, str]) -> str:
     languages = language_order({lang for t in tables for lang in t.languages})
     # the encoder spec sits under the model name and the revision under the dataset: two columns
@@ -248,6 +272,9 @@ def _measured_table(board: Leaderboard, tables: list[Table], failure_links: dict
             if row.rank is None:
                 out.append(f'<td class="num" data-sort="" title="scored on {row.n_languages} of '
                            f'{len(table.languages)} languages: not ranked">–</td>')
+            elif row.tied:
+                out.append(f'<td class="num" data-sort="{row.rank}" title="equal average: a shared position">'
+                           f"{h(rank_label(row.rank, row.tied))}</td>")
             else:
                 out.append(f'<td class="num" data-sort="{row.rank}">{row.rank}</td>')
             out.append(_model_cell(e.model, bool(e.details.get("per_query", True)), failure_links.get(e.key), e.spec))

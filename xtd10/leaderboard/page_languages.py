@@ -27,6 +27,7 @@ from xtd10.leaderboard.per_language import (
 )
 from xtd10.leaderboard.plots import Plot
 from xtd10.leaderboard.records import DIRECTION_LABELS
+from xtd10.leaderboard.tables import rank_label
 from xtd10.schema import SUBSET_ALL, dataset_descriptor
 
 TRAINED_LABELS = {True: "yes", False: "no", None: "not declared"}
@@ -91,7 +92,7 @@ def _aggregate_table(tables: list[AggregateTable], table_id: str, failure_links:
     out.append("</tr></thead><tbody>")
     for table in tables:
         for row in table.rows:
-            rank = str(row.rank) if row.rank is not None else "–"
+            rank = rank_label(row.rank, row.tied) or "–"
             link = failure_links.get(row.entry.key)
             view = f' <a class="failures" href="{h(link)}">failures</a>' if link else ""
             out.append(f'<tr><td class="num">{rank}</td><td class="model">{h(row.entry.model)}{view}</td>'

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from xtd10.languages import table_row
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.records import Entry
-from xtd10.leaderboard.tables import DIRECTION_ORDER, TRACK_ORDER
+from xtd10.leaderboard.tables import DIRECTION_ORDER, TRACK_ORDER, assign_ranks
 from xtd10.leaderboard.trained import was_trained_on
 from xtd10.schema import AGGREGATES, ALL_LANGUAGES, SUBSET_ALL, dataset_descriptor, lower_is_better
 
@@ -71,6 +71,7 @@ class AggregateRow:
     direction: str
     means: dict[str, tuple[float, int]]  # group key -> (mean, number of languages)
     rank: int | None = None
+    tied: bool = False  # shares its position with another row (equal mean)
 
 
 @dataclass
@@ -210,9 +211,5 @@ def _aggregate_rows(scores: list[LanguageScore], groups: list[Group], metric: st
 def _rank(rows: list[AggregateRow], metric: str, complete: int) -> None:
     sign = 1.0 if lower_is_better(metric) else -1.0
     rows.sort(key=lambda r: (r.means["all"][1] < complete, sign * r.means["all"][0], r.entry.model, r.entry.key))
-    position = 0
-    for row in rows:
-        if row.means["all"][1] == complete:
-            position += 1
-            row.rank = position
+    assign_ranks([r for r in rows if r.means["all"][1] == complete], lambda r: r.means["all"][0])
 

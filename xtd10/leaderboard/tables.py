@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
+from xtd10.encoders.text_sides import text_side
 from xtd10.languages import XTD10_CODES
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.records import (
@@ -63,6 +66,38 @@ class Row:
     cells: dict[str, Score]  # language or aggregate -> score
     avg: float | None  # ranking key: the file's avg, else the mean over the row's languages
     n_languages: int
+    tied: bool = False  # shares its position with another row (equal ranking key)
+
+
+TIE_NOTE = "`=`: equal averages share a position."
+
+
+def rank_label(rank: int | None, tied: bool) -> str:
+    """``3``, or ``3=`` for a position shared by rows with equal averages."""
+    return "" if rank is None else f"{rank}=" if tied else str(rank)
+
+
+def assign_ranks(rows: list, key: Callable[[Any], float]) -> None:
+    """Standard competition ranking of rows already sorted best-first: equal keys share a
+    position (1, 1, 3), each marked ``tied``; a tie is never broken by the model's name."""
+    previous = None
+    for position, row in enumerate(rows, start=1):
+        if previous is not None and key(row) == key(previous):
+            row.rank, row.tied, previous.tied = previous.rank, True, True
+        else:
+            row.rank = position
+        previous = row
+
+
+def shared_text_encoders(entries: Iterable[Entry]) -> list[tuple[str, list[str]]]:
+    """``(text encoder spec, entry specs)`` for each group of two or more entries whose
+    captions one encoder embeds (their text-track numbers are one model's), e.g.
+    ``("muse", ["offline-labels", "muse"])``."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for entry in entries:
+        if entry.spec and entry.spec not in groups[text_side(entry.spec)]:
+            groups[text_side(entry.spec)].append(entry.spec)
+    return [(side, sorted(specs)) for side, specs in groups.items() if len(specs) > 1]
 
 
 @dataclass
@@ -134,9 +169,7 @@ def build_table(board: Leaderboard, view: View) -> Table | None:
         complete = len(languages)
         rows.sort(key=lambda r: (r.n_languages < complete, r.avg is None,
                                  sign * (r.avg if r.avg is not None else 0.0), r.entry.model, r.entry.key))
-        ranked = [r for r in rows if r.n_languages == complete and r.avg is not None]
-        for position, row in enumerate(ranked, start=1):
-            row.rank = position
+        assign_ranks([r for r in rows if r.n_languages == complete and r.avg is not None], lambda r: r.avg)
     return Table(view=view, languages=languages, aggregates=aggregates, rows=rows)
 
 

@@ -27,6 +27,7 @@ from typing import SupportsFloat
 
 import numpy as np
 
+from xtd10.encoders.reproducibility import reproducibility
 from xtd10.errors import XTD10Error
 from xtd10.schema import AGGREGATES, OPPOSITE, DatasetDescriptor, Result
 
@@ -54,6 +55,7 @@ class Verification:
     verified: bool = False  # every metric row was recomputed from per-query ranks
     rows_checked: int = 0
     notes: list[str] = field(default_factory=list)
+    reproducibility: str = ""  # what a re-run of the result's encoder is declared to reproduce
 
     @property
     def ok(self) -> bool:
@@ -109,6 +111,11 @@ def verify_result(result: Result, label: str = "result", *, source: str | os.Pat
                   report: Verification | None = None) -> Verification:
     """Data identity, aggregates and (when the file has per-query ranks) every metric row."""
     report = report or Verification(label)
+    spec = result.encoder.get("spec") or result.encoder.get("name")
+    if isinstance(spec, str) and spec.strip():
+        made_on = result.hardware.get("cpu") if isinstance(result.hardware, dict) else None
+        report.reproducibility = reproducibility(spec).statement + (f" (this file: made on {made_on})"
+                                                                   if made_on else "")
     try:
         check_dataset(result, report, source)
     except XTD10Error as err:  # e.g. the demo set's image packages are not installed
