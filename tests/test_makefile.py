@@ -21,4 +21,4 @@ def test_the_install_recipe_announces_itself_before_pip_runs():
     announce = next(i for i, line in enumerate(recipe) if line.startswith("echo \"Installing the toolkit"))
     first_pip = next(i for i, line in enumerate(recipe) if "pip install" in line)
     assert announce < first_pip
-    assert "about 2 minutes" in recipe[announce] and "constraints.txt" in recipe[announce]
+    assert "about 5 minutes" in recipe[announce] and "constraints.txt" in recipe[announce]
