@@ -12,20 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from xtd10.encoders.text_sides import text_side
 from xtd10.languages import table_row, trained_languages
 
 # encoder spec -> the label of the language table's ``trained`` column that lists its
 # languages, or the BCP 47 tags themselves. Add an encoder by adding a line.
+# An encoder that embeds captions with another (``offline-labels`` with mUSE) is looked up by
+# that text side (xtd10.encoders.text_sides).
 TRAINED_ON: Mapping[str, str | tuple[str, ...]] = {
     "muse": "muse",
     "e5-small": "e5-small",
-    "offline-labels": "muse",  # its text side is mUSE
 }
 
 
 def trained_tags(spec: str) -> frozenset[str] | None:
     """The tags of the languages the encoder ``spec`` was trained on; None: not declared."""
-    declared = TRAINED_ON.get(spec)
+    declared = TRAINED_ON.get(text_side(spec)) if spec.strip() else None
     if declared is None:
         return None
     if isinstance(declared, str):
