@@ -198,6 +198,10 @@ class DatasetDescriptor:
     citation: str = ""  # BibTeX of the papers that made the data
     provenance: str = ""  # how the non-English captions were made, one sentence
     languages_from: str = "xtd10"  # where language names/scripts come from: the XTD10 registry or the Flores table
+    licence_file: str = ""  # the release's own licence file, copied into a Hub build; "" where it has none
+    known_issues: tuple[str, ...] = ()  # what a user of the data must know, for dataset cards
+    card_summary: str = ""  # a dataset card's first sentence; {n_languages} is filled in
+    card_licence: str = ""  # a dataset card's licence paragraph
 
     def result_file_name(self, slug: str) -> str:
         """``<slug>.json`` for XTD10, ``<slug>.<name>.json`` otherwise, so that a run on
@@ -208,11 +212,22 @@ class DatasetDescriptor:
         return self.subset_labels.get(subset, subset)
 
 
-_XTD10_CITATION = """@article{aggarwal2020towards,
+_XTD10_CITATION = """@misc{aggarwal2020zeroshot,
   title={Towards Zero-shot Cross-lingual Image Retrieval},
-  author={Aggarwal, Pranav and Kale, Ajinkya},
-  journal={arXiv preprint arXiv:2012.05107},
-  year={2020}
+  author={Pranav Aggarwal and Ajinkya Kale},
+  year={2020},
+  eprint={2012.05107},
+  archivePrefix={arXiv},
+  primaryClass={cs.CL}
+}
+
+@misc{aggarwal2021zeroshot,
+  title={Towards Zero-shot Cross-lingual Image Retrieval and Tagging},
+  author={Pranav Aggarwal and Ritiz Tambi and Ajinkya Kale},
+  year={2021},
+  eprint={2109.07622},
+  archivePrefix={arXiv},
+  primaryClass={cs.CV}
 }"""
 _NLLB_CLIP_CITATION = """@article{visheratin2023nllb,
   title={NLLB-CLIP -- train performant multilingual image retrieval model on a budget},
@@ -254,6 +269,28 @@ XTD10 = DatasetDescriptor(
     citation=_XTD10_CITATION,
     provenance="Human translations of the English captions (crowdsourced, or from the MIC test set); "
                "Japanese from STAIR Captions, written for the images independently.",
+    licence_file="LICENSE.md",
+    card_summary="1000 MSCOCO 2014 images with captions in {n_languages} languages, for zero-shot "
+                 "cross-lingual image-text retrieval (Aggarwal & Kale, 2020).",
+    card_licence="**Adobe Research License — noncommercial research use only.** The full text is in "
+                 "`LICENSE.md` and must accompany any redistribution. Commercial use of any kind is "
+                 "excluded; contact the authors for commercial licensing. The COCO images are "
+                 "under their own terms (COCO: Flickr images, see cocodataset.org).",
+    known_issues=(
+        "Lines 1-800 are COCO **train2014** images and lines 801-1000 **val2014**: any model "
+        "trained on COCO train2014 has seen 800 of the test images. Report the `val2014` "
+        "subset (200 images) alongside the full set.",
+        "Japanese captions (STAIR Captions) were written independently for each image, not "
+        "translated from the English, so Japanese scores are not directly comparable with the "
+        "translated languages. Upstream names Japanese `jp`; this build uses ISO 639-1 `ja`.",
+        "German and French come from the MIC test set (translations), not from the XTD10 "
+        "crowdsourcing campaign.",
+        "The English captions are lowercased and tokenized upstream (e.g. `it ' s`); they are "
+        "kept exactly as published.",
+        "Upstream files mix CRLF and LF line endings and some lack a final newline; this build "
+        "removes only that framing and otherwise keeps every caption byte for byte.",
+        "The Chinese captions are Simplified Chinese (some tools map `zh` to Traditional).",
+    ),
 )
 DEMO = DatasetDescriptor(
     key="demo",
@@ -277,9 +314,13 @@ DEMO = DatasetDescriptor(
 )
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _flores_descriptor(key: str, title: str, folder: str, image_list: str, image_kind: str, image_source: str,
                        origin: str, subsets: tuple[str, ...], default_subsets: tuple[str, ...],
-                       subset_labels: Mapping[str, str]) -> DatasetDescriptor:
+                       subset_labels: Mapping[str, str], images_phrase: str) -> DatasetDescriptor:
     """One of the NLLB-CLIP evaluation sets: one ``<Flores-200 code>.txt`` per language."""
     files = sorted(p for p in _NLLB_CLIP_RELEASE.file_sha256 if p.startswith(folder + "/"))
     flores = [p[len(folder) + 1:-len(".txt")] for p in files if _FLORES_FILE.fullmatch(p.rsplit("/", 1)[1])]
@@ -292,6 +333,20 @@ def _flores_descriptor(key: str, title: str, folder: str, image_list: str, image
         captions={flores_tag(code): f"{folder}/{code}.txt" for code in flores},
         licence=_NLLB_NOTICE.format(origin=origin), licence_url=_NLLB_CLIP_RELEASE.web_url,
         citation=_NLLB_CLIP_CITATION, provenance=_NLLB_PROVENANCE, languages_from="flores",
+        card_summary=f"{images_phrase} with captions in {{n_languages}} languages, for zero-shot cross-lingual "
+                     f"image-text retrieval. {_NLLB_PROVENANCE}",
+        card_licence=f"**{_sentence(_NLLB_NOTICE.format(origin=origin))}.** `LICENSE.md` says so and must "
+                     "accompany any redistribution. The images are under their own terms.",
+        known_issues=(
+            "Every caption but English is a machine translation (NLLB-200, 3.3B) of the English one, "
+            "not a human translation: scores on it can over- or under-state a model (`xtd10 bench "
+            "translation-gap` compares XTD10's human translations for its 10 languages).",
+            "The toolkit's audit of the translations (crowd rules over all 201 languages) flags about 1% "
+            "of the captions (English left in, wrong script or language, repetition loops); "
+            "`xtd10.load(..., exclude_flagged=True)` leaves them out.",
+            "Languages are named by BCP 47 tag; the Flores-200 code of each is in the language table "
+            "(`xtd10 data info`). A script subtag is kept where a language is written in two scripts.",
+        ),
     )
 
 
@@ -300,12 +355,13 @@ _NLLB_CLIP_RELEASE = Release.from_file("nllb-clip", source_env="NLLB_CLIP_SOURCE
 XTD200 = _flores_descriptor(
     "xtd200", "XTD200", "data/xtd200", "data/xtd200/test_image_names.txt", "coco2014",
     "the XTD10 images (MSCOCO 2014), downloaded or read from a local copy",
-    "XTD10 (Adobe Research License, noncommercial)", XTD10.subsets, XTD10.default_subsets, XTD10.subset_labels)
+    "XTD10 (Adobe Research License, noncommercial)", XTD10.subsets, XTD10.default_subsets, XTD10.subset_labels,
+    "The 1000 XTD10 images (MSCOCO 2014)")
 FLICKR30K_200 = _flores_descriptor(
     "flickr30k-200", "Flickr30k-200", "data/flickr30k-200", "data/flickr30k-200/filenames.txt", "flickr30k",
     "the 1000 Flickr30k test images, read from a local copy (Flickr30k's terms: request them from its authors)",
     "Flickr30k captions (Flickr30k terms of use, noncommercial)", (SUBSET_ALL,), (SUBSET_ALL,),
-    {SUBSET_ALL: "all 1000 images"})
+    {SUBSET_ALL: "all 1000 images"}, "The 1000 Flickr30k test images")
 DATASETS: dict[str, DatasetDescriptor] = {d.key: d for d in (XTD10, DEMO, XTD200, FLICKR30K_200)}
 
 

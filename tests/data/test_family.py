@@ -198,3 +198,22 @@ def test_real_xtd200_english_is_xtd10_english(nllb_source, real_source):
     english_200 = xtd10.load("en", dataset="xtd200", source=nllb_source)
     english_10 = xtd10.load("en", source=real_source)
     assert english_200["caption"] == english_10["caption"] and english_200["file_name"] == english_10["file_name"]
+
+
+def test_data_build_writes_a_hub_folder_for_xtd200_with_its_terms(nllb_checkout, tmp_path):
+    import datasets
+    from click.testing import CliRunner
+
+    from xtd10.cli import cli
+
+    out = tmp_path / "hub"
+    result = CliRunner().invoke(cli, ["data", "build", str(out), "--dataset", "xtd200", "--source",
+                                      str(nllb_checkout), "--languages", "en,deu_Latn,zh"])
+    assert result.exit_code == 0, result.output
+    ds = datasets.load_dataset(str(out), "zh-Hans", split="test")
+    assert ds["caption"][0] == "zho_Hans caption 0" and ds.num_rows == len(IMAGE_NAMES)
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "# XTD200: a multilingual image-text retrieval test set" in card and "machine-translated" in card
+    assert "pretty_name: XTD200" in card and "- zh-Hans" in card and "Visheratin" in card
+    terms = (out / "LICENSE.md").read_text(encoding="utf-8")
+    assert "has no licence file" in terms and "noncommercial" in terms.lower()

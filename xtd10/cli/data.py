@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from xtd10.cli.options import dataset_option, images_argument, images_option, source_option
-from xtd10.data.upstream import LICENSE_SHORT
+from xtd10.cli.options import dataset_option, images_argument, images_option, languages_option, source_option
 
 
 @click.group(name="data")
@@ -47,13 +46,15 @@ def info(dataset: str, source: str | None, fetch: bool) -> None:
 
 @group.command()
 @click.argument("out", type=click.Path(file_okay=False))
+@dataset_option()
 @source_option
-@click.option("--languages", default="all", show_default=True, help="Comma-separated codes, or 'all'.")
+@languages_option
 @images_option("Omitted: a text-only build.")
-@click.option("--audit", is_flag=True, help="Add the crowd audit's findings to the card's known issues.")
-def build(out: str, source: str | None, languages: str, images: str | None, audit: bool) -> None:
+@click.option("--audit", is_flag=True, help="Add the crowd audit's findings to the card's known issues (XTD10).")
+def build(out: str, dataset: str, source: str | None, languages: str, images: str | None, audit: bool) -> None:
     """Write a Hugging Face dataset repository (parquet configs, card, licence) to OUT."""
     from xtd10.data.hub import build_hub_dataset
+    from xtd10.data.table import descriptor_named
 
     known_issues = None
     if audit:
@@ -61,12 +62,12 @@ def build(out: str, source: str | None, languages: str, images: str | None, audi
 
         known_issues = known_issues_table(source)
     report = build_hub_dataset(out, source=source, languages=languages, images=images_argument(images),
-                               known_issues=known_issues)
+                               known_issues=known_issues, dataset=dataset)
     click.echo(f"built {report.out} from revision {report.revision}")
     for config in report.configs:
         click.echo(f"  {config.name:<7} {config.num_rows:>6} rows  {config.path}")
     click.echo(f"load it with: datasets.load_dataset({str(report.out)!r}, 'es', split='test')")
-    click.echo(f"licence: {LICENSE_SHORT}; LICENSE.md is included and must travel with the data.")
+    click.echo(f"licence: {descriptor_named(dataset).licence}; LICENSE.md is included and must travel with the data.")
 
 
 @group.command()

@@ -14,44 +14,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from xtd10.data.upstream import LICENSE_NAME, UPSTREAM_REPO, UPSTREAM_WEB_URL
+from xtd10.data.upstream import LICENSE_NAME
 from xtd10.languages import Language
 from xtd10.schema import XTD10, DatasetDescriptor
-
-CITATIONS = """\
-@misc{aggarwal2020zeroshot,
-  title={Towards Zero-shot Cross-lingual Image Retrieval},
-  author={Pranav Aggarwal and Ajinkya Kale},
-  year={2020},
-  eprint={2012.05107},
-  archivePrefix={arXiv},
-  primaryClass={cs.CL}
-}
-
-@misc{aggarwal2021zeroshot,
-  title={Towards Zero-shot Cross-lingual Image Retrieval and Tagging},
-  author={Pranav Aggarwal and Ritiz Tambi and Ajinkya Kale},
-  year={2021},
-  eprint={2109.07622},
-  archivePrefix={arXiv},
-  primaryClass={cs.CV}
-}"""
-
-KNOWN_ISSUES = (
-    "Lines 1-800 are COCO **train2014** images and lines 801-1000 **val2014**: any model "
-    "trained on COCO train2014 has seen 800 of the test images. Report the `val2014` "
-    "subset (200 images) alongside the full set.",
-    "Japanese captions (STAIR Captions) were written independently for each image, not "
-    "translated from the English, so Japanese scores are not directly comparable with the "
-    "translated languages. Upstream names Japanese `jp`; this build uses ISO 639-1 `ja`.",
-    "German and French come from the MIC test set (translations), not from the XTD10 "
-    "crowdsourcing campaign.",
-    "The English captions are lowercased and tokenized upstream (e.g. `it ' s`); they are "
-    "kept exactly as published.",
-    "Upstream files mix CRLF and LF line endings and some lack a final newline; this build "
-    "removes only that framing and otherwise keeps every caption byte for byte.",
-    "The Chinese captions are Simplified Chinese (some tools map `zh` to Traditional).",
-)
 
 
 @dataclass
@@ -88,20 +53,53 @@ def _written(descriptor: DatasetDescriptor, code: str) -> str:
     return "for the images" if code in descriptor.independent else "not declared"
 
 
+SOURCE_DATASETS = {"coco2014": ["extended|mscoco"], "flickr30k": ["extended|flickr30k"]}
+IMAGE_FIELDS = {
+    "coco2014": "- `image_id`: COCO image id; `file_name`: COCO file name; `coco_split`: `train2014` or `val2014`.",
+    "flickr30k": "- `image_id`: Flickr30k image id (the file name's number); `file_name`: Flickr30k file name; "
+                 "`coco_split`: `test` (the Flickr30k test split the images come from).",
+}
+
+
+def _title(d: DatasetDescriptor) -> str:
+    """XTD10 with languages promoted into it is still XTD10 on the Hub."""
+    return XTD10.title if d.name == XTD10.name else d.title
+
+
+def _intro(inputs: CardInputs) -> list[str]:
+    """The card's first paragraph and its licence section, from the descriptor."""
+    d = inputs.descriptor
+    release = d.release
+    built = (f"Built by the XTD10 toolkit from [{release.repo}]({release.web_url}), revision `{inputs.revision}`."
+             if release is not None else f"Revision `{inputs.revision}`.")
+    summary = d.card_summary.format(n_languages=len(inputs.languages))
+    return [f"{summary} {built}", "", "## Licence", "", d.card_licence, ""]
+
+
+def licence_text(descriptor: DatasetDescriptor) -> str:
+    """``LICENSE.md`` of a build whose release has no licence file: what the data may be used for."""
+    release = descriptor.release
+    where = f" ({release.web_url})" if release is not None else ""
+    return (f"# {descriptor.title}: terms of use\n\nThe upstream repository{where} has no licence file.\n\n"
+            f"{descriptor.licence[:1].upper() + descriptor.licence[1:]}.\n\nCite:\n\n```bibtex\n"
+            f"{descriptor.citation}\n```\n")
+
+
 def render_card(inputs: CardInputs) -> str:
     total = sum(c.num_rows for c in inputs.configs if c.name == "all")
+    d = inputs.descriptor
     meta = {
-        "pretty_name": "XTD10",
+        "pretty_name": _title(d),
         "license": "other",
-        "license_name": LICENSE_NAME.lower().replace(" ", "-"),
+        "license_name": LICENSE_NAME.lower().replace(" ", "-") if d.licence_file else "noncommercial-research-only",
         "license_link": "LICENSE.md",
         "language": [lang.code for lang in inputs.languages],
         "multilinguality": "multilingual",
         "task_categories": ["text-to-image", "image-to-text", "sentence-similarity"],
         "task_ids": ["image-captioning"],
         "size_categories": [size_category(total)],
-        "source_datasets": ["extended|mscoco"],
-        "tags": ["cross-lingual", "image-text-retrieval", "zero-shot", "xtd10"],
+        "source_datasets": SOURCE_DATASETS.get(d.image_kind, []),
+        "tags": ["cross-lingual", "image-text-retrieval", "zero-shot", *dict.fromkeys(["xtd10", d.key])],
         "configs": [
             {"config_name": c.name, "data_files": [{"split": "test", "path": c.path}],
              **({"default": True} if c.name == "all" else {})}
@@ -116,16 +114,8 @@ def render_card(inputs: CardInputs) -> str:
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     lines = [
         "---", front.rstrip(), "---", "",
-        "# XTD10: a multilingual image-text retrieval test set", "",
-        "1000 MSCOCO 2014 images with captions in "
-        f"{len(inputs.languages)} languages, for zero-shot cross-lingual image-text retrieval "
-        "(Aggarwal & Kale, 2020). Built by the XTD10 toolkit from "
-        f"[{UPSTREAM_REPO}]({UPSTREAM_WEB_URL}), revision `{inputs.revision}`.", "",
-        "## Licence", "",
-        f"**{LICENSE_NAME} — noncommercial research use only.** The full text is in "
-        "`LICENSE.md` and must accompany any redistribution. Commercial use of any kind is "
-        "excluded; contact the authors for commercial licensing. The COCO images are "
-        "under their own terms (COCO: Flickr images, see cocodataset.org).", "",
+        f"# {_title(d)}: a multilingual image-text retrieval test set", "",
+        *_intro(inputs),
         "## Loading", "",
         "```python",
         "from datasets import load_dataset",
@@ -144,12 +134,15 @@ def render_card(inputs: CardInputs) -> str:
         ], "",
         "## Fields", "",
         "- `index`: position of the image in the upstream image list (0-999).",
-        "- `image_id`: COCO image id; `file_name`: COCO file name; `coco_split`: `train2014` or `val2014`.",
+        IMAGE_FIELDS.get(d.image_kind, IMAGE_FIELDS["coco2014"]),
         "- `language`: ISO 639-1 code; `caption_index`: 0 for the first caption of an image "
-        "(several captions per image are allowed for future languages); `caption`: the text.",
-        *(["- `image`: the COCO image, bytes embedded."] if inputs.with_images else []), "",
+        "(several captions per image are allowed for future languages); `caption`: the text."
+        if d.languages_from != "flores" else
+        "- `language`: BCP 47 tag; `caption_index`: 0 (one caption per image); `caption`: the text.",
+        *([f"- `image`: the {'COCO ' if d.image_kind == 'coco2014' else ''}image, bytes embedded."]
+          if inputs.with_images else []), "",
         "## Known issues", "",
-        *[f"- {issue}" for issue in KNOWN_ISSUES], "",
+        *[f"- {issue}" for issue in d.known_issues], "",
     ]
     if inputs.audit_rows:
         lines += [
@@ -162,7 +155,7 @@ def render_card(inputs: CardInputs) -> str:
                 for row in inputs.audit_rows
             ], "",
         ]
-    lines += ["## Citation", "", "```bibtex", CITATIONS, "```", ""]
+    lines += ["## Citation", "", "```bibtex", d.citation, "```", ""]
     return "\n".join(lines)
 
 

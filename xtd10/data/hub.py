@@ -17,14 +17,14 @@ from pathlib import Path
 import datasets
 import pandas as pd
 
-from xtd10.data.card import CardInputs, ConfigInfo, render_card
+from xtd10.data.card import CardInputs, ConfigInfo, licence_text, render_card
 from xtd10.data.images import ImagesArg, resolve_images
 from xtd10.data.loading import FEATURES
 from xtd10.data.sources import Source, resolve_source
-from xtd10.data.table import load_frame
-from xtd10.data.upstream import IMAGE_LIST_PATH, LICENSE_PATH
+from xtd10.data.table import descriptor_named, load_frame
 from xtd10.errors import HubError, XTD10Error, first_line
 from xtd10.files import atomic_open, atomic_write_text
+from xtd10.schema import XTD10, DatasetDescriptor
 
 log = logging.getLogger(__name__)
 
@@ -80,25 +80,27 @@ def build_hub_dataset(
     languages: str | Iterable[str] | None = None,
     images: ImagesArg = None,
     known_issues: list[dict] | None = None,
+    dataset: str | DatasetDescriptor = XTD10,
 ) -> BuildReport:
-    """Write a Hub dataset repository for XTD10 into ``out``.
+    """Write a Hub dataset repository for ``dataset`` (XTD10, XTD200, Flickr30k-200) into ``out``.
 
     Per-language configs (with embedded images when ``images`` is given), an ``all``
     config in long format (text only, so image bytes are not stored eleven times), an
     ``images`` config with the 1000 images when images are included, the card and the
-    upstream licence. ``known_issues`` (rows from
-    :func:`xtd10.crowd.audit.known_issues_table`) adds the crowd audit's findings to the card.
+    upstream licence (or, where the release has none, the terms the descriptor states).
+    ``known_issues`` (rows from :func:`xtd10.crowd.audit.known_issues_table`) adds the crowd
+    audit's findings to the card.
     """
     out = Path(out)
-    src = resolve_source(source)
-    frame = load_frame(languages, source=src)
+    descriptor = descriptor_named(dataset)
+    src = resolve_source(source, descriptor)
+    frame = load_frame(languages, source=src, dataset=descriptor)
     codes = list(dict.fromkeys(frame["language"]))
     registry = src.registry
-    relpaths = [IMAGE_LIST_PATH, *(registry.get(c).upstream_path for c in codes)]
-    revision = src.revision(relpaths)
+    revision = src.revision(src.relpaths(codes))
     image_paths = None
     if images:
-        image_paths = resolve_images(list(dict.fromkeys(frame["file_name"])), images)
+        image_paths = resolve_images(list(dict.fromkeys(frame["file_name"])), images, source=src)
 
     lang_features = FEATURES.copy()
     if image_paths is not None:
@@ -123,16 +125,19 @@ def build_hub_dataset(
         rel = "data/images/test.parquet"
         size = _write_parquet(imgs, IMAGE_FEATURES, out / rel)
         configs.append(ConfigInfo("images", rel, len(imgs), size, _features_yaml(IMAGE_FEATURES),
-                                  "the COCO images once each, to join on `image_id`"))
+                                  f"the {'COCO ' if descriptor.image_kind == 'coco2014' else ''}images once each, "
+                                  "to join on `image_id`"))
 
     audit_rows = list(known_issues or [])
     counts = frame.groupby("language", sort=False).size().to_dict()
     card = render_card(CardInputs([registry.get(c) for c in codes], configs, revision, counts,
                                   image_paths is not None, audit_rows, src.descriptor))
     atomic_write_text(out / "README.md", card)
-    license_path = src.path(LICENSE_PATH)
-    with atomic_open(out / "LICENSE.md", "wb") as handle:
-        handle.write(license_path.read_bytes())
+    if descriptor.licence_file:
+        with atomic_open(out / "LICENSE.md", "wb") as handle:
+            handle.write(src.path(descriptor.licence_file).read_bytes())
+    else:
+        atomic_write_text(out / "LICENSE.md", licence_text(descriptor))
     log.info("built %s (%d configs, revision %s)", out, len(configs), revision)
     return BuildReport(out, revision, configs, image_paths is not None)
 

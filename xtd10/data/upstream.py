@@ -11,12 +11,7 @@ from xtd10.schema import XTD10, Release
 _RELEASE: Release = XTD10.release  # type: ignore[assignment]  # XTD10 always has one
 UPSTREAM_REPO = _RELEASE.repo
 UPSTREAM_COMMIT: str = _RELEASE.commit
-UPSTREAM_WEB_URL = _RELEASE.web_url
 LICENSE_NAME = "Adobe Research License"
-LICENSE_SHORT = XTD10.licence
-
-IMAGE_LIST_PATH = XTD10.image_list
-LICENSE_PATH = "LICENSE.md"
 
 # sha256 of every file at UPSTREAM_COMMIT.
 UPSTREAM_SHA256: dict[str, str] = dict(_RELEASE.file_sha256)
