@@ -9,23 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
+from tests.leaderboard.test_verify_submit import invoke, said
 from xtd10.benchmark.runner import Cell, metric_rows
-from xtd10.cli import cli
 from xtd10.data import demo
 from xtd10.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "leaderboards" / "results"
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
-
-
-def said(outcome) -> str:
-    return outcome.output + (str(outcome.exception) if outcome.exception else "")
 
 
 def first_queries(name: str, n: int, subsets: tuple[str, ...] = ("all",)) -> dict:

@@ -270,13 +270,20 @@ def _outcomes(value: object, where: str) -> dict:
     if not isinstance(value, dict):
         raise SettingsError(f"{where}: outcomes must be a mapping rule_id: reject|review, got {brief(value)}")
     for rule, outcome in value.items():
-        if rule not in RULE_IDS:
-            close = difflib.get_close_matches(str(rule), RULE_IDS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SettingsError(f"{where}: outcomes: unknown rule {brief(rule)}{hint}; rules: {', '.join(RULE_IDS)}")
+        _require_known(rule, RULE_IDS, f"{where}: outcomes: unknown rule", "rules")
         if outcome not in OUTCOMES:
             raise SettingsError(f"{where}: outcomes: {rule} must be one of {', '.join(OUTCOMES)}, got {brief(outcome)}")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _require_known(key: object, known: tuple[str, ...], problem: str, listing: str) -> None:
+    """Refuse a key a section does not have, with the nearest known one: a typo must not
+    silently leave a default in place."""
+    if key in known:
+        return
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise SettingsError(f"{problem} {brief(key)}{hint}; {listing}: {', '.join(known)}")
 
 
 # What a worker reads besides the rules' own messages: the approval, the note on answers
@@ -301,10 +308,7 @@ def _feedback(value: object, where: str) -> dict:
     if not isinstance(value, dict):
         raise SettingsError(f"{where}: feedback must be a mapping of message ids to texts, got {brief(value)}")
     for key, text in value.items():
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SettingsError(f"{where}: feedback: unknown message {brief(key)}{hint}; messages: {', '.join(known)}")
+        _require_known(key, known, f"{where}: feedback: unknown message", "messages")
         if not isinstance(text, str) or not text.strip():
             raise SettingsError(f"{where}: feedback: {key} must be a non-empty text, got {brief(text)}")
     return {str(k): " ".join(str(v).split()) for k, v in value.items()}
