@@ -268,3 +268,9 @@ class Mine:
     assert again.extra["encoding"]["chunks_computed"] == 0 and again.metrics == first.metrics
     edited = run(load(5.0), tracks="text")
     assert edited.extra["encoding"]["chunks_cached"] == 0 and edited.extra["encoding"]["chunks_computed"] > 0
+
+
+def test_settings_are_passed_by_name(counting_encoder):
+    # seventeen settings after the encoder: a positional one would silently land in the wrong slot
+    with pytest.raises(TypeError):
+        evaluate(counting_encoder, "en", "text")  # type: ignore[misc]

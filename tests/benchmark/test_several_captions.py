@@ -8,7 +8,7 @@ import pandas as pd
 
 from xtd10.benchmark.dataset import BenchData
 from xtd10.benchmark.metrics import compute_metrics
-from xtd10.benchmark.runner import metric_rows, score_cells
+from xtd10.benchmark.scoring import metric_rows, score_cells
 
 
 def make_data() -> BenchData:

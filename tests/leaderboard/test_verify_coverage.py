@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.leaderboard.test_verify_submit import invoke, said
-from xtd10.benchmark.runner import Cell, metric_rows
+from xtd10.benchmark.scoring import Cell, metric_rows
 from xtd10.data import demo
 from xtd10.schema import Result
 

@@ -131,7 +131,7 @@ def test_a_run_on_fewer_languages_is_merged_as_the_runner_does(tmp_path):
 
 
 def test_a_narrow_run_that_changes_existing_cells_is_refused_unless_replace(tmp_path):
-    from xtd10.benchmark.runner import Cell, metric_rows
+    from xtd10.benchmark.scoring import Cell, metric_rows
     from xtd10.schema import Result
 
     board = tmp_path / "board"

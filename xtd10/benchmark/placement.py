@@ -161,7 +161,7 @@ def merge_results(old: Result, new: Result) -> Result:
     Only valid for results that :func:`save_result` finds mergeable: one query per image and
     every language covering the same images, so query i is the i-th image in every cell.
     """
-    from xtd10.benchmark.runner import Cell, metric_rows
+    from xtd10.benchmark.scoring import Cell, metric_rows
 
     stats = {**old.query_stats(), **new.query_stats()}
     languages = list(dict.fromkeys([*old.dataset.get("languages", []), *new.dataset.get("languages", [])]))

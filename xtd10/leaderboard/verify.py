@@ -3,7 +3,7 @@
 A result file carries everything needed to recompute its numbers: the per-query ranks of
 every scored cell, the bootstrap settings and seed, and the sha256 of every caption file it
 was scored on. ``verify_result`` recomputes every metric row with the harness's own
-functions (:func:`xtd10.benchmark.runner.metric_rows`, so the numbers cannot drift from what
+functions (:func:`xtd10.benchmark.scoring.metric_rows`, so the numbers cannot drift from what
 ``xtd10 bench run`` writes) and compares them exactly with the stored ones; it checks the
 data identity against the pinned upstream release (or a declared promoted source, or the
 embedded demo set) and that every aggregate is the mean of its languages. Each problem is
@@ -265,7 +265,7 @@ def check_aggregates(result: Result, report: Verification) -> None:
 # -- metrics from per-query ranks -------------------------------------------------------------
 def check_metrics(result: Result, report: Verification) -> None:
     from xtd10.benchmark.metrics import MetricsError, check_bootstrap_size, check_ks
-    from xtd10.benchmark.runner import Cell, metric_rows
+    from xtd10.benchmark.scoring import Cell, metric_rows
 
     config = result.config
     try:
