@@ -112,6 +112,19 @@ def test_plots_are_written_and_byte_stable(demo_view, tmp_path):
         assert (again / "plots" / name).read_bytes() == (demo_view / "plots" / name).read_bytes()
 
 
+def test_figures_are_rendered_without_writing_and_the_view_holds_their_bytes(demo_view, tmp_path, monkeypatch):
+    # one module writes the view's files: the plot module only renders
+    from xtd10.benchmark.explain_plots import rank_distribution_plots
+
+    monkeypatch.chdir(tmp_path)
+    figures = rank_distribution_plots(explain(DEMO), svg=True)
+    assert list(tmp_path.iterdir()) == []
+    rendered = {name: data for figure in figures for name, data in figure.rendered.items()}
+    assert sorted(rendered) == sorted(f"plots/{p.name}" for p in (demo_view / "plots").iterdir())
+    for name, data in rendered.items():
+        assert (demo_view / name).read_bytes() == data
+
+
 def test_csp_has_no_unsafe_inline_and_hashes_the_inline_code(demo_view):
     page = (demo_view / "index.html").read_text(encoding="utf-8")
     assert "unsafe-inline" not in page and "unsafe-eval" not in CSP

@@ -24,7 +24,7 @@ from xtd10.benchmark.explain import (
     with_captions,
 )
 from xtd10.benchmark.explain_page import render_page
-from xtd10.escaping import csv_text
+from xtd10.escaping.csv_cells import csv_text
 from xtd10.files import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
@@ -56,8 +56,9 @@ def write_explanation(ex: Explained, out_dir: str | os.PathLike, *, images: Imag
     if plots:
         from xtd10.benchmark.explain_plots import rank_distribution_plots
 
-        figures = rank_distribution_plots(ex, out, svg=svg)
-        written.extend(out / f for fig in figures for f in fig.files)
+        figures = rank_distribution_plots(ex, svg=svg)
+        for figure in figures:
+            written.extend(atomic_write_bytes(out / name, data) for name, data in figure.rendered.items())
     thumbs = {}
     if thumbnails is None:
         thumbnails = images is not None or ex.dataset == "xtd10-demo"

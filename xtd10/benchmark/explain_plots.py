@@ -10,15 +10,13 @@ shows, per model, the share of queries whose right item is within rank r, for ev
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from xtd10.files import atomic_write_bytes
 from xtd10.schema import DIRECTION_DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -34,6 +32,9 @@ PNG_METADATA = {"Software": None}
 
 @dataclass(frozen=True)
 class RankPlot:
+    """A rendered figure: its title, and the bytes of each file it is saved as (by path
+    under the view's folder); :mod:`xtd10.benchmark.explain_files` writes them."""
+
     title: str
     stem: str
 
@@ -42,6 +43,7 @@ class RankPlot:
         return f"plots/{self.stem}.png"
 
     svg_too: bool = True
+    rendered: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def svg(self) -> str | None:
@@ -52,8 +54,8 @@ class RankPlot:
         return [self.png] + ([f"plots/{self.stem}.svg"] if self.svg_too else [])
 
 
-def rank_distribution_plots(ex, out_dir: Path, *, svg: bool = True) -> list[RankPlot]:
-    """One figure per direction: a panel per model, a curve per language."""
+def rank_distribution_plots(ex, *, svg: bool = True) -> list[RankPlot]:
+    """One figure per direction: a panel per model, a curve per language (rendered, not written)."""
     import matplotlib
 
     figures = []
@@ -87,7 +89,7 @@ def rank_distribution_plots(ex, out_dir: Path, *, svg: bool = True) -> list[Rank
             axes[-1].legend(fontsize=7, loc="lower right", ncol=2, frameon=False)
             fig.suptitle(f"Rank distribution per language, {DIRECTION_DESCRIPTIONS.get(direction, direction)}", fontsize=9)
             fig.tight_layout()
-            figures.append(_save(fig, out_dir, f"ranks-{direction}",
+            figures.append(_render(fig, f"ranks-{direction}",
                                  f"Rank distribution per language ({DIRECTION_DESCRIPTIONS.get(direction, direction)})",
                                  svg))
     return figures
@@ -100,11 +102,11 @@ def _colours(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def _save(fig: Figure, out_dir: Path, stem: str, title: str, svg: bool) -> RankPlot:
+def _render(fig: Figure, stem: str, title: str, svg: bool) -> RankPlot:
     figure = RankPlot(title=title, stem=stem, svg_too=svg)
     for fmt, metadata in (("png", PNG_METADATA), ("svg", SVG_METADATA))[: 2 if svg else 1]:
         buffer = io.BytesIO()
         FigureCanvasAgg(fig)
         fig.savefig(buffer, format=fmt, metadata=metadata, dpi=90)
-        atomic_write_bytes(out_dir / "plots" / f"{stem}.{fmt}", buffer.getvalue())
+        figure.rendered[f"plots/{stem}.{fmt}"] = buffer.getvalue()
     return figure
