@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from xtd10.crowd.encoding import check_encoding, detect_encoding, invalid_utf8_lines
+from xtd10.crowd.charset import check_encoding, detect_encoding, invalid_utf8_lines
 from xtd10.crowd.errors import IngestError, MappingError
 from xtd10.crowd.images import image_name
 from xtd10.crowd.jsonstream import JSONArrayError, iter_json_array

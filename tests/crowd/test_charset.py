@@ -1,10 +1,10 @@
-"""Encoding detection: the chosen codec decodes the whole file, or the file is refused."""
+"""Character-set detection: the chosen codec decodes the whole file, or the file is refused."""
 
 from __future__ import annotations
 
 import pytest
 
-from xtd10.crowd.encoding import detect_encoding, first_undecodable_byte
+from xtd10.crowd.charset import detect_encoding, first_undecodable_byte
 from xtd10.crowd.errors import IngestError
 from xtd10.crowd.ingest import ingest
 

@@ -1,4 +1,4 @@
-"""Detecting the text encoding of platform exports without reading them into memory.
+"""Detecting the character set (text encoding) of platform exports without reading them into memory.
 
 Exports arrive as UTF-8 (with or without BOM), UTF-16 (Excel "Unicode text") or
 Windows-1252 (Excel "CSV" on Western Windows). A BOM decides the candidate. Without one,
