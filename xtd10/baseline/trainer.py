@@ -31,7 +31,6 @@ from tqdm.auto import tqdm
 from xtd10.baseline.errors import CheckpointError, ConfigError, TrainingDivergedError
 from xtd10.baseline.losses import LossConfig, compute_loss
 from xtd10.baseline.model import MAX_WIDTH, DualHead, HeadConfig, load_checkpoint, save_checkpoint
-from xtd10.baseline.state import STATE_FILE as STATE_FILE  # re-exported: the file resume looks for
 from xtd10.baseline.state import read_state, write_state
 from xtd10.encoders import torch_runtime as runtime
 from xtd10.errors import first_line
