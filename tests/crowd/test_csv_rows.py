@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from tests.crowd.conftest import IMAGES, PAIRS
 from xtd10.cli import cli
 from xtd10.crowd.validate import read_batch, validate
-from xtd10.escaping import FORMULA_PREFIXES
+from xtd10.escaping.csv_cells import FORMULA_PREFIXES
 
 BREAKS = ["\r=1+1", "\n=2+2", "\r\n=3+3", "\u2028=4+4", "\x85=5+5", "\u2029=6+6", "\x0c=7+7", "\x1e=8+8"]
 SKIP = ("--no-semantic", "--exclude", "wrong_script", "--exclude", "wrong_language", "--exclude", "length_ratio")

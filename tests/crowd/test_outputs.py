@@ -15,7 +15,7 @@ from xtd10.crowd.errors import CrowdError
 from xtd10.crowd.promote import promote
 from xtd10.crowd.report import write_report
 from xtd10.crowd.validate import validate
-from xtd10.escaping import neutralise
+from xtd10.escaping.csv_cells import neutralise
 
 EVIL = "<script>alert(1)</script>"
 

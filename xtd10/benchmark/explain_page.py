@@ -21,7 +21,7 @@ from xtd10.benchmark.explain import (
     rank_summary,
     upstream_line_url,
 )
-from xtd10.escaping import csp_hash
+from xtd10.escaping.csp import csp_hash
 from xtd10.schema import CAPTION_QUERIES
 
 STYLE = """

@@ -21,7 +21,7 @@ import pandas as pd
 from xtd10.benchmark.comparison import paired_permutation
 from xtd10.data.registries import registry_for
 from xtd10.errors import XTD10Error
-from xtd10.escaping import one_line
+from xtd10.escaping.csv_cells import one_line
 from xtd10.languages import ENGLISH, table_row
 from xtd10.schema import XTD10, XTD200, DatasetDescriptor, Result, dataset_descriptor
 

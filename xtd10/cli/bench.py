@@ -312,7 +312,7 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
     """Paired comparison of two result files: B - A per language and metric, with p-values."""
     from xtd10.benchmark.comparison import CompareError, unpaired_cells
     from xtd10.benchmark.comparison import compare as compare_results
-    from xtd10.escaping import csv_text
+    from xtd10.escaping.csv_cells import csv_text
     from xtd10.files import atomic_write_text
     from xtd10.schema import Result
 
@@ -357,7 +357,7 @@ def translation_gap(xtd10_result, xtd200_result, metrics, subset, permutations, 
     """Human vs machine translation: one encoder's XTD10 and XTD200 scores per language, paired test."""
     from xtd10.benchmark.translation_gap import TranslationGapError, independent_notes, markdown_table
     from xtd10.benchmark.translation_gap import translation_gap as gap_table
-    from xtd10.escaping import csv_text
+    from xtd10.escaping.csv_cells import csv_text
     from xtd10.files import atomic_write_text
 
     table = gap_table(xtd10_result, xtd200_result, metrics=list(metrics) or ["R@1"], n_permutations=permutations,

@@ -51,7 +51,7 @@ def _distinct(**paths) -> None:
 @_settings
 def task_cmd(language, out, image_url_template, page, platform, preview, item_index, source, settings_dir):
     """Write the input file for the 1000 images (and optionally the task page or a preview)."""
-    from xtd10.crowd.safety import write_csv
+    from xtd10.crowd.csv_files import write_csv
     from xtd10.crowd.settings import load_settings
     from xtd10.crowd.task import preview_page, render_template, task_input
     from xtd10.data.upstream import COCO_IMAGE_URL
@@ -249,7 +249,7 @@ def audit_cmd(dataset, language_list, languages, semantic, encoder_spec, report_
     """Run the rules on published captions; the flags are recorded for xtd10.load(..., exclude_flagged=True)."""
     import pandas as pd
 
-    from xtd10.crowd.safety import write_csv
+    from xtd10.crowd.csv_files import write_csv
     from xtd10.data import resolve_source
     from xtd10.schema import DATASETS, XTD10
 

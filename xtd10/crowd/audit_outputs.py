@@ -17,7 +17,7 @@ from xtd10.crowd.errors import CrowdError
 from xtd10.data.flagged import RuleFlags, flagged_list_path, packaged_audit_path, write_flagged_languages
 from xtd10.data.loading import source_revision
 from xtd10.data.sources import Source
-from xtd10.escaping import csv_text
+from xtd10.escaping.csv_cells import csv_text
 from xtd10.files import atomic_write_text
 from xtd10.languages import table_row
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from xtd10.crowd.csv_files import write_csv
 from xtd10.crowd.platforms import decision_writer, get_platform
-from xtd10.crowd.safety import write_csv
-from xtd10.escaping import csv_text
+from xtd10.escaping.csv_cells import csv_text
 from xtd10.files import atomic_open, atomic_write_bytes
 
 __all__ = ["block_path", "platform_decisions", "review_path", "write_accepted",

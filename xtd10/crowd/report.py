@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xtd10.crowd.csv_files import write_csv
 from xtd10.crowd.rules import CONTROL, REJECT, REVIEW
-from xtd10.crowd.safety import write_csv
 from xtd10.crowd.validate import DECISIONS, ESCALATION_RULES, Validation
 from xtd10.files import atomic_write_text
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from xtd10.crowd.reviews import batch_identity, review_queue
 from xtd10.crowd.validate import Validation
-from xtd10.escaping import csp_hash
+from xtd10.escaping.csp import csp_hash
 
 MAX_OTHERS = 20  # other workers' texts shown per image
 _BLOCK = re.compile(r"<(script|style)>(.*?)</\1>", re.S)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from xtd10.crowd.errors import CrowdError
-from xtd10.escaping import FORMULA_PREFIXES
+from xtd10.escaping.csv_cells import FORMULA_PREFIXES
 from xtd10.userfiles import read_text
 
 REVIEW = "review"

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xtd10.escaping import csv_text
+from xtd10.escaping.csv_cells import csv_text
 from xtd10.files import atomic_write_text, replace_previous_outputs
 from xtd10.leaderboard.collect import Leaderboard, collect
 from xtd10.leaderboard.errors import LeaderboardError

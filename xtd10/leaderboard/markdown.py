@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from xtd10.escaping.markup import md, md_code, safe_url
 from xtd10.leaderboard.collect import Leaderboard
-from xtd10.leaderboard.escape import md, md_code, safe_url
 from xtd10.leaderboard.formatting import (
     column_label,
     dataset_title,

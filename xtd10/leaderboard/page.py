@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xtd10.escaping import csp_hash
+from xtd10.escaping.csp import csp_hash
+from xtd10.escaping.markup import h, one_line, safe_url
 from xtd10.leaderboard.collect import Leaderboard
-from xtd10.leaderboard.escape import h, one_line, safe_url
 from xtd10.leaderboard.formatting import DATASET_LABELS, SUBSET_LABELS, TRACK_LABELS, column_label, number
 from xtd10.leaderboard.page_languages import figure, language_section
 from xtd10.leaderboard.per_language import wide_groups

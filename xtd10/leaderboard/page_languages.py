@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
+from xtd10.escaping.markup import h, one_line
 from xtd10.leaderboard.collect import Leaderboard
-from xtd10.leaderboard.escape import h, one_line
 from xtd10.leaderboard.formatting import DATASET_LABELS, dataset_title, number
 from xtd10.leaderboard.per_language import (
     OTHER_SCRIPTS,

@@ -22,9 +22,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from xtd10.escaping.markup import one_line
 from xtd10.files import atomic_write_bytes
 from xtd10.leaderboard.collect import Leaderboard
-from xtd10.leaderboard.escape import one_line
 from xtd10.leaderboard.formatting import dataset_title, view_title
 from xtd10.leaderboard.per_language import (
     FIRST_METRIC,

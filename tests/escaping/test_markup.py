@@ -6,7 +6,7 @@ from html import unescape
 
 import pytest
 
-from xtd10.leaderboard.escape import md, safe_url
+from xtd10.escaping.markup import md, safe_url
 
 markdown_it = pytest.importorskip("markdown_it")
 RENDER = markdown_it.MarkdownIt("commonmark").enable("table").render

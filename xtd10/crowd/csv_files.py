@@ -1,11 +1,11 @@
 """Crowd tables as CSV files requesters open in a spreadsheet: every text cell made one
-line and neutralised against formula injection (see :mod:`xtd10.escaping`)."""
+line and neutralised against formula injection (see :mod:`xtd10.escaping.csv_cells`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from xtd10.escaping import csv_text
+from xtd10.escaping.csv_cells import csv_text
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:

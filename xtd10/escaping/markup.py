@@ -1,4 +1,5 @@
-"""Escaping for every string that comes from a result or reported file.
+"""Markdown and HTML text, and links, made inert: every string of a result or reported file
+that the leaderboard's README and page show.
 
 Model names, notes and citations are written by whoever produced the file; a leaderboard
 built from a pull request must not let them inject HTML, break a Markdown table, or

@@ -1,16 +1,15 @@
-"""Making untrusted text inert where the toolkit writes it: spreadsheet cells and web pages.
+"""Spreadsheet cells made inert: every CSV the toolkit writes from Python goes through
+:func:`csv_text`.
 
-Captions, worker ids, model names and notes come from people the user does not control.
-Every CSV the toolkit writes and every page it builds goes through these few functions, so
-the rules (which cell prefixes a spreadsheet runs as a formula; which characters end a
-line for some reader; how an inline block is allowed by the page's
-Content-Security-Policy) live in one place.
+Captions, worker ids, model names and notes come from people the user does not control,
+and CSV files are opened in spreadsheets. The rules (which cell prefixes a spreadsheet runs
+as a formula; which characters end a line for some reader) live here, in one place. The
+review page's export is written by the browser, not by Python: its script applies the same
+formula prefixes (a test keeps the two equal).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 
 import pandas as pd
@@ -66,8 +65,3 @@ def csv_text(frame: pd.DataFrame, keep: tuple[str, ...] = (), *, headers: bool =
     the one way the toolkit turns a table that holds input into a CSV file."""
     return neutralise_frame(frame, keep, headers=headers).to_csv(index=False, sep=sep, lineterminator="\n")
 
-
-def csp_hash(block: str) -> str:
-    """The CSP source that allows exactly this inline script or style block (its sha256,
-    base64): nothing else inline, injected or not, can run, and the page stays one file."""
-    return "'sha256-" + base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode("ascii") + "'"
