@@ -147,6 +147,27 @@ def test_strings_from_result_files_and_captions_are_escaped(tmp_path):
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
 
 
+def test_a_formula_in_a_model_name_is_inert_in_every_csv_of_the_view(tmp_path):
+    # the spec names columns (per_image.csv) and fills cells (summary.csv): both are guarded
+    data = json.loads(DEMO[1].read_text(encoding="utf-8"))
+    data["encoder"]["spec"] = "=cmd|' /C calc'!A0"
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "view"
+    outcome = CliRunner().invoke(cli, ["bench", "explain", str(DEMO[0]), str(path), "-o", str(out), "--no-plots"])
+    assert outcome.exit_code == 0, outcome.output
+    tables = sorted(out.glob("*.csv"))
+    assert {p.name for p in tables} >= {"per_image.csv", "summary.csv", "pair.csv", "pair_tests.csv"}
+    seen = 0
+    for table in tables:
+        for row in csv.reader(table.read_text(encoding="utf-8").splitlines()):
+            formulas = [cell for cell in row if cell.lstrip().startswith(("=", "+", "-", "@"))
+                        and not re.fullmatch(r"-[0-9.e+-]+", cell)]  # a negative number is data
+            assert formulas == [], table.name
+            seen += sum("=cmd|" in cell for cell in row)
+    assert seen > 0
+
+
 def test_flagged_captions_are_marked_and_link_to_the_upstream_line(tmp_path):
     view = explain([DEMO[0]])
     view = Explained(view.models, view.dataset, view.revision, view.n_images, view.languages, view.directions,

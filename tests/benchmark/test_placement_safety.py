@@ -57,6 +57,18 @@ def test_every_unmergeable_run_keeps_its_own_file(demo_truth, tmp_path):
     assert sorted(p.name for p in (tmp_path / BESIDE_FOLDER).iterdir()) == sorted(p.name for p in written)
 
 
+def test_a_result_on_other_data_is_not_replaced_by_one_with_the_same_cells(demo_truth, tmp_path):
+    # the cells (track, direction, language, subset) are the same, the numbers are of other data
+    target = tmp_path / "fake.json"
+    other_data = scored(demo_truth, "fake:model", "es,de")
+    other_data.dataset["name"] = "xtd10"
+    save_result(other_data, target)
+    before = target.read_bytes()
+    placed = save_result(scored(demo_truth, "fake:model", "es,de"), target)
+    assert target.read_bytes() == before
+    assert placed.path.parent == tmp_path / BESIDE_FOLDER and "xtd10" in placed.describe()
+
+
 SAVER = textwrap.dedent("""
     import sys, time
     import xtd10.benchmark.placement as placement

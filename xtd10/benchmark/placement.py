@@ -1,9 +1,14 @@
 """Saving a result where another one already is: merge, replace or write beside, never lose.
 
-``xtd10 bench run --model muse --track text --languages es`` must not replace the
-committed 11-language ``muse.json`` with a one-language file. So before writing:
+What "never lose" guarantees: every scored cell of a result already at the path (its
+per-query ranks and metric rows) stays in that file unless the new result scores that cell
+again, for the same encoder (spec and revision) on the same dataset; the language averages
+are recomputed; and every new result is written, at the path or under a name of its own.
+``xtd10 bench run --model muse --track text --languages es`` must not replace the committed
+11-language ``muse.json`` with a one-language file. So before writing:
 
-* no file there, or the new result covers every cell of the old one: write (replace);
+* no file there, or the new result, of the same encoder on the same dataset, covers every
+  cell of the old one: write (replace);
 * the old one covers cells the new one does not, and both come from the same encoder
   identity, dataset revision and settings (bootstrap, seed, ks): merge — the new cells
   replace theirs, the others are kept, and every metric row (aggregates and consistency
@@ -11,14 +16,14 @@ committed 11-language ``muse.json`` with a one-language file. So before writing:
   cells would have written them;
 * another encoder whose spec gives the same file name (``hf:/m/A``, ``hf:/m/a``): written
   under a name of its own (the file name plus a digest of its spec and revision), never over it;
-* otherwise (another revision of the encoder, different settings, no per-query ranks, an
-  unreadable file): write beside it, in ``unmerged/`` next to the old file, under a new
-  name each time (the time of writing), which the leaderboard does not read.
+* otherwise (another revision of the encoder, another dataset, different settings, no
+  per-query ranks, an unreadable file): write beside it, in ``unmerged/`` next to the old
+  file, under a new name each time (the time of writing), which the leaderboard does not read.
 
 The read, the decision and the write run under a lock on the folder
 (:func:`xtd10.files.locked_folder`), so concurrent runs into one file lose nothing.
 
-The caller is told which of the three happened.
+The caller is told what happened and why (:class:`Placement`).
 """
 
 from __future__ import annotations
@@ -89,6 +94,10 @@ def _place(result: Result, path: Path, *, renamed: bool = False) -> Placement:
         return _beside(result, path, f"it holds encoder {old.encoder.get('spec')} at revision "
                                      f"{old.encoder.get('revision')}, not this run's {result.encoder.get('spec')} "
                                      f"at revision {result.encoder.get('revision')} (remove it to replace it)")
+    if old.dataset.get("name") != result.dataset.get("name"):
+        # a cell names no dataset: the same cells on other data are other numbers, not a re-run
+        return _beside(result, path, f"it holds a result on {old.dataset.get('name')}, not on this run's "
+                                     f"{result.dataset.get('name')} (remove it to replace it)")
     missing = [cell for cell in old.cells() if cell not in set(result.cells())]
     if not missing:
         result.save(path)
