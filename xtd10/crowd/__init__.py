@@ -5,7 +5,3 @@ into one canonical parquet table) -> ``validate`` (named rules, worker summary, 
 -> ``decide`` (approve/reject files) -> ``promote`` (caption files + registry entry).
 ``audit`` runs the same rules on a published language.
 """
-
-from xtd10.crowd.errors import CrowdError, IngestError, MappingError, SettingsError
-
-__all__ = ["CrowdError", "IngestError", "MappingError", "SettingsError"]
