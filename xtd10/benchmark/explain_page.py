@@ -8,7 +8,6 @@ nothing else (no injected script, no remote resource) can run or load.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from xtd10.benchmark.explain import (
@@ -22,6 +21,7 @@ from xtd10.benchmark.explain import (
     upstream_line_url,
 )
 from xtd10.escaping.csp import csp_hash
+from xtd10.escaping.markup import h
 from xtd10.schema import CAPTION_QUERIES
 
 STYLE = """
@@ -69,11 +69,6 @@ SCRIPT = """
   lang.addEventListener('change',apply); misses.addEventListener('change',apply); apply();
 })();
 """
-
-
-def h(text: object) -> str:
-    """Safe as HTML text and inside a quoted attribute."""
-    return html.escape(str(text), quote=True)
 
 
 CSP = (f"default-src 'none'; img-src 'self'; style-src {csp_hash(STYLE)}; script-src {csp_hash(SCRIPT)}; "

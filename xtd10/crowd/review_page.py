@@ -25,6 +25,7 @@ import pandas as pd
 from xtd10.crowd.reviews import batch_identity, review_queue
 from xtd10.crowd.validate import Validation
 from xtd10.escaping.csp import csp_hash
+from xtd10.escaping.markup import h
 
 MAX_OTHERS = 20  # other workers' texts shown per image
 _BLOCK = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
@@ -48,10 +49,6 @@ def visible(text: object) -> str:
         else:
             out.append(html.escape(char, quote=True))
     return "".join(out)
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 class ImageSource:
@@ -104,9 +101,9 @@ def _figure(image: str, images: ImageSource) -> str:
     src = images.src(image)
     if src is None:
         why = "image not found in --images" if images.base is not None else "pass --images to show the image"
-        return f'<figure class="image"><figcaption>{_esc(image)} ({why})</figcaption></figure>'
-    return (f'<figure class="image"><img loading="lazy" decoding="async" src="{_esc(src)}" alt="{_esc(image)}">'
-            f"<figcaption>{_esc(image)}</figcaption></figure>")
+        return f'<figure class="image"><figcaption>{h(image)} ({why})</figcaption></figure>'
+    return (f'<figure class="image"><img loading="lazy" decoding="async" src="{h(src)}" alt="{h(image)}">'
+            f"<figcaption>{h(image)}</figcaption></figure>")
 
 
 def _number(value: Any, percent: bool = False) -> str:
@@ -129,7 +126,7 @@ def _record(worker: str, workers: pd.DataFrame, queued: int) -> str:
     rates = [(c[5:], w[c]) for c in workers.columns if c.startswith("rate_") and float(w[c] or 0) > 0]
     if rates:
         fields.append(("flag rates", ", ".join(f"{r} {float(x):.0%}" for r, x in rates)))
-    body = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in fields)
+    body = "".join(f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in fields)
     return f'<dl class="record">{body}</dl>'
 
 
@@ -139,25 +136,25 @@ def _item(row, position: int, total: int, v: Validation, context: dict) -> str:
     english = sub.get("english", "")
     flags = context["flags"].get(sid, [])
     flag_items = "".join(
-        f'<li><span class="sev-{_esc(f["severity"])}">{_esc(f["rule"])}</span> ({_esc(f["severity"])}): '
-        f'{_esc(context["explanations"].get(f["rule"], ""))} <span class="detail">{visible(f["detail"])}</span></li>'
+        f'<li><span class="sev-{h(f["severity"])}">{h(f["rule"])}</span> ({h(f["severity"])}): '
+        f'{h(context["explanations"].get(f["rule"], ""))} <span class="detail">{visible(f["detail"])}</span></li>'
         for f in flags) or "<li>none</li>"
     others = [o for o in context["by_image"].get(str(row.image), []) if o["submission_id"] != sid]
     other_items = "".join(
-        f'<li><span class="who">{_esc(o["worker_id"])}</span> [{_esc(o["decision"])}]: '
+        f'<li><span class="who">{h(o["worker_id"])}</span> [{h(o["decision"])}]: '
         f'<span dir="auto">{visible(o["text"])}</span></li>' for o in others[:MAX_OTHERS])
     if len(others) > MAX_OTHERS:
         other_items += f"<li>… and {len(others) - MAX_OTHERS} more</li>"
     other_items = other_items or "<li>no other worker translated this image</li>"
-    return f"""<section class="item" id="{_esc(sid)}" data-id="{_esc(sid)}">
+    return f"""<section class="item" id="{h(sid)}" data-id="{h(sid)}">
 <h2>{position} / {total} · submission <span class="sid">{visible(sid)}</span> <span class="state">undecided</span></h2>
 <div class="cols">
 {_figure(str(row.image), context["images"])}
 <div class="texts">
 <p class="label">English source</p>
 <p class="english" lang="en" dir="ltr">{visible(english)}</p>
-<p class="label">Worker {visible(worker)} ({_esc(row.language)})</p>
-<p class="answer" lang="{_esc(row.language)}" dir="auto">{visible(row.text)}</p>
+<p class="label">Worker {visible(worker)} ({h(row.language)})</p>
+<p class="answer" lang="{h(row.language)}" dir="auto">{visible(row.text)}</p>
 <p class="label">Why it is under review</p>
 <ul class="flags">{flag_items}</ul>
 <p class="label">Other workers on this image</p>
@@ -216,8 +213,8 @@ def render_review_page(v: Validation, *, images: str | os.PathLike | None = None
         items = '<p class="empty">Nothing to review: the rules decided every submission.</p>'
     languages = ", ".join(sorted({str(x) for x in v.submissions["language"].unique()}))
     values = {
-        "csp": _esc(content_security_policy(template, source.csp())),
-        "title": _esc(f"Review {title} ({languages})" if title else f"Review ({languages})"),
-        "batch": _esc(batch_identity(v.submissions)), "count": str(len(queue)), "items": items,
+        "csp": h(content_security_policy(template, source.csp())),
+        "title": h(f"Review {title} ({languages})" if title else f"Review ({languages})"),
+        "batch": h(batch_identity(v.submissions)), "count": str(len(queue)), "items": items,
     }
     return _FIELD.sub(lambda m: values[m.group(1)], template)
