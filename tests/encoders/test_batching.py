@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from xtd10.encoders import EncoderError
-from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
+from xtd10.encoders.batching import encode_in_batches
+from xtd10.encoders.checks import check_batch_size, check_texts
 
 
 @pytest.mark.parametrize("progress", [False, True])

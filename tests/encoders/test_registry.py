@@ -12,7 +12,7 @@ import pytest
 
 import xtd10.encoders as encoders
 from xtd10.encoders import EncoderError, EncoderMeta, UnknownEncoderError, parse_spec, validate_embeddings
-from xtd10.encoders.base import BUILTIN_ADAPTERS
+from xtd10.encoders.registry import BUILTIN_ADAPTERS
 from xtd10.errors import XTD10Error
 
 

@@ -35,8 +35,8 @@ from xtd10.crowd.validate import run_rules
 from xtd10.data import load_frame, resolve_source
 from xtd10.data.loading import source_revision
 from xtd10.data.sources import Source
-from xtd10.encoders.base import Encoder
 from xtd10.encoders.chunk_cache import cached_text_vectors, l2_normalise
+from xtd10.encoders.protocol import Encoder
 from xtd10.errors import XTD10Error
 from xtd10.languages import ENGLISH
 from xtd10.schema import DatasetDescriptor

@@ -25,7 +25,7 @@ import pandas as pd
 from xtd10.crowd.calibration import unit_vectors
 from xtd10.crowd.refusals import phrase_vectors
 from xtd10.crowd.settings import canonical_code
-from xtd10.encoders.base import Encoder
+from xtd10.encoders.protocol import Encoder
 
 log = logging.getLogger(__name__)
 

@@ -6,14 +6,13 @@ the first time its prefix is used, and installed packages add adapters through t
 ``xtd10.encoders`` entry-point group (see docs/encoders.md).
 """
 
-from xtd10.encoders.base import (
+from xtd10.encoders.checks import validate_embeddings
+from xtd10.encoders.protocol import Encoder, EncoderError, EncoderMeta, supports_images
+from xtd10.encoders.registry import (
     ADAPTERS,
     BUILTIN_ADAPTERS,
     ENTRY_POINT_GROUP,
     AdapterInfo,
-    Encoder,
-    EncoderError,
-    EncoderMeta,
     UnknownEncoderError,
     UntrustedCodeError,
     build,
@@ -21,8 +20,6 @@ from xtd10.encoders.base import (
     parse_spec,
     register,
     require_trusted,
-    supports_images,
-    validate_embeddings,
 )
 
 get = build

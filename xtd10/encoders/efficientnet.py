@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta
-from xtd10.encoders.batching import check_batch_size, encode_in_batches
+from xtd10.encoders.batching import encode_in_batches
+from xtd10.encoders.checks import check_batch_size
 from xtd10.encoders.imagenet_labels import imagenet_class_names
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
 from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
 from xtd10.errors import install_extra_hint
 

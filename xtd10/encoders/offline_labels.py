@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.efficientnet import EfficientNetLite0, LabelScore, softmax, top_k_labels, weights_path
 from xtd10.encoders.imagenet_labels import with_article
 from xtd10.encoders.muse import DIM, MuseEncoder
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 
 SPEC = "offline-labels"
 

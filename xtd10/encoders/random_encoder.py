@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import check_texts
+from xtd10.encoders.checks import check_texts
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 
 
 def _vector(seed: int, modality: bytes, content: bytes, dim: int) -> np.ndarray:

@@ -7,7 +7,7 @@ beside such rows instead of letting identical numbers look like two results."""
 
 from __future__ import annotations
 
-from xtd10.encoders.base import parse_spec
+from xtd10.encoders.registry import parse_spec
 
 __all__ = ["TEXT_SIDES", "text_side"]
 
