@@ -97,8 +97,9 @@ def test_a_broken_plugin_is_reported_not_fatal(tmp_path, monkeypatch):
         encoders.get("broken-one:x")
 
 
-# what importing the registry may load: the protocol, the registry and its checks
-REGISTRY_MODULES = ("xtd10.encoders.checks", "xtd10.encoders.protocol", "xtd10.encoders.registry")
+# what importing the registry may load: the protocol, the registry, its checks and the model metadata
+REGISTRY_MODULES = ("xtd10.encoders.checks", "xtd10.encoders.metadata", "xtd10.encoders.protocol",
+                    "xtd10.encoders.registry")
 
 
 def test_the_registry_imports_no_adapter_and_not_the_baseline():

@@ -33,7 +33,7 @@ class EncoderMeta:
     modalities: tuple[str, ...] = ("text",)
     extra: dict[str, Any] = field(default_factory=dict)
     # Languages the text side was trained on (toolkit codes); None: not declared. A fact
-    # of the model, not of a run, so result files leave it out (see ``encoders/coverage.py``).
+    # of the model, not of a run, so result files leave it out (see ``encoders/metadata.py``).
     languages: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
