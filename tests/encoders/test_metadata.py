@@ -87,6 +87,18 @@ def test_committed_results_record_what_the_metadata_declares():
     assert checked >= 4
 
 
+@pytest.mark.parametrize("spec", ["random", "muse", "e5-small", "offline-labels"])
+def test_a_built_encoder_records_what_the_committed_result_of_its_model_recorded(spec):
+    # the adapters read name, licence, size and modalities from the metadata now; what a
+    # result file records must not change (the revision names installed package versions)
+    missing = ADAPTERS[spec].missing_packages()
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}")
+    committed = json.loads(next(RESULTS.glob(f"{spec}.*json")).read_text(encoding="utf-8"))["encoder"]
+    built = encoders.get(spec).meta.to_dict()
+    assert {**built, "revision": None} == {**committed, "revision": None}
+
+
 def test_the_random_adapter_takes_its_facts_from_the_metadata():
     built = encoders.get("random").meta
     meta = builtin_meta("random")
