@@ -125,9 +125,10 @@ class TableRow:
     """One row of ``language_table.tsv``: a Flores-200 language and what is known of it.
 
     ``tag`` is its BCP 47 tag (the spelling results use), ``flores`` its Flores-200 code,
-    ``xtd10`` its XTD10 code where XTD10 has it, ``langid`` the label the language
-    identifier of the crowd rules gives it (empty: the identifier cannot judge it) and
-    ``trained`` the offline encoders whose training data covered it.
+    ``xtd10`` its XTD10 code where XTD10 has it and ``langid`` the label the language
+    identifier of the crowd rules gives it (empty: the identifier cannot judge it). The
+    file's ``trained`` column is not read here: it is generated from the models' declared
+    languages (``xtd10.encoders.trained``), which is where the toolkit looks them up.
     """
 
     tag: str
@@ -137,7 +138,6 @@ class TableRow:
     aliases: tuple[str, ...]
     xtd10: str
     langid: str
-    trained: tuple[str, ...]
 
     @property
     def spellings(self) -> tuple[str, ...]:
@@ -152,15 +152,14 @@ def _key(code: str) -> str:
 
 @functools.cache
 def language_table() -> tuple[TableRow, ...]:
-    """The rows of ``language_table.tsv`` (one source for names, scripts, codes and coverage)."""
+    """The rows of ``language_table.tsv`` (one source for names, scripts and codes)."""
     with TABLE_FILE.open(encoding="utf-8", newline="") as handle:
         lines = [line for line in handle if line.strip() and not line.startswith("#")]
     rows = []
     for record in csv.DictReader(lines, delimiter="\t"):
         rows.append(TableRow(tag=record["tag"], flores=record["flores"], name=record["name"],
                              script=record["script"], aliases=tuple((record["aliases"] or "").split()),
-                             xtd10=record["xtd10"] or "", langid=record["langid"] or "",
-                             trained=tuple((record["trained"] or "").split())))
+                             xtd10=record["xtd10"] or "", langid=record["langid"] or ""))
     return tuple(rows)
 
 
@@ -180,11 +179,6 @@ def flores_tag(flores_code: str) -> str:
     if row is None or _key(row.flores) != _key(flores_code):
         raise UnknownLanguageError(f"unknown Flores-200 code {flores_code!r}")
     return row.tag
-
-
-def trained_languages(encoder: str) -> frozenset[str]:
-    """The tags of the languages whose data an offline encoder (``muse``, ``e5-small``) was trained on."""
-    return frozenset(row.tag for row in language_table() if encoder in row.trained)
 
 
 class LanguageRegistry:

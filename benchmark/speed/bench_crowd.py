@@ -55,7 +55,7 @@ class HashingEncoder:
     encoder so that the rules' own time is measured."""
 
     def __init__(self, spec: str = "muse", dim: int = 64):
-        from xtd10.encoders.base import EncoderMeta
+        from xtd10.encoders.protocol import EncoderMeta
 
         self.meta = EncoderMeta(name=spec, spec=spec, embedding_dim=dim)
         self.dim = dim

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 
 class SimulatedEncoder:

@@ -52,7 +52,7 @@ class ColourStats:
 
 def _register_fakes(patch: pytest.MonkeyPatch) -> dict:
     # a private copy of the registry, so the stand-ins vanish afterwards
-    patch.setattr("xtd10.encoders.base.ADAPTERS", dict(ADAPTERS))
+    patch.setattr("xtd10.encoders.registry.ADAPTERS", dict(ADAPTERS))
     instances = {"text": HashText(), "image": ColourStats()}
     register("hash-text", "test stand-in", takes_argument=False)(lambda **_: instances["text"])
     register("colour-stats", "test stand-in", takes_argument=False)(lambda **_: instances["image"])

@@ -17,7 +17,7 @@ from xtd10.baseline.errors import BaselineError, ConfigError
 from xtd10.baseline.tagging import rank_tags, read_vocabulary
 from xtd10.cli.baseline import group
 from xtd10.encoders import build
-from xtd10.encoders.base import EncoderError
+from xtd10.encoders.protocol import EncoderError
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 180, 30), "blue": (30, 30, 220), "white": (250, 250, 250)}
 

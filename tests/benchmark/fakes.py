@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 
 def _vector(key: str, dim: int) -> np.ndarray:

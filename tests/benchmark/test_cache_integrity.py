@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from xtd10.benchmark.runner import evaluate
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 ARGS = {"dataset": "demo", "languages": ["en", "es"], "tracks": "image", "bootstrap": 0, "progress": False}
 

@@ -50,7 +50,7 @@ def test_an_encoders_preparation_runs_on_the_threads_and_is_used_by_the_store(im
     import threading
 
     from xtd10.benchmark.embeddings import EmbeddingStore
-    from xtd10.encoders.base import EncoderMeta
+    from xtd10.encoders.protocol import EncoderMeta
 
     class Split:
         meta = EncoderMeta(name="split", spec="split", revision="1", embedding_dim=2, modalities=("text", "image"))

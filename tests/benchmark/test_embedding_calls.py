@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from xtd10.benchmark.embeddings import EmbeddingStore
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 
 class Recording:

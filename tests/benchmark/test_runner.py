@@ -12,7 +12,7 @@ from tests.benchmark.fakes import CountingEncoder
 from xtd10.benchmark import evaluate
 from xtd10.benchmark.dataset import BenchmarkError
 from xtd10.data import demo
-from xtd10.encoders.base import EncoderError, EncoderMeta
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
 
 N_IMAGES = len(demo.demo_images())
 N_LANGS = len(demo.demo_languages())
@@ -247,7 +247,7 @@ def test_editing_your_own_encoder_code_invalidates_its_cached_vectors(tmp_path, 
 
     source = '''
 import numpy as np
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 class Mine:
     meta = EncoderMeta(name="mine", spec="py:my_enc:Mine", embedding_dim=4)

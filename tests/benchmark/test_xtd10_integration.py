@@ -9,7 +9,7 @@ from PIL import Image
 
 from xtd10.benchmark import evaluate
 from xtd10.data import read_images, resolve_source
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 pytestmark = pytest.mark.integration
 

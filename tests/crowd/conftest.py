@@ -59,7 +59,7 @@ class FakeEncoder:
     unrelated texts low. Cheap stand-in for mUSE in unit tests."""
 
     def __init__(self):
-        from xtd10.encoders.base import EncoderMeta
+        from xtd10.encoders.protocol import EncoderMeta
 
         self.meta = EncoderMeta(name="fake", spec="fake", embedding_dim=64)
         self.calls = 0

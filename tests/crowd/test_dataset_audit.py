@@ -23,7 +23,7 @@ from xtd10.cli import cli
 from xtd10.crowd.audit_outputs import rates_table
 from xtd10.crowd.dataset_audit import audit_dataset
 from xtd10.data.flagged import packaged_audit_path, read_flagged
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 from xtd10.languages import table_row
 from xtd10.schema import FLICKR30K_200, XTD200
 

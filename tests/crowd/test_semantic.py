@@ -21,7 +21,7 @@ from xtd10.crowd.rules import get_rules
 from xtd10.crowd.semantic import Semantic, covers
 from xtd10.crowd.settings import load_settings
 from xtd10.crowd.validate import run_rules, validate
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 SAME = {  # English -> the same sentence in German, Hindi and Quechua (no encoder covers qu)
     "a dog runs on the beach": ["ein Hund läuft am Strand", "एक कुत्ता समुद्र तट पर दौड़ता है",

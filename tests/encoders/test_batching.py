@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xtd10.encoders import EncoderError
-from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
+from xtd10.encoders.batching import encode_in_batches
 
 
 @pytest.mark.parametrize("progress", [False, True])
@@ -22,15 +21,3 @@ def test_batches_keep_order_and_size(progress):
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out[:, 0], np.arange(7))
     assert encode_in_batches([], encode, batch_size=3, dim=2).shape == (0, 2)
-
-
-@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "8"])
-def test_batch_size_must_be_a_positive_int(bad):
-    with pytest.raises(EncoderError, match="'m': batch_size must be a positive integer"):
-        check_batch_size(bad, "m")
-
-
-def test_check_texts_names_the_bad_position():
-    assert check_texts(("a", "b"), "m") == ["a", "b"]
-    with pytest.raises(EncoderError, match="text 1 is a int"):
-        check_texts(["a", 3], "m")

@@ -13,7 +13,7 @@ import pytest
 
 from tests.data.loopback import refused_url
 from xtd10 import encoders, hub_access
-from xtd10.encoders.base import EncoderError
+from xtd10.encoders.protocol import EncoderError
 
 pytest.importorskip("transformers")
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from xtd10.benchmark import Result
 from xtd10.cli import cli
 from xtd10.encoders import get
-from xtd10.encoders.base import UnknownEncoderError
+from xtd10.encoders.registry import UnknownEncoderError
 
 ENCODER_FILE = '''
 import hashlib

@@ -1,4 +1,4 @@
-"""Spec strings, the adapter list, option checking, ``py:`` specs and ``validate_embeddings``."""
+"""Spec strings, the adapter list, option checking and ``py:`` specs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import xtd10.encoders as encoders
-from xtd10.encoders import EncoderError, EncoderMeta, UnknownEncoderError, parse_spec, validate_embeddings
-from xtd10.encoders.base import BUILTIN_ADAPTERS
+from xtd10.encoders import EncoderError, EncoderMeta, UnknownEncoderError, parse_spec
+from xtd10.encoders.registry import BUILTIN_ADAPTERS
 from xtd10.errors import XTD10Error
 
 
@@ -150,29 +150,3 @@ def test_py_spec_builds_third_party_encoders():
     assert encoder.encode_text(["a"], language="en").shape == (1, 6)
     with pytest.raises(UnknownEncoderError, match="make_tinyy"):
         encoders.get("py:tests.encoders.test_registry:make_tinyy")
-
-
-def test_validate_embeddings_accepts_and_converts():
-    values = validate_embeddings(np.arange(6, dtype=np.float64).reshape(3, 2), 3, "demo")
-    assert values.dtype == np.float32 and values.flags.c_contiguous
-    np.testing.assert_array_equal(values, np.arange(6).reshape(3, 2))
-    assert validate_embeddings([[1, 2]], 1, "demo", dim=2).shape == (1, 2)
-
-
-@pytest.mark.parametrize(
-    ("array", "n", "dim", "pattern"),
-    [
-        (np.zeros((3,)), 3, None, r"shape \(3,\); expected \(3, d\)"),
-        (np.zeros((2, 2, 2)), 2, None, r"shape \(2, 2, 2\)"),
-        (np.zeros((2, 4)), 3, None, "returned 2 embeddings for 3 inputs"),
-        (np.zeros((3, 4)), 3, 5, "returned 4-d embeddings; expected 5-d"),
-        (np.zeros((3, 0)), 3, None, "zero-dimensional"),
-        (np.array([["a", "b"]]), 1, None, "non-numeric"),
-        (np.array([[0.0, np.nan], [1.0, 1.0], [np.inf, 0.0]]), 3, None, r"NaN or infinite values in 2 row\(s\): 0, 2"),
-        (np.array([[1e300, 0.0]]), 1, None, "NaN or infinite"),  # overflows float32
-    ],
-)
-def test_validate_embeddings_errors_name_the_encoder(array, n, dim, pattern):
-    with pytest.raises(EncoderError, match=pattern) as caught:
-        validate_embeddings(array, n, "my-model", dim=dim)
-    assert "'my-model'" in str(caught.value)

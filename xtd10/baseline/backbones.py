@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from xtd10.baseline.errors import ConfigError
-from xtd10.encoders.base import Encoder, build, supports_images
+from xtd10.encoders.protocol import Encoder, supports_images
+from xtd10.encoders.registry import build
 
 IMAGE_BACKBONES = {"efficientnet-lite0": "xtd10.encoders.efficientnet:EfficientNetLite0"}
 

@@ -21,7 +21,7 @@ from xtd10.baseline.errors import ConfigError
 from xtd10.baseline.losses import LossConfig
 from xtd10.baseline.model import HeadConfig
 from xtd10.baseline.trainer import TrainConfig
-from xtd10.encoders.base import require_trusted
+from xtd10.encoders.registry import require_trusted
 from xtd10.userfiles import brief, read_yaml
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from xtd10.baseline.errors import CheckpointError
-from xtd10.encoders.base import Encoder, EncoderMeta, register, require_trusted
+from xtd10.encoders.protocol import Encoder, EncoderMeta
+from xtd10.encoders.registry import register, require_trusted
 from xtd10.encoders.weights import weights_identity
 from xtd10.userfiles import brief
 

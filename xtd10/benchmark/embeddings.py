@@ -32,7 +32,7 @@ import numpy as np
 
 from xtd10.benchmark.progress import RunProgress, open_bar
 from xtd10.cache import cache_root
-from xtd10.encoders.base import EncoderMeta, validate_embeddings
+from xtd10.encoders.checks import validate_embeddings
 from xtd10.encoders.chunk_cache import (  # noqa: F401  (the cache format, shared with the crowd audit)
     CHUNK_FORMAT,
     CHUNK_SIZE,
@@ -45,6 +45,7 @@ from xtd10.encoders.chunk_cache import (  # noqa: F401  (the cache format, share
     user_code_fingerprint,
     write_chunk,
 )
+from xtd10.encoders.protocol import EncoderMeta
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ from xtd10.benchmark.metrics import check_bootstrap_size, check_ks
 from xtd10.benchmark.progress import RunProgress
 from xtd10.benchmark.result import per_query_entry
 from xtd10.benchmark.scoring import Cell, metric_rows, score_cells
-from xtd10.encoders.base import ADAPTERS, EncoderError, EncoderMeta, build, parse_spec, supports_images
+from xtd10.encoders.protocol import EncoderError, EncoderMeta, supports_images
+from xtd10.encoders.registry import ADAPTERS, build, parse_spec
 from xtd10.languages import ENGLISH
 from xtd10.schema import (
     BOTH_TRACKS,

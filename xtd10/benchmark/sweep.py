@@ -18,7 +18,7 @@ from pathlib import Path
 from xtd10.benchmark.executors import Job, LocalExecutor, RayExecutor, absolute_location
 from xtd10.benchmark.placement import save_result
 from xtd10.benchmark.result import default_result_path
-from xtd10.encoders.base import require_trusted
+from xtd10.encoders.registry import require_trusted
 from xtd10.errors import XTD10Error
 from xtd10.schema import BOTH_TRACKS, TRACKS, Result
 from xtd10.userfiles import brief, read_yaml

@@ -16,7 +16,7 @@ from xtd10.crowd.validate import run_rules
 from xtd10.data import load_frame, resolve_source
 from xtd10.data.flagged import flagged_list_path, write_flagged
 from xtd10.data.loading import source_revision
-from xtd10.encoders.base import Encoder
+from xtd10.encoders.protocol import Encoder
 
 NOT_FOR_AUDIT = ["identical_across_workers", "too_fast"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from xtd10.crowd.language_settings import LanguageSettings
-from xtd10.encoders.base import Encoder
+from xtd10.encoders.protocol import Encoder
 
 DATA_FILE = "semantic.yaml"
 

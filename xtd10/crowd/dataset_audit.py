@@ -9,8 +9,9 @@ The semantic rule and the cross-lingual half of the refusal rule need caption em
 they are read from the toolkit's embedding cache in the benchmark's chunk layout
 (:mod:`xtd10.encoders.chunk_cache`), so captions ``bench run`` has encoded are never
 encoded again; missing chunks are encoded and cached. Each language is judged with an
-encoder trained on it (the table's ``trained`` column, mUSE first, else multilingual-e5-small);
-a language neither covers is not judged by the semantic rule, and the audit says so.
+encoder trained on it (the models' declared languages, :mod:`xtd10.encoders.trained`, which the
+table's ``trained`` column writes out: mUSE first, else multilingual-e5-small); a language
+neither covers is not judged by the semantic rule, and the audit says so.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from xtd10.crowd.validate import run_rules
 from xtd10.data import load_frame, resolve_source
 from xtd10.data.loading import source_revision
 from xtd10.data.sources import Source
-from xtd10.encoders.base import Encoder
 from xtd10.encoders.chunk_cache import cached_text_vectors, l2_normalise
+from xtd10.encoders.protocol import Encoder
+from xtd10.encoders.trained import was_trained_on
 from xtd10.errors import XTD10Error
 from xtd10.languages import ENGLISH
 from xtd10.schema import DatasetDescriptor
@@ -109,8 +111,8 @@ def calibrated(entry: TableSettings, group: pd.DataFrame) -> TableSettings:
 
 
 def semantic_spec(entry: TableSettings, specs: tuple[str, ...] = DEFAULT_SPECS) -> str:
-    """The first of ``specs`` the table says was trained on the language; "" when none was."""
-    return next((spec for spec in specs if spec in entry.row.trained), "")
+    """The first of ``specs`` declared as trained on the language; "" when none was."""
+    return next((spec for spec in specs if was_trained_on(spec, entry.row.tag)), "")
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pandas as pd
 
 from xtd10.crowd.calibration import refusal_phrases, refusal_threshold, unit_vectors
 from xtd10.crowd.rule_context import Context
-from xtd10.encoders.base import Encoder
+from xtd10.encoders.protocol import Encoder
 
 MAX_CHARS = 80
 

@@ -2,7 +2,8 @@
 
 An encoder only means something for languages it was trained on: mUSE scores correct
 Hindi translations as unrelated because it never saw Hindi. So each language of a batch
-gets an encoder that covers it (``EncoderMeta.languages``): by default the first of
+gets an encoder that covers it (``EncoderMeta.languages``, which the built-in adapters fill
+from the model metadata, :mod:`xtd10.encoders.metadata`): by default the first of
 :data:`DEFAULT_SPECS` that does (mUSE for its 16 languages, multilingual-e5-small for the
 other ~100 XLM-R languages); a language none covers is skipped with one notice instead of
 producing noise. Each language's threshold is per encoder (settings
@@ -25,7 +26,7 @@ import pandas as pd
 from xtd10.crowd.calibration import unit_vectors
 from xtd10.crowd.refusals import phrase_vectors
 from xtd10.crowd.settings import canonical_code
-from xtd10.encoders.base import Encoder
+from xtd10.encoders.protocol import Encoder
 
 log = logging.getLogger(__name__)
 

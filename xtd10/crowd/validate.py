@@ -25,7 +25,7 @@ from xtd10.crowd.rule_context import Context
 from xtd10.crowd.rules import REJECT, REVIEW, Rule, get_rules, normalise
 from xtd10.crowd.semantic import Scores, Semantic, as_semantic, score
 from xtd10.crowd.settings import load_settings
-from xtd10.encoders.base import Encoder
+from xtd10.encoders.protocol import Encoder
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Encoders: the protocol, the adapter registry and spec strings (``get("muse")``).
+"""Encoders: the protocol, the adapter registry and spec strings (``get("muse")``), and
+what is declared about a model without loading it (``model_meta("muse")``).
 
 Importing this package imports no adapter module, no torch, transformers or model
 package: each built-in adapter is named by import path (``BUILTIN_ADAPTERS``) and loaded
@@ -6,14 +7,14 @@ the first time its prefix is used, and installed packages add adapters through t
 ``xtd10.encoders`` entry-point group (see docs/encoders.md).
 """
 
-from xtd10.encoders.base import (
+from xtd10.encoders.checks import validate_embeddings
+from xtd10.encoders.metadata import ModelMeta, model_meta
+from xtd10.encoders.protocol import Encoder, EncoderError, EncoderMeta, supports_images
+from xtd10.encoders.registry import (
     ADAPTERS,
     BUILTIN_ADAPTERS,
     ENTRY_POINT_GROUP,
     AdapterInfo,
-    Encoder,
-    EncoderError,
-    EncoderMeta,
     UnknownEncoderError,
     UntrustedCodeError,
     build,
@@ -21,12 +22,11 @@ from xtd10.encoders.base import (
     parse_spec,
     register,
     require_trusted,
-    supports_images,
-    validate_embeddings,
 )
 
 get = build
 
 __all__ = ["ADAPTERS", "BUILTIN_ADAPTERS", "ENTRY_POINT_GROUP", "AdapterInfo", "Encoder", "EncoderError",
-           "EncoderMeta", "UnknownEncoderError", "UntrustedCodeError", "build", "describe_adapters", "get",
-           "parse_spec", "register", "require_trusted", "supports_images", "validate_embeddings"]
+           "EncoderMeta", "ModelMeta", "UnknownEncoderError", "UntrustedCodeError", "build", "describe_adapters",
+           "get", "model_meta", "parse_spec", "register", "require_trusted", "supports_images",
+           "validate_embeddings"]

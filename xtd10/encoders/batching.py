@@ -11,39 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError
-
 T = TypeVar("T")
-
-
-def check_batch_size(batch_size: int, encoder_name: str) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise EncoderError(f"encoder {encoder_name!r}: batch_size must be a positive integer, got {batch_size!r}")
-    return batch_size
-
-
-def check_texts(texts: Sequence[str], encoder_name: str) -> list[str]:
-    """A list of str, or an error naming the encoder and the offending position."""
-    if isinstance(texts, str):
-        raise EncoderError(f"encoder {encoder_name!r}: encode_text takes a list of strings, not one string")
-    texts = list(texts)
-    for position, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise EncoderError(f"encoder {encoder_name!r}: text {position} is a {type(text).__name__}, expected str")
-    return texts
-
-
-def check_images(images: Sequence[object], encoder_name: str) -> list:
-    """A list of PIL images, or an error naming the encoder and the offending position."""
-    from PIL import Image
-
-    images = list(images)
-    for position, image in enumerate(images):
-        if not isinstance(image, Image.Image):
-            raise EncoderError(
-                f"encoder {encoder_name!r}: image {position} is a {type(image).__name__}, expected a PIL.Image.Image"
-            )
-    return images
 
 
 def batches(items: Sequence[T], batch_size: int) -> Iterator[Sequence[T]]:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderMeta, validate_embeddings
+from xtd10.encoders.checks import validate_embeddings
+from xtd10.encoders.protocol import EncoderMeta
 from xtd10.files import atomic_write_bytes, atomic_write_text
 
 CHUNK_SIZE = 512  # inputs per cache file: the most work an interruption can lose

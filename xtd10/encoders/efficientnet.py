@@ -16,20 +16,23 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta
-from xtd10.encoders.batching import check_batch_size, encode_in_batches
+from xtd10.encoders.batching import encode_in_batches
+from xtd10.encoders.checks import check_batch_size
 from xtd10.encoders.imagenet_labels import imagenet_class_names
-from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
+from xtd10.encoders.metadata import builtin_meta
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.torch_runtime import require_torch, resolve_device
 from xtd10.errors import install_extra_hint
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "efficientnet-lite0"
+META = builtin_meta(MODEL_NAME)  # name, licence, size, width: declared once, in the model metadata
 IMAGE_SIZE = 224
 # Resize the shorter side to 256 then centre-crop 224: the usual ImageNet evaluation
 # crop (224 / 256 = 0.875), which is also what the Lite models were evaluated with.
 RESIZE_TO = 256
-FEATURE_DIM = 1280
+FEATURE_DIM = META.fixed_dim
 
 _LOAD_LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
@@ -118,19 +121,15 @@ class EfficientNetLite0:
         # identity for caches and checkpoints that key on ``meta`` (e.g. the baseline's
         # feature cache); the weights file name carries the checkpoint's hash prefix
         self.meta = EncoderMeta(
-            name="EfficientNet-Lite0 (ImageNet-1k)",
-            spec=MODEL_NAME,
+            name=META.name,
+            spec=META.spec,
             revision=Path(weights_path()).stem,
             embedding_dim=FEATURE_DIM,
-            parameters=count_parameters(self.network),
-            license="Apache-2.0",
-            modalities=("image",),
+            parameters=META.parameters,
+            license=META.license,
+            modalities=META.modalities,
             extra={"features": "global average pool before the classifier", "input": "224x224, [-1, 1]"},
         )
-
-    @property
-    def parameters(self) -> int:
-        return count_parameters(self.network)
 
     @property
     def class_names(self) -> tuple[str, ...]:

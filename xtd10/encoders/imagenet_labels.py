@@ -12,7 +12,7 @@ import functools
 import json
 from importlib import resources
 
-from xtd10.encoders.base import EncoderError
+from xtd10.encoders.protocol import EncoderError
 from xtd10.errors import install_extra_hint
 
 N_CLASSES = 1000

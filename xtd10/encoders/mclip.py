@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
+from xtd10.encoders.batching import encode_in_batches
+from xtd10.encoders.checks import check_batch_size, check_texts
 from xtd10.encoders.hf import load_pretrained, mean_pool
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 from xtd10.encoders.revisions import local_revision, model_revision
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,

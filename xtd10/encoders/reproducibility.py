@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xtd10.encoders.base import parse_spec
+from xtd10.encoders.registry import parse_spec
 
 __all__ = ["ANYWHERE", "REPRODUCIBILITY", "SAME_KERNEL", "UNDECLARED", "Reproducibility", "reproducibility"]
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from xtd10.encoders.base import EncoderError, EncoderMeta, register
-from xtd10.encoders.batching import check_batch_size, check_images, check_texts
+from xtd10.encoders.checks import check_batch_size, check_images, check_texts
+from xtd10.encoders.protocol import EncoderError, EncoderMeta
+from xtd10.encoders.registry import register
 from xtd10.encoders.revisions import model_revision
 from xtd10.encoders.torch_runtime import count_parameters, require_torch, resolve_device
 from xtd10.encoders.towers import build_image_tower, check_same_size, split_pair

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from xtd10.encoders.base import EncoderError
+from xtd10.encoders.protocol import EncoderError
 from xtd10.errors import XTD10Error, install_extra_hint
 
 T = TypeVar("T")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from xtd10.encoders.base import ADAPTERS, EncoderError, build, supports_images
+from xtd10.encoders.protocol import EncoderError, supports_images
+from xtd10.encoders.registry import ADAPTERS, build
 
 
 def split_pair(argument: str, prefix: str) -> tuple[str, str | None]:

@@ -19,11 +19,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from xtd10.encoders.trained import was_trained_on
 from xtd10.languages import table_row
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.records import Entry
 from xtd10.leaderboard.tables import DIRECTION_ORDER, TRACK_ORDER, assign_ranks
-from xtd10.leaderboard.trained import was_trained_on
 from xtd10.schema import AGGREGATES, ALL_LANGUAGES, SUBSET_ALL, dataset_descriptor, lower_is_better
 
 MAX_LANGUAGE_COLUMNS = 12  # up to this many languages, a table gets a column per language

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from xtd10.encoders.text_sides import text_side
+from xtd10.encoders.metadata import text_side
 from xtd10.languages import XTD10_CODES
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.records import (

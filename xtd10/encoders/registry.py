@@ -1,8 +1,9 @@
-"""The encoder interface shared by the benchmark, the crowd tools and the baseline.
+"""The adapter registry: spec strings (``"hf:openai/clip"``) to encoders.
 
-An encoder maps captions (given their language) and, optionally, images to vectors in one
-space. Keeping the interface this small is what lets any model — a Hub checkpoint, an
-offline package, the project's own baseline, third-party code — be scored identically.
+A spec's prefix names an adapter; built-in adapters are named by import path and loaded
+the first time their prefix is used, so importing the registry imports no adapter module
+(and no torch). Installed packages add adapters through the ``xtd10.encoders`` entry-point
+group; ``py:MODULE:FACTORY`` builds an encoder from the user's own code.
 """
 
 from __future__ import annotations
@@ -16,62 +17,17 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
-
-from xtd10.errors import XTD10Error, install_extra_hint
-
-
-class EncoderError(XTD10Error):
-    """An encoder could not be built or returned unusable output."""
+from xtd10.encoders.checks import check_encoder
+from xtd10.encoders.protocol import Encoder, EncoderError
+from xtd10.errors import install_extra_hint
 
 
 class UnknownEncoderError(EncoderError):
     """A spec string names no registered adapter."""
-
-
-@dataclass
-class EncoderMeta:
-    """What a result file records about the model that produced it."""
-
-    name: str
-    spec: str
-    revision: str | None = None
-    embedding_dim: int | None = None
-    parameters: int | None = None
-    license: str | None = None
-    modalities: tuple[str, ...] = ("text",)
-    extra: dict[str, Any] = field(default_factory=dict)
-    # Languages the text side was trained on (toolkit codes); None: not declared. A fact
-    # of the model, not of a run, so result files leave it out (see ``encoders/coverage.py``).
-    languages: tuple[str, ...] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["modalities"] = list(self.modalities)
-        data.pop("languages")
-        return data
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """Anything with ``meta`` and ``encode_text``; ``encode_image`` is optional.
-
-    Outputs are float arrays of shape (n, d); the harness L2-normalises them, so
-    encoders need not. An optional ``device`` attribute says where the model really runs;
-    result files record it rather than the device that was asked for.
-    """
-
-    meta: EncoderMeta
-
-    def encode_text(self, texts: Sequence[str], *, language: str) -> np.ndarray: ...
-
-
-def supports_images(encoder: object) -> bool:
-    return callable(getattr(encoder, "encode_image", None))
 
 
 @dataclass(frozen=True)
@@ -378,58 +334,3 @@ def _module_from_file(spec: str, file_name: str) -> Any:
         del sys.modules[name]
         raise
     return module
-
-
-def check_encoder(encoder: object, spec: str) -> None:
-    if not isinstance(getattr(encoder, "meta", None), EncoderMeta) or not callable(
-        getattr(encoder, "encode_text", None)
-    ):
-        raise EncoderError(f"{spec!r} did not produce an encoder (needs .meta: EncoderMeta and .encode_text)")
-
-
-def validate_embeddings(array: Any, n_expected: int, encoder_name: str, dim: int | None = None) -> np.ndarray:
-    """Check what an encoder returned and give it back as a C-contiguous float32 (n, d) array.
-
-    Raises :class:`EncoderError` naming the encoder when the output is not a 2-D numeric
-    array with ``n_expected`` rows (and ``dim`` columns when given, e.g. the text side's
-    size when checking the image side), or holds NaN/inf. Catching this at the boundary
-    turns a silent garbage score into an error that says which model misbehaved.
-    """
-    try:
-        values = np.asarray(array)
-    except Exception as err:  # e.g. ragged lists
-        raise EncoderError(f"encoder {encoder_name!r} returned something that is not an array: {err}") from None
-    if values.dtype.kind not in "fiu":
-        raise EncoderError(f"encoder {encoder_name!r} returned a non-numeric array (dtype {values.dtype})")
-    if values.ndim != 2:
-        raise EncoderError(
-            f"encoder {encoder_name!r} returned an array of shape {values.shape}; expected ({n_expected}, d)"
-        )
-    if values.shape[0] != n_expected:
-        raise EncoderError(
-            f"encoder {encoder_name!r} returned {values.shape[0]} embeddings for {n_expected} inputs"
-        )
-    if values.shape[1] == 0:
-        raise EncoderError(f"encoder {encoder_name!r} returned zero-dimensional embeddings")
-    if dim is not None and values.shape[1] != dim:
-        raise EncoderError(
-            f"encoder {encoder_name!r} returned {values.shape[1]}-d embeddings; expected {dim}-d "
-            "(its meta.embedding_dim, or the size of its earlier output: all vectors must share one space)"
-        )
-    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf, caught below
-        values = np.ascontiguousarray(values, dtype=np.float32)
-    finite = np.isfinite(values)
-    if not finite.all():
-        bad_rows = np.flatnonzero(~finite.all(axis=1))
-        shown = ", ".join(str(int(r)) for r in bad_rows[:5]) + (", ..." if len(bad_rows) > 5 else "")
-        raise EncoderError(
-            f"encoder {encoder_name!r} returned NaN or infinite values in {len(bad_rows)} row(s): {shown}"
-        )
-    zero = ~values.any(axis=1)
-    if zero.all():
-        raise EncoderError(f"encoder {encoder_name!r} returned all-zero embeddings: nothing to rank by")
-    if zero.any():
-        logging.getLogger("xtd10.encoders").warning(
-            "encoder %r returned %d all-zero embedding(s) of %d (rows %s): they rank last", encoder_name,
-            int(zero.sum()), len(values), ", ".join(str(int(r)) for r in np.flatnonzero(zero)[:5]))
-    return values
