@@ -9,8 +9,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from xtd10.benchmark.public_paths import public_command, public_source, public_spec
 from xtd10.cli import cli
-from xtd10.schema import Result, public_spec
+from xtd10.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,3 +64,13 @@ def test_public_spec_keeps_hub_ids_and_names_local_files_by_their_last_part(tmp_
     assert public_spec("py:mypkg.encoders:build") == "py:mypkg.encoders:build"
     assert public_spec(f"open_clip:ViT-B-32@{tmp_path}/ck.pt") == "open_clip:ViT-B-32@<path>/ck.pt"
     assert public_spec("muse") == "muse"
+
+
+def test_a_recorded_command_and_source_hold_no_machine_path():
+    command = "xtd10 bench run --model hf:/models/clip --source /home/someone/xtd10 --images=~/coco"
+    assert public_command(command) == "xtd10 bench run --model hf:<path> --source <path> --images=<path>"
+    assert public_command("xtd10 bench run --source https://mirror.example/x --images download") == (
+        "xtd10 bench run --source https://mirror.example/x --images download")
+    assert public_source({"kind": "local", "location": "/home/someone/xtd10"}) == {"kind": "local"}
+    assert public_source({"kind": "embedded", "location": "xtd10.data.demo"}) == {
+        "kind": "embedded", "location": "xtd10.data.demo"}

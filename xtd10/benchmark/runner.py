@@ -36,6 +36,7 @@ from xtd10.benchmark.metrics import (
     rank_consistency,
 )
 from xtd10.benchmark.progress import RunProgress
+from xtd10.benchmark.public_paths import public_command, public_name, public_source, public_spec
 from xtd10.benchmark.result import per_query_entry
 from xtd10.encoders.base import ADAPTERS, EncoderError, EncoderMeta, build, parse_spec, supports_images
 from xtd10.languages import ENGLISH
@@ -56,8 +57,6 @@ from xtd10.schema import (
     clean_float,
     dataset_descriptor,
     metric_names,
-    public_name,
-    public_spec,
 )
 
 if TYPE_CHECKING:
@@ -422,8 +421,8 @@ def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[s
     return Result(
         toolkit_version=__version__,
         created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        command=command or "python: xtd10.benchmark.evaluate(" + repr(spec) + ")",
-        dataset={"name": data.name, "source": data.source, "revision": data.revision,
+        command=public_command(command or "python: xtd10.benchmark.evaluate(" + repr(spec) + ")"),
+        dataset={"name": data.name, "source": public_source(data.source), "revision": data.revision,
                  "file_sha256": data.file_sha256, "languages": scored},
         encoder=encoder_dict,
         config={**settings, "device": used_device, "ks": [int(k) for k in ks],
