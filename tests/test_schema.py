@@ -89,6 +89,11 @@ def _with_ranks(tmp_path: Path) -> tuple[dict, Path]:
                                       if d["metrics"][0]["value"] <= 0.75 else 0.0),
      r"metrics\[0\]: R@1 of text/x2en/de/all is .* but its per_query ranks give"),
     (lambda d: d["per_query"][0]["ranks"].pop(), r"metrics\[0\]: n_queries 12 but per_query has 11 ranks"),
+    (lambda d: d["per_query"][1].update(ndcg=[1.0] * 11),
+     r"broken\.json: per_query\[1\]\.ndcg: 11 values but 12 ranks: one of each per query$"),
+    (lambda d: d["per_query"].append(copy.deepcopy(d["per_query"][0])),
+     r"broken\.json: per_query\[\d+\]: a second per-query entry for text/x2en/de/all \(the first is per_query\[0\]\)$"),
+    (lambda d: d["per_query"][0].update(language=["de"]), r"broken\.json: per_query\[0\]\.language: expected a non-empty"),
 ])
 def test_inconsistent_result_files_are_refused_naming_the_cell(tmp_path, change, message):
     data, _ = _with_ranks(tmp_path)

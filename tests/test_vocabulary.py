@@ -5,7 +5,7 @@ registry only; every other module imports them.
 The check reads the source (ast), not the running code, so a copy is found wherever it
 sits: a string constant that *is* one of the words, a key-like constant built around one
 (``"t2i_"``, ``"stored R@"``, the start of ``f"R@{k}"``), or a tuple, list or set that
-spells out the eleven XTD10 codes. Prose (docstrings, help text, messages that mention
+spells out the eleven XTD10 codes or the default k values ``(1, 5, 10)``. Prose (docstrings, help text, messages that mention
 ``R@10`` in a sentence) is left alone: it talks about the words, it does not define them.
 """
 
@@ -18,7 +18,15 @@ from pathlib import Path
 
 import xtd10
 from xtd10.languages import XTD10_CODES
-from xtd10.schema import AGGREGATES, CONSISTENCY, DATASETS, DIRECTION_DESCRIPTIONS, DIRECTIONS, METRIC_ORDER
+from xtd10.schema import (
+    AGGREGATES,
+    CONSISTENCY,
+    DATASETS,
+    DEFAULT_KS,
+    DIRECTION_DESCRIPTIONS,
+    DIRECTIONS,
+    METRIC_ORDER,
+)
 
 PACKAGE = Path(xtd10.__file__).resolve().parent
 # where each kind of word is written out
@@ -74,6 +82,9 @@ def literals_outside_home(path: Path, words: set[str], source: str | None = None
             items = {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
             if items == codes:
                 yield f"{where}:{node.lineno}: the eleven XTD10 language codes"
+            numbers = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, int)]
+            if path != WORDS_HOME and len(numbers) == len(node.elts) and tuple(numbers) == DEFAULT_KS:
+                yield f"{where}:{node.lineno}: the default ks {DEFAULT_KS}"
 
 
 def test_no_vocabulary_literal_outside_its_home() -> None:
@@ -86,6 +97,7 @@ def test_the_check_finds_each_kind_of_copy() -> None:
     source = ('"""R@10 in a docstring is fine."""\n__all__ = ["MRR"]\n'
               'A = "R@1"\nB = f"R@{k}"\nC = {"t2i_" + "x": 1}\n'
               'D = ("en", "de", "es", "fr", "it", "ja", "ko", "pl", "ru", "tr", "zh")\n'
-              'E = "a sentence about R@10 is prose"\nF = "text → image"\nG = "consistency"\n')
+              'E = "a sentence about R@10 is prose"\nK = (1, 5, 10)\nF = "text → image"\nG = "consistency"\n')
     hits = {hit.split(": ", 1)[1] for hit in literals_outside_home(PACKAGE / "sample.py", vocabulary(), source)}
-    assert hits == {"'R@1'", "'R@'", "'t2i_'", "the eleven XTD10 language codes", "'text → image'", "'consistency'"}
+    assert hits == {"'R@1'", "'R@'", "'t2i_'", "the eleven XTD10 language codes", "'text → image'", "'consistency'",
+                    "the default ks (1, 5, 10)"}

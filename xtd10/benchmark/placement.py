@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from xtd10.files import locked_folder
-from xtd10.schema import DIRECTIONS, Result, ResultFileError
+from xtd10.schema import DEFAULT_KS, DIRECTIONS, Result, ResultFileError
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def merge_results(old: Result, new: Result) -> Result:
     return Result(
         dataset=dataset, encoder=new.encoder, toolkit_version=new.toolkit_version, created=new.created,
         command=new.command, config=config, timings=new.timings, hardware=new.hardware,
-        metrics=metric_rows(cells, bootstrap, seed, config.get("ks") or (1, 5, 10)),
+        metrics=metric_rows(cells, bootstrap, seed, config.get("ks") or DEFAULT_KS),
         per_query=[per_query[c.key] for c in cells],
         extra={**old.extra, **new.extra},
     )

@@ -30,7 +30,7 @@ import numpy as np
 from xtd10.encoders.reproducibility import reproducibility
 from xtd10.errors import XTD10Error
 from xtd10.languages import ENGLISH
-from xtd10.schema import AGGREGATES, AVG, CONSISTENCY, OPPOSITE, DatasetDescriptor, Result
+from xtd10.schema import AGGREGATES, AVG, CONSISTENCY, DEFAULT_KS, OPPOSITE, DatasetDescriptor, Result
 
 EXACT_DIGITS = 6  # result files round every number to 6 decimals (xtd10.schema.clean_float)
 
@@ -271,7 +271,7 @@ def check_metrics(result: Result, report: Verification) -> None:
     config = result.config
     try:
         bootstrap, seed = int(config["bootstrap"]), int(config["seed"])
-        ks = [int(k) for k in config.get("ks") or (1, 5, 10)]
+        ks = [int(k) for k in config.get("ks") or DEFAULT_KS]
     except (KeyError, TypeError, ValueError):
         report.add("config", "bootstrap, seed and ks are needed to recompute the intervals")
         return

@@ -87,7 +87,8 @@ def check(data: Any, where: str = "result") -> None:
     Consistency: fractions in [0, 1], MedR/MeanR >= 1, ``n_queries`` > 0,
     ``ci_low <= value <= ci_high`` (MedR, and runs of under 100 bootstrap resamples:
     ``ci_low <= ci_high``), no duplicate row; where ``per_query`` ranks are given,
-    the recalls and ``n_queries`` recomputed from them equal the stored ones.
+    one entry per cell, the recalls and ``n_queries`` recomputed from them equal the stored
+    ones, and a stored ``ndcg`` list has one value per rank.
     """
     c = FieldChecker(where)
     data = c.mapping(data, "top level")
@@ -172,6 +173,7 @@ def _check_per_query(c: FieldChecker, per_query: Any, stored: dict[tuple[str, ..
     by_cell: dict[tuple[str, ...], list[tuple[str, dict]]] = {}
     for (*row_cell, metric), row in stored.items():
         by_cell.setdefault(tuple(row_cell), []).append((metric, row))
+    first_entry: dict[tuple[str, ...], str] = {}  # cell -> where its per-query entry is
     for i, item in enumerate(per_query):
         place = f"per_query[{i}]"
         entry = c.mapping(item, place)
@@ -181,10 +183,16 @@ def _check_per_query(c: FieldChecker, per_query: Any, stored: dict[tuple[str, ..
         if (not isinstance(ranks, list) or not ranks
                 or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 1 for r in ranks)):
             raise c.fail(f"{place}.ranks", "expected a non-empty list of ranks (integers >= 1)")
+        for name in CELL_FIELDS:
+            c.text(entry[name], f"{place}.{name}")
         cell = cell_key(entry)
+        name = "/".join(cell)
+        if cell in first_entry:
+            raise c.fail(place, f"a second per-query entry for {name} (the first is {first_entry[cell]})")
+        first_entry[cell] = place
+        _check_ndcg(c, entry.get("ndcg"), len(ranks), place)
         array = np.asarray(ranks, dtype=np.int64)
         for metric, row in by_cell.get(cell, []):
-            name = "/".join(cell)
             if row["n_queries"] != len(array):
                 raise c.fail(row["_place"], f"n_queries {row['n_queries']} but per_query has {len(array)} "
                                             f"ranks for {name}")
@@ -194,3 +202,14 @@ def _check_per_query(c: FieldChecker, per_query: Any, stored: dict[tuple[str, ..
                 if abs(recomputed - float(row["value"])) > TOLERANCE:
                     raise c.fail(row["_place"], f"{metric} of {name} is {row['value']} but its per_query ranks "
                                                 f"give {recomputed:.6f}")
+
+
+def _check_ndcg(c: FieldChecker, ndcg: Any, n_ranks: int, place: str) -> None:
+    """``ndcg``, where stored, has one value in [0, 1] per query: as many as ``ranks``."""
+    if ndcg is None:
+        return
+    if not isinstance(ndcg, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0 for v in ndcg):
+        raise c.fail(f"{place}.ndcg", "expected a list of nDCG values (numbers in [0, 1])")
+    if len(ndcg) != n_ranks:
+        raise c.fail(f"{place}.ndcg", f"{len(ndcg)} values but {n_ranks} ranks: one of each per query")
