@@ -139,3 +139,19 @@ def test_dataset_descriptors_declare_provenance():
     plus = promoted_descriptor([{"code": "hi", "provenance": "crowdsourced caption"},
                                 {"code": "vi", "provenance": "crowdsourced translation"}])
     assert plus.languages[-2:] == ("hi", "vi") and "hi" in plus.independent and "vi" in plus.translated
+
+
+def test_schema_names_are_imported_from_the_package_only():
+    """One import path per name: ``from xtd10.schema import X``; the submodules are the
+    package's own layout, free to move names between them."""
+    import ast
+
+    outside = []
+    for folder in ("xtd10", "tests", "benchmark"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if (ROOT / "xtd10" / "schema") in path.parents:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("xtd10.schema."):
+                    outside.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.module}")
+    assert outside == []

@@ -28,7 +28,7 @@ import pandas as pd
 from xtd10.benchmark.comparison import paired_permutation
 from xtd10.benchmark.result import result_slug
 from xtd10.errors import XTD10Error
-from xtd10.languages import XTD10_CODES
+from xtd10.languages import ENGLISH, XTD10_CODES
 from xtd10.schema import (
     CAPTION_QUERIES,
     DEFAULT_KS,
@@ -36,6 +36,7 @@ from xtd10.schema import (
     MEDR,
     R1,
     SUBSET_ALL,
+    TEXT_TRACK,
     QueryStats,
     Result,
     ndcg_from_single_ranks,
@@ -160,7 +161,7 @@ def explain(results: Sequence[Result | str | os.PathLike], *, source: str | os.P
                      f"{', '.join(dropped)}")
         ranks = ranks[~partial]
     directions = [d for d in DIRECTIONS if d in set(ranks["direction"])]
-    languages = _ordered(sorted(set(ranks["language"]) | ({"en"} if "text" in set(ranks["track"]) else set())))
+    languages = _ordered(sorted(set(ranks["language"]) | ({ENGLISH} if TEXT_TRACK in set(ranks["track"]) else set())))
     captions = file_names = None
     if with_captions:
         captions, file_names, recorded, more = _load_captions(first, languages, source, flagged is None)

@@ -25,6 +25,7 @@ from xtd10.escaping import one_line
 from xtd10.languages import ENGLISH, table_row
 from xtd10.schema import (
     RECALL_METRICS,
+    SUBSET_ALL,
     XTD10,
     XTD200,
     DatasetDescriptor,
@@ -166,7 +167,7 @@ def _md(value: object) -> str:
     return one_line(str(value)).replace("|", "\\|")
 
 
-def markdown_table(table: pd.DataFrame, subset: str = "all", significance: float = 0.05) -> str:
+def markdown_table(table: pd.DataFrame, subset: str = SUBSET_ALL, significance: float = 0.05) -> str:
     """The table of one subset as Markdown (recall in points), with the notes on
     independently written languages; what ``--markdown`` writes."""
     shown = table[table["subset"] == subset]
