@@ -9,6 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.leaderboard.leaderboard_factories import result_dict
+from xtd10.benchmark.placement import save_result
 from xtd10.benchmark.public_paths import public_command, public_source, public_spec
 from xtd10.cli import cli
 from xtd10.schema import Result
@@ -66,11 +68,16 @@ def test_public_spec_keeps_hub_ids_and_names_local_files_by_their_last_part(tmp_
     assert public_spec("muse") == "muse"
 
 
-def test_a_recorded_command_and_source_hold_no_machine_path():
-    command = "xtd10 bench run --model hf:/models/clip --source /home/someone/xtd10 --images=~/coco"
-    assert public_command(command) == "xtd10 bench run --model hf:<path> --source <path> --images=<path>"
+def test_a_saved_result_holds_no_machine_path_whoever_made_it(tmp_path):
+    result = Result.from_dict(result_dict("m", languages=("en", "de")))
+    result.command = "xtd10 bench run --model hf:/models/clip --source /home/someone/xtd10 --images=~/coco"
+    result.dataset["source"] = {"kind": "local", "location": "/home/someone/xtd10"}
+    placed = save_result(result, tmp_path / "m.json")
+    saved = json.loads(placed.path.read_text(encoding="utf-8"))
+    assert saved["command"] == "xtd10 bench run --model hf:<path> --source <path> --images=<path>"
+    assert saved["dataset"]["source"] == {"kind": "local"}
+    assert "/home/someone" not in placed.path.read_text(encoding="utf-8")
     assert public_command("xtd10 bench run --source https://mirror.example/x --images download") == (
         "xtd10 bench run --source https://mirror.example/x --images download")
-    assert public_source({"kind": "local", "location": "/home/someone/xtd10"}) == {"kind": "local"}
     assert public_source({"kind": "embedded", "location": "xtd10.data.demo"}) == {
         "kind": "embedded", "location": "xtd10.data.demo"}

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xtd10.benchmark.public_paths import public_result
 from xtd10.files import locked_folder
 from xtd10.schema import DEFAULT_KS, DIRECTIONS, Result, ResultFileError
 
@@ -63,10 +64,12 @@ def save_result(result: Result, path: str | os.PathLike) -> Placement:
     """Write ``result`` at ``path`` without losing any cell of a result already there.
 
     The read, the decision and the write happen under a lock on the folder, so two runs
-    saving into one file at once each see the other's cells (one merges into the other)."""
+    saving into one file at once each see the other's cells (one merges into the other).
+    Machine paths are left out of what is written (:func:`public_result`), whoever made
+    ``result``."""
     path = Path(path)
     with locked_folder(path.parent):
-        return _place(result, path)
+        return _place(public_result(result), path)
 
 
 def _place(result: Result, path: Path, *, renamed: bool = False) -> Placement:

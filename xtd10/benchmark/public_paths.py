@@ -8,12 +8,15 @@ command-line options that take paths, which is why they live here and not in the
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from xtd10.schema import Result
 
 PATH_PLACEHOLDER = "<path>"
 _PATH_OPTIONS = ("--source", "--images", "--out", "--config", "--results", "--reported", "--settings", "--report",
@@ -109,3 +112,11 @@ def public_source(source: Mapping[str, Any]) -> dict[str, Any]:
                                       or (source.get("kind") == "embedded" and not _looks_like_local_path(location))):
         out["location"] = location
     return out
+
+
+def public_result(result: Result) -> Result:
+    """``result`` with its command and data source as a result file may record them."""
+    dataset = dict(result.dataset)
+    if isinstance(dataset.get("source"), Mapping):
+        dataset["source"] = public_source(dataset["source"])
+    return dataclasses.replace(result, command=public_command(result.command), dataset=dataset)
