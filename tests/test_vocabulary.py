@@ -24,6 +24,7 @@ from xtd10.schema import (
     DATASETS,
     DEFAULT_KS,
     DIRECTION_DESCRIPTIONS,
+    DIRECTION_PLAIN_WORDS,
     DIRECTIONS,
     METRIC_ORDER,
 )
@@ -42,7 +43,8 @@ def vocabulary() -> set[str]:
     CLI's word for many things) and the track names ``image``/``text`` are too common in
     other senses to police; the rest are unmistakable."""
     subsets = {s for d in DATASETS.values() for s in d.subsets} - {"all"}
-    return {*DIRECTIONS, *DIRECTION_DESCRIPTIONS.values(), *METRIC_ORDER, CONSISTENCY, *subsets, *AGGREGATES}
+    return {*DIRECTIONS, *DIRECTION_DESCRIPTIONS.values(), *DIRECTION_PLAIN_WORDS.values(), *METRIC_ORDER,
+            CONSISTENCY, *subsets, *AGGREGATES}
 
 
 def _not_values(tree: ast.AST) -> set[int]:
