@@ -9,8 +9,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.leaderboard.leaderboard_factories import result_dict
+from xtd10.benchmark.placement import save_result
+from xtd10.benchmark.public_paths import public_command, public_source, public_spec
 from xtd10.cli import cli
-from xtd10.schema import Result, public_spec
+from xtd10.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,3 +66,18 @@ def test_public_spec_keeps_hub_ids_and_names_local_files_by_their_last_part(tmp_
     assert public_spec("py:mypkg.encoders:build") == "py:mypkg.encoders:build"
     assert public_spec(f"open_clip:ViT-B-32@{tmp_path}/ck.pt") == "open_clip:ViT-B-32@<path>/ck.pt"
     assert public_spec("muse") == "muse"
+
+
+def test_a_saved_result_holds_no_machine_path_whoever_made_it(tmp_path):
+    result = Result.from_dict(result_dict("m", languages=("en", "de")))
+    result.command = "xtd10 bench run --model hf:/models/clip --source /home/someone/xtd10 --images=~/coco"
+    result.dataset["source"] = {"kind": "local", "location": "/home/someone/xtd10"}
+    placed = save_result(result, tmp_path / "m.json")
+    saved = json.loads(placed.path.read_text(encoding="utf-8"))
+    assert saved["command"] == "xtd10 bench run --model hf:<path> --source <path> --images=<path>"
+    assert saved["dataset"]["source"] == {"kind": "local"}
+    assert "/home/someone" not in placed.path.read_text(encoding="utf-8")
+    assert public_command("xtd10 bench run --source https://mirror.example/x --images download") == (
+        "xtd10 bench run --source https://mirror.example/x --images download")
+    assert public_source({"kind": "embedded", "location": "xtd10.data.demo"}) == {
+        "kind": "embedded", "location": "xtd10.data.demo"}

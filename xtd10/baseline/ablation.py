@@ -28,9 +28,10 @@ from xtd10.baseline.features import cached_features
 from xtd10.baseline.losses import LOSSES, LossConfig
 from xtd10.baseline.model import HeadConfig, load_checkpoint
 from xtd10.baseline.pipeline import split_holdout
-from xtd10.baseline.scenes import LANGUAGES, describe, render, split_scenes
+from xtd10.baseline.scenes import describe, render, split_scenes
 from xtd10.baseline.trainer import PairSet, TrainConfig, train_heads
 from xtd10.files import atomic_write_text
+from xtd10.languages import XTD10_CODES
 from xtd10.schema import IMAGE_TRACK, MRR, RECALL_METRICS, TRACKS, recall_name
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class AblationConfig:
     embed_dim: int = 256
     hidden_dim: int = 512
     losses: tuple[str, ...] = LOSSES
-    languages: tuple[str, ...] = LANGUAGES
+    languages: tuple[str, ...] = XTD10_CODES
     bootstrap: int = 1000
     seed: int = 0
     text: str = "muse"

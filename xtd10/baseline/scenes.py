@@ -24,7 +24,6 @@ from PIL import Image, ImageDraw
 COLOURS = ("red", "green", "blue", "yellow")
 SHAPES = ("circle", "square", "triangle")
 SIZES = ("small", "large")
-LANGUAGES = ("en", "de", "es", "fr", "it", "ja", "ko", "pl", "ru", "tr", "zh")
 RGB = {"red": (210, 40, 40), "green": (40, 160, 60), "blue": (40, 70, 210), "yellow": (230, 200, 30)}
 IMAGE_SIZE = 224
 

@@ -35,6 +35,7 @@ from xtd10.baseline.state import read_state, write_state
 from xtd10.encoders import torch_runtime as runtime
 from xtd10.errors import first_line
 from xtd10.files import atomic_write_text
+from xtd10.schema import I2T, R10, T2I
 from xtd10.userfiles import brief
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,14 @@ def _distributed() -> tuple[int, int]:
     return 0, 1
 
 
+def holdout_key(direction: str, metric: str) -> str:
+    """The name of a held-out metric in the training log: ``<direction>_<metric>``."""
+    return f"{direction}_{metric}"
+
+
+BEST_METRIC = holdout_key(T2I, R10)  # what picks the ``best/`` checkpoint
+
+
 def holdout_metrics(model: DualHead, holdout: PairSet, device: torch.device) -> dict[str, float]:
     """Benchmark metrics on held-out pairs, both directions (gallery = their distinct images;
     every image of a caption's group counts as relevant, and vice versa)."""
@@ -143,9 +152,9 @@ def holdout_metrics(model: DualHead, holdout: PairSet, device: torch.device) -> 
                                      images, device)
     scores = text_emb @ image_emb.T
     images_of = [np.flatnonzero(image_groups == g) for g in holdout.pair_groups]
-    out = {f"t2i_{k}": v for k, v in compute_metrics(scores, images_of).items()}
+    out = {holdout_key(T2I, k): v for k, v in compute_metrics(scores, images_of).items()}
     captions_of = [np.flatnonzero(holdout.groups == g) for g in image_groups]
-    out.update({f"i2t_{k}": v for k, v in compute_metrics(scores.T, captions_of).items()})
+    out.update({holdout_key(I2T, k): v for k, v in compute_metrics(scores.T, captions_of).items()})
     return out
 
 
@@ -331,7 +340,7 @@ def _save_epoch(model: DualHead, optimizer: torch.optim.Optimizer, out_dir: Path
     epoch = record["epoch"]
     save_checkpoint(model, out_dir / "checkpoint", {**meta, "epoch": epoch, "metrics": record})
     _append_log(out_dir / LOG_FILE, record)
-    metric = record.get("holdout", {}).get("t2i_R@10")
+    metric = record.get("holdout", {}).get(BEST_METRIC)
     if metric is not None and (best is None or metric > best):
         best = metric
         save_checkpoint(model, out_dir / "best", {**meta, "epoch": epoch, "metrics": record})

@@ -18,7 +18,7 @@ import pandas as pd
 
 from xtd10.errors import XTD10Error
 from xtd10.languages import REGISTRY, LanguageRegistry
-from xtd10.schema import DATASETS, DEMO, DatasetDescriptor, dataset_descriptor
+from xtd10.schema import DATASETS, DEMO, SUBSET_ALL, DatasetDescriptor, dataset_descriptor
 
 if TYPE_CHECKING:
     from xtd10.data.images import ImagesArg
@@ -55,7 +55,7 @@ class BenchData:
     def subset_images(self, subset: str) -> np.ndarray:
         """Indices of the images in ``subset`` (``all`` or a COCO split)."""
         splits = np.asarray(self.image_splits)
-        if subset == "all":
+        if subset == SUBSET_ALL:
             return np.arange(len(splits))
         chosen = np.flatnonzero(splits == subset)
         if len(chosen) == 0:

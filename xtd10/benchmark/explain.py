@@ -28,10 +28,23 @@ import pandas as pd
 from xtd10.benchmark.comparison import paired_permutation
 from xtd10.benchmark.result import result_slug
 from xtd10.errors import XTD10Error
-from xtd10.languages import XTD10_CODES
-from xtd10.schema import CAPTION_QUERIES, DIRECTIONS, QueryStats, Result
+from xtd10.languages import ENGLISH, XTD10_CODES
+from xtd10.schema import (
+    CAPTION_QUERIES,
+    DEFAULT_KS,
+    DIRECTIONS,
+    MEDR,
+    R1,
+    SUBSET_ALL,
+    TEXT_TRACK,
+    QueryStats,
+    Result,
+    ndcg_from_single_ranks,
+    recall_k,
+    recall_name,
+)
 
-SUBSET = "all"  # query i is image i only on the full set
+SUBSET = SUBSET_ALL  # query i is image i only on the full set
 
 
 class ExplainError(XTD10Error):
@@ -148,7 +161,7 @@ def explain(results: Sequence[Result | str | os.PathLike], *, source: str | os.P
                      f"{', '.join(dropped)}")
         ranks = ranks[~partial]
     directions = [d for d in DIRECTIONS if d in set(ranks["direction"])]
-    languages = _ordered(sorted(set(ranks["language"]) | ({"en"} if "text" in set(ranks["track"]) else set())))
+    languages = _ordered(sorted(set(ranks["language"]) | ({ENGLISH} if TEXT_TRACK in set(ranks["track"]) else set())))
     captions = file_names = None
     if with_captions:
         captions, file_names, recorded, more = _load_captions(first, languages, source, flagged is None)
@@ -254,7 +267,7 @@ def pair_difference(ex: Explained, k: int = 1) -> pd.DataFrame:
                               ascending=[True, False, True, True, True], kind="mergesort").reset_index(drop=True)
 
 
-def pair_tests(ex: Explained, metric: str = "R@1", n_permutations: int = 2000, seed: int = 0) -> pd.DataFrame:
+def pair_tests(ex: Explained, metric: str = R1, n_permutations: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Per direction and language: A, B, B - A and the paired permutation p-value
     (:func:`xtd10.benchmark.comparison.paired_permutation`), with the discordant counts."""
     return ex.memo(f"pair_tests {metric} {n_permutations} {seed}",
@@ -264,7 +277,7 @@ def pair_tests(ex: Explained, metric: str = "R@1", n_permutations: int = 2000, s
 def _pair_tests(ex: Explained, metric: str, n_permutations: int, seed: int) -> pd.DataFrame:
     if len(ex.models) != 2:
         raise ExplainError("a pairwise view needs exactly two results")
-    k = int(metric[2:]) if metric.startswith("R@") else 1
+    k = recall_k(metric) or 1
     a, b = ex.models[0].label, ex.models[1].label
     rows = []
     for (direction, language), group in ex.ranks.groupby(["direction", "language"], sort=False):
@@ -272,7 +285,7 @@ def _pair_tests(ex: Explained, metric: str, n_permutations: int, seed: int) -> p
         rb = group[group["model"] == b].sort_values("image")["rank"].to_numpy()
         if len(ra) == 0 or len(ra) != len(rb):
             continue
-        stats = [QueryStats(r, np.where(r <= 10, 1.0 / np.log2(r + 1.0), 0.0)) for r in (ra, rb)]
+        stats = [QueryStats(r, ndcg_from_single_ranks(r)) for r in (ra, rb)]
         value_a, value_b, diff, p = paired_permutation(stats[0], stats[1], [metric], n_permutations, seed)[metric]
         rows.append({"direction": direction, "language": language, "metric": metric, "a": value_a, "b": value_b,
                      "diff": diff, "p_value": p, "a_only": int(((ra <= k) & (rb > k)).sum()),
@@ -285,6 +298,11 @@ def _pair_tests(ex: Explained, metric: str, n_permutations: int, seed: int) -> p
     return out.sort_values(["_d", "_l"]).drop(columns=["_d", "_l"]).reset_index(drop=True)
 
 
+def stored_column(metric: str) -> str:
+    """The column of :func:`rank_summary` with the result file's own value of ``metric``."""
+    return f"stored {metric}"
+
+
 def rank_summary(ex: Explained) -> pd.DataFrame:
     """Per model, direction and language: R@1/R@5/R@10 and MedR from the ranks, with the
     result file's stored values beside them (they must agree)."""
@@ -295,10 +313,10 @@ def rank_summary(ex: Explained) -> pd.DataFrame:
             r = group["rank"].to_numpy()
             stored = model.metrics.get((direction, language, track), {})
             row = {"model": model.label, "direction": direction, "language": language, "n_queries": len(r)}
-            for k in (1, 5, 10):
-                row[f"R@{k}"] = float(np.mean(r <= k))
-                row[f"stored R@{k}"] = stored.get(f"R@{k}")
-            row["MedR"] = float(np.median(r))
+            for k in DEFAULT_KS:
+                row[recall_name(k)] = float(np.mean(r <= k))
+                row[stored_column(recall_name(k))] = stored.get(recall_name(k))
+            row[MEDR] = float(np.median(r))
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -18,11 +18,12 @@ from xtd10.benchmark.explain import (
     pair_difference,
     pair_tests,
     rank_summary,
+    stored_column,
     upstream_line_url,
 )
 from xtd10.escaping.csp import csp_hash
 from xtd10.escaping.markup import h
-from xtd10.schema import CAPTION_QUERIES
+from xtd10.schema import CAPTION_QUERIES, DEFAULT_KS, MEDR, R1, recall_name
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.2rem auto;max-width:1600px;
@@ -193,16 +194,17 @@ def _summary(ex: Explained, letters: dict[str, str]) -> str:
     frame = rank_summary(ex)
     out = ['<h2 id="summary">Recall per language (from the result files)</h2><div class="scroll">'
            '<table id="summary-table"><thead><tr><th>model</th><th>direction</th><th>language</th>'
-           '<th>R@1</th><th>R@5</th><th>R@10</th><th>MedR</th><th>queries</th></tr></thead><tbody>']
+           + "".join(f"<th>{name}</th>" for name in (*map(recall_name, DEFAULT_KS), MEDR))
+           + '<th>queries</th></tr></thead><tbody>']
     for row in frame.to_dict("records"):
         cells = []
-        for k in (1, 5, 10):
-            stored = row.get(f"stored R@{k}")
-            shown = stored if stored is not None and stored == stored else row[f"R@{k}"]
-            cells.append(f'<td class="num" data-metric="R@{k}" data-value="{shown!r}">{percent(shown)}</td>')
+        for name in map(recall_name, DEFAULT_KS):
+            stored = row.get(stored_column(name))
+            shown = stored if stored is not None and stored == stored else row[name]
+            cells.append(f'<td class="num" data-metric="{name}" data-value="{shown!r}">{percent(shown)}</td>')
         out.append(f'<tr data-row-lang="{h(row["language"])}"><td>{h(letters[row["model"]])} {h(row["model"])}</td>'
                    f'<td>{h(row["direction"])}</td><td>{h(row["language"])}</td>{"".join(cells)}'
-                   f'<td class="num">{row["MedR"]:g}</td><td class="num">{row["n_queries"]}</td></tr>')
+                   f'<td class="num">{row[MEDR]:g}</td><td class="num">{row["n_queries"]}</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
 
@@ -269,11 +271,11 @@ def _pair(ex: Explained, letters, thumbs, top: int) -> str:
     a, b = ex.models[0].label, ex.models[1].label
     tests = pair_tests(ex)
     out = [f'<h2 id="pair">{h(letters[a])} vs {h(letters[b])}: what one gets right that the other misses</h2>',
-           "<p>R@1 per direction and language with the paired permutation test of <code>xtd10 bench compare</code> "
+           f"<p>{R1} per direction and language with the paired permutation test of <code>xtd10 bench compare</code> "
            f"(2000 swaps, seed 0); the counts are queries that only {h(letters[a])} or only {h(letters[b])} "
            "ranks first.</p>",
            '<div class="scroll"><table id="pair-tests"><thead><tr><th>direction</th><th>language</th>'
-           f"<th>{h(letters[a])} R@1</th><th>{h(letters[b])} R@1</th><th>B − A</th><th>p</th>"
+           f"<th>{h(letters[a])} {R1}</th><th>{h(letters[b])} {R1}</th><th>B − A</th><th>p</th>"
            f"<th>only {h(letters[a])}</th><th>only {h(letters[b])}</th></tr></thead><tbody>"]
     for row in tests.itertuples(index=False):
         out.append(f'<tr data-row-lang="{h(row.language)}"><td>{h(row.direction)}</td><td>{h(row.language)}</td>'

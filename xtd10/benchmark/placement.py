@@ -37,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
+from xtd10.benchmark.public_paths import public_result
 from xtd10.files import locked_folder
-from xtd10.schema import DIRECTIONS, Result, ResultFileError
+from xtd10.schema import DEFAULT_KS, DIRECTIONS, Result, ResultFileError
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,12 @@ def save_result(result: Result, path: str | os.PathLike) -> Placement:
     """Write ``result`` at ``path`` without losing any cell of a result already there.
 
     The read, the decision and the write happen under a lock on the folder, so two runs
-    saving into one file at once each see the other's cells (one merges into the other)."""
+    saving into one file at once each see the other's cells (one merges into the other).
+    Machine paths are left out of what is written (:func:`public_result`), whoever made
+    ``result``."""
     path = Path(path)
     with locked_folder(path.parent):
-        return _place(result, path)
+        return _place(public_result(result), path)
 
 
 def _place(result: Result, path: Path, *, renamed: bool = False) -> Placement:
@@ -192,7 +195,7 @@ def merge_results(old: Result, new: Result) -> Result:
     return Result(
         dataset=dataset, encoder=new.encoder, toolkit_version=new.toolkit_version, created=new.created,
         command=new.command, config=config, timings=new.timings, hardware=new.hardware,
-        metrics=metric_rows(cells, bootstrap, seed, config.get("ks") or (1, 5, 10)),
+        metrics=metric_rows(cells, bootstrap, seed, config.get("ks") or DEFAULT_KS),
         per_query=[per_query[c.key] for c in cells],
         extra={**old.extra, **new.extra},
     )

@@ -30,6 +30,7 @@ from xtd10.benchmark.embeddings import EmbeddingStore
 from xtd10.benchmark.hardware import describe_hardware
 from xtd10.benchmark.metrics import check_bootstrap_size, check_ks
 from xtd10.benchmark.progress import RunProgress
+from xtd10.benchmark.public_paths import public_command, public_name, public_source, public_spec
 from xtd10.benchmark.result import per_query_entry
 from xtd10.benchmark.scoring import Cell, metric_rows, score_cells
 from xtd10.encoders.protocol import EncoderError, EncoderMeta, supports_images
@@ -45,8 +46,6 @@ from xtd10.schema import (
     XTD10,
     Result,
     dataset_descriptor,
-    public_name,
-    public_spec,
 )
 
 if TYPE_CHECKING:
@@ -247,8 +246,8 @@ def _assemble_result(encoder: object, spec: str, data: BenchData, scored: list[s
     return Result(
         toolkit_version=__version__,
         created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        command=command or "python: xtd10.benchmark.evaluate(" + repr(spec) + ")",
-        dataset={"name": data.name, "source": data.source, "revision": data.revision,
+        command=public_command(command or "python: xtd10.benchmark.evaluate(" + repr(spec) + ")"),
+        dataset={"name": data.name, "source": public_source(data.source), "revision": data.revision,
                  "file_sha256": data.file_sha256, "languages": scored},
         encoder=encoder_dict,
         config={**settings, "device": used_device, "ks": [int(k) for k in ks],

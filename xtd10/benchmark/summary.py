@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xtd10.schema import AGGREGATES, CONSISTENCY, SUBSET_ALL, Result, is_fraction, recall_name
+from xtd10.schema import AGGREGATES, CONSISTENCY, MEDR, R1, R10, SUBSET_ALL, Result, is_fraction, recall_k
 
-HEADLINE = (recall_name(1), recall_name(10))
+HEADLINE = (R1, R10)
 
 
 def summary_table(result: Result, subset: str = SUBSET_ALL, metrics: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
@@ -39,39 +39,34 @@ def consistency_table(result: Result) -> pd.DataFrame:
 
 
 SMALL_GALLERY = 100  # below this, R@10 is near 100% for any encoder: show the median rank instead
-DIRECTION_WORDS = {
-    "t2i": "caption -> photo",
-    "i2t": "photo -> caption",
-    "x2en": "caption -> its English caption",
-    "en2x": "English caption -> caption",
-}
 
 
-def gallery_size(result: Result, subset: str = "all") -> int:
+def gallery_size(result: Result, subset: str = SUBSET_ALL) -> int:
     """Smallest number of queries of any scored cell in ``subset`` (the demo set: 12)."""
     sizes = [int(r["n_queries"]) for r in result.metrics
-             if r["subset"] == subset and r["metric"] == "R@1" and r["language"] not in AGGREGATES]
+             if r["subset"] == subset and r["metric"] == R1 and r["language"] not in AGGREGATES]
     return min(sizes, default=0)
 
 
-def headline_metrics(result: Result, subset: str = "all") -> tuple[str, ...]:
+def headline_metrics(result: Result, subset: str = SUBSET_ALL) -> tuple[str, ...]:
     """R@1 and R@10 on XTD10; R@1 and the median rank on a small set such as the demo's
     12 photos, where R@10 is 100% for almost any encoder and says nothing."""
     n = gallery_size(result, subset)
-    return ("R@1", "MedR") if 0 < n < SMALL_GALLERY else HEADLINE
+    return (R1, MEDR) if 0 < n < SMALL_GALLERY else HEADLINE
 
 
 def chance_level(metric: str, n: int) -> float:
     """The expected value of ``metric`` for a random ordering of ``n`` items with one right
     answer each (recalls in percent, as the summary table shows them)."""
-    if metric.startswith("R@"):
-        return 100.0 * min(int(metric[2:]), n) / n
-    if metric == "MedR":
+    k = recall_k(metric)
+    if k is not None:
+        return 100.0 * min(k, n) / n
+    if metric == MEDR:
         return (n + 1) / 2
     raise ValueError(f"no chance level for {metric!r}")
 
 
-def rank_spread(result: Result, subset: str = "all") -> list[tuple[str, float, int]]:
+def rank_spread(result: Result, subset: str = SUBSET_ALL) -> list[tuple[str, float, int]]:
     """(direction, spread, n) per direction: how many positions the same item's rank moves
     between languages — the square root of the stored consistency value (the mean over
     items of the variance of their rank across languages), so it reads in rank positions."""

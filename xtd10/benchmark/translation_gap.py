@@ -23,11 +23,20 @@ from xtd10.data.registries import registry_for
 from xtd10.errors import XTD10Error
 from xtd10.escaping.csv_cells import one_line
 from xtd10.languages import ENGLISH, table_row
-from xtd10.schema import XTD10, XTD200, DatasetDescriptor, Result, dataset_descriptor
+from xtd10.schema import (
+    RECALL_METRICS,
+    SUBSET_ALL,
+    XTD10,
+    XTD200,
+    DatasetDescriptor,
+    Result,
+    dataset_descriptor,
+    is_recall,
+)
 
 COLUMNS = ["language", "tag", "name", "independent", "xtd10_captions", "xtd200_captions", "track", "direction",
            "subset", "metric", "xtd10", "xtd200", "diff", "p_value", "n_queries"]
-DEFAULT_METRICS = ("R@1", "R@5", "R@10")
+DEFAULT_METRICS = RECALL_METRICS
 
 
 class TranslationGapError(XTD10Error):
@@ -158,7 +167,7 @@ def _md(value: object) -> str:
     return one_line(str(value)).replace("|", "\\|")
 
 
-def markdown_table(table: pd.DataFrame, subset: str = "all", significance: float = 0.05) -> str:
+def markdown_table(table: pd.DataFrame, subset: str = SUBSET_ALL, significance: float = 0.05) -> str:
     """The table of one subset as Markdown (recall in points), with the notes on
     independently written languages; what ``--markdown`` writes."""
     shown = table[table["subset"] == subset]
@@ -168,7 +177,7 @@ def markdown_table(table: pd.DataFrame, subset: str = "all", significance: float
                   "| language | name | metric | XTD10 (human) | XTD200 (NLLB) | difference | p |  |",
                   "|---|---|---|---:|---:|---:|---:|---|"]
         for r in rows.itertuples():
-            scale, digits = (100, 1) if str(r.metric).startswith("R@") else (1, 3)
+            scale, digits = (100, 1) if is_recall(str(r.metric)) else (1, 3)
             mark = "*" if r.p_value < significance else ""
             name = _md(r.name) + (" †" if r.independent else "")
             label = _md(r.language) + ("" if r.tag == r.language else f" ({_md(r.tag)})")

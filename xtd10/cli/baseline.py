@@ -43,8 +43,12 @@ def train(config_path: str, loss: str | None, device: str | None, epochs: int | 
     checkpoint = _as_typed(result.out_dir / "checkpoint")
     click.echo(f"trained {result.epochs_run} epoch(s); checkpoint: {checkpoint}")
     if held:
-        click.echo(f"held-out English: t2i R@1 {held['t2i_R@1']:.3f}  R@10 {held['t2i_R@10']:.3f}  "
-                   f"i2t R@1 {held['i2t_R@1']:.3f}  R@10 {held['i2t_R@10']:.3f}")
+        from xtd10.baseline.trainer import holdout_key
+        from xtd10.schema import I2T, R1, R10, T2I
+
+        click.echo("held-out English: " + "  ".join(
+            f"{direction} " + "  ".join(f"{metric} {held[holdout_key(direction, metric)]:.3f}" for metric in (R1, R10))
+            for direction in (T2I, I2T)))
     click.echo(f"use it: xtd10 bench run --model baseline:{checkpoint}")
 
 

@@ -19,7 +19,21 @@ from xtd10.cli.options import (
     source_option,
     trust_code_option,
 )
-from xtd10.schema import AVG, BOTH_TRACKS, SUBSET_ALL
+from xtd10.schema import (
+    AVG,
+    BOTH_TRACKS,
+    DIRECTION_PLAIN_WORDS,
+    MEDR,
+    R1,
+    R10,
+    RECALL_METRICS,
+    SUBSET_ALL,
+    SUBSET_VAL2014,
+    TRACKS,
+    is_recall,
+)
+
+SUBSETS_HELP = f"Subset to show ({SUBSET_ALL}, {SUBSET_VAL2014})."
 
 
 def format_table(table: pd.DataFrame, index_name: str = "") -> str:
@@ -88,7 +102,6 @@ def echo_result_summary(result, path) -> None:
     """The compact per-language table of every subset, with the chance level and what the
     directions mean, then how consistent the languages are, timings and the file written."""
     from xtd10.benchmark.summary import (
-        DIRECTION_WORDS,
         chance_level,
         gallery_size,
         headline_metrics,
@@ -99,8 +112,8 @@ def echo_result_summary(result, path) -> None:
 
     encoder = result.encoder
     click.echo(f"{encoder.get('spec')} on {result.dataset['name']} ({result.dataset['revision']})")
-    directions = [d for d in DIRECTION_WORDS if any(r["direction"] == d for r in result.metrics)]
-    click.echo("directions: " + "; ".join(f"{d} {DIRECTION_WORDS[d]}" for d in directions))
+    directions = [d for d in DIRECTION_PLAIN_WORDS if any(r["direction"] == d for r in result.metrics)]
+    click.echo("directions: " + "; ".join(f"{d} {DIRECTION_PLAIN_WORDS[d]}" for d in directions))
     for subset in result.config["subsets"]:
         n = gallery_size(result, subset)
         if n == 0:  # e.g. a promoted language with no captions for the subset's images
@@ -108,9 +121,9 @@ def echo_result_summary(result, path) -> None:
             continue
         metrics = headline_metrics(result, subset)
         explained = ["R@k: % of queries whose right answer is in the top k (higher is better)"]
-        if "MedR" in metrics:
+        if MEDR in metrics:
             explained.append("MedR: median rank of the right answer (1 is best)")
-        chance = ", ".join(f"{m} {chance_level(m, n):.1f}" + ("%" if m.startswith("R@") else "") for m in metrics)
+        chance = ", ".join(f"{m} {chance_level(m, n):.1f}" + ("%" if is_recall(m) else "") for m in metrics)
         click.echo(f"\nsubset {subset} ({n} items per language); " + "; ".join(explained))
         click.echo(format_table(summary_table(result, subset, metrics), "lang"))
         click.echo(f"chance level (random ordering of {n} items): {chance}")
@@ -140,9 +153,10 @@ def group() -> None:
 @group.command()
 @click.option("--model", "-m", "spec", required=True, help="Encoder spec, e.g. muse, offline-labels, hf:DIR.")
 @languages_option
-@click.option("--track", type=click.Choice(["image", "text", "both"]), default="both", show_default=True)
+@click.option("--track", type=click.Choice([*TRACKS, BOTH_TRACKS]), default=BOTH_TRACKS, show_default=True)
 @click.option("--subset", "subsets", multiple=True,
-              help="all, val2014 (repeatable; default: all and val2014 on XTD10 and XTD200, all elsewhere).")
+              help=f"{SUBSET_ALL}, {SUBSET_VAL2014} (repeatable; default: {SUBSET_ALL} and {SUBSET_VAL2014} on XTD10 "
+                   f"and XTD200, {SUBSET_ALL} elsewhere).")
 @dataset_option()
 @source_option
 @images_option("Omitted: as 'download' (needed by the image track only).")
@@ -248,9 +262,9 @@ def sweep(roster, offline_only, dataset, languages, source, images, batch_size, 
                 done += 1
                 frame = outcome.result.frame()
                 headline = frame[(frame["language"] == AVG) & (frame["subset"] == SUBSET_ALL)
-                                 & (frame["metric"] == "R@10")]
+                                 & (frame["metric"] == R10)]
                 parts = ", ".join(f"{r.direction} {r.value * 100:.1f}" for r in headline.itertuples())
-                click.echo(f"{outcome.entry.spec}: avg R@10 {parts}; {outcome.placement or outcome.path}")
+                click.echo(f"{outcome.entry.spec}: {AVG} {R10} {parts}; {outcome.placement or outcome.path}")
                 if outcome.partial:
                     from xtd10.cli import cli_wording
 
@@ -303,8 +317,8 @@ def models() -> None:
 @group.command()
 @click.argument("a", type=click.Path(exists=True, dir_okay=False))
 @click.argument("b", type=click.Path(exists=True, dir_okay=False))
-@click.option("--subset", default="all", show_default=True, help="Subset to show (all, val2014).")
-@click.option("--metric", "metrics", multiple=True, help="Metrics to test (default: R@1, R@5, R@10).")
+@click.option("--subset", default=SUBSET_ALL, show_default=True, help=SUBSETS_HELP)
+@click.option("--metric", "metrics", multiple=True, help=f"Metrics to test (default: {', '.join(RECALL_METRICS)}).")
 @click.option("--permutations", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Also write every row to this CSV file.")
@@ -318,7 +332,7 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
 
     result_a, result_b = Result.load(a), Result.load(b)
     table = compare_results(result_a, result_b, n_permutations=permutations, seed=seed,
-                            metrics=list(metrics) or ["R@1", "R@5", "R@10"])
+                            metrics=list(metrics) or list(RECALL_METRICS))
     subsets = sorted(table["subset"].unique())
     if subset not in subsets:
         raise CompareError(f"--subset {subset!r}: both results have {', '.join(subsets)}")
@@ -331,7 +345,7 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
         click.echo(f"\n{track} {direction}")
         click.echo(f"{'lang':<11}{'metric':<9}{'A':>9}{'B':>9}{'diff':>9}{'p':>9}")
         for r in rows.itertuples():
-            scale, digits = (100, 1) if r.metric.startswith("R@") else (1, 3)
+            scale, digits = (100, 1) if is_recall(r.metric) else (1, 3)
             star = " *" if r.p_value < 0.05 else ""
             click.echo(f"{r.language:<11}{r.metric:<9}{r.a * scale:>9.{digits}f}{r.b * scale:>9.{digits}f}"
                        f"{r.diff * scale:>+9.{digits}f}{r.p_value:>9.4f}{star}")
@@ -346,8 +360,8 @@ def compare(a, b, subset, metrics, permutations, seed, csv_out) -> None:
 @group.command(name="translation-gap")
 @click.argument("xtd10_result", type=click.Path(exists=True, dir_okay=False))
 @click.argument("xtd200_result", type=click.Path(exists=True, dir_okay=False))
-@click.option("--metric", "metrics", multiple=True, help="Metrics to test (repeatable; default: R@1).")
-@click.option("--subset", default="all", show_default=True, help="Subset to show (all, val2014).")
+@click.option("--metric", "metrics", multiple=True, help=f"Metrics to test (repeatable; default: {R1}).")
+@click.option("--subset", default=SUBSET_ALL, show_default=True, help=SUBSETS_HELP)
 @click.option("--permutations", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Also write every row to this CSV file.")
@@ -360,7 +374,7 @@ def translation_gap(xtd10_result, xtd200_result, metrics, subset, permutations, 
     from xtd10.escaping.csv_cells import csv_text
     from xtd10.files import atomic_write_text
 
-    table = gap_table(xtd10_result, xtd200_result, metrics=list(metrics) or ["R@1"], n_permutations=permutations,
+    table = gap_table(xtd10_result, xtd200_result, metrics=list(metrics) or [R1], n_permutations=permutations,
                       seed=seed)
     subsets = sorted(table["subset"].unique())
     if subset not in subsets:
@@ -378,7 +392,7 @@ def translation_gap(xtd10_result, xtd200_result, metrics, subset, permutations, 
         click.echo(f"{'lang':<14}{'name':<23}{'metric':<8}{'XTD10 human':>13}{'XTD200 NLLB':>13}{'difference':>12}"
                    f"{'p':>9}")
         for r in rows.itertuples():
-            scale, digits = (100, 1) if r.metric.startswith("R@") else (1, 3)
+            scale, digits = (100, 1) if is_recall(r.metric) else (1, 3)
             name = r.name + (" †" if r.independent else "")
             star = " *" if r.p_value < 0.05 else ""
             label = r.language + ("" if r.tag == r.language else f" ({r.tag})")

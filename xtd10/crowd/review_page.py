@@ -26,6 +26,7 @@ from xtd10.crowd.reviews import batch_identity, review_queue
 from xtd10.crowd.validate import Validation
 from xtd10.escaping.csp import csp_hash
 from xtd10.escaping.markup import h
+from xtd10.schema import SUBSET_TRAIN2014, SUBSET_VAL2014
 
 MAX_OTHERS = 20  # other workers' texts shown per image
 _BLOCK = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
@@ -78,7 +79,7 @@ class ImageSource:
         if self.is_url:
             return self.base.rstrip("/") + "/" + quote(name)
         folder = Path(self.base)
-        split = "val2014" if "_val2014_" in name else "train2014"
+        split = SUBSET_VAL2014 if f"_{SUBSET_VAL2014}_" in name else SUBSET_TRAIN2014
         for candidate in (folder / name, folder / split / name):
             if candidate.is_file():
                 return candidate.resolve().as_uri()

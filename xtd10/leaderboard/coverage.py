@@ -28,6 +28,7 @@ from xtd10.errors import XTD10Error
 from xtd10.schema import (
     AGGREGATES,
     ALL_LANGUAGES,
+    IMAGE_TRACK,
     SUBSET_ALL,
     TEXT_TRACK,
     TRACKS,
@@ -74,7 +75,7 @@ def counts_from_data(data: object, languages: Iterable[str], subsets: Iterable[s
     from xtd10.benchmark.dataset import BenchmarkError
 
     counts: dict[QueryKey, int] = {}
-    t2i, i2t = TRACKS["image"]
+    t2i, i2t = TRACKS[IMAGE_TRACK]
     x2en, en2x = TRACKS[TEXT_TRACK]
     for subset in subsets:
         try:

@@ -259,7 +259,7 @@ def _measured_table(board: Leaderboard, tables: list[Table], failure_links: dict
     languages = language_order({lang for t in tables for lang in t.languages})
     # the encoder spec sits under the model name and the revision under the dataset: two columns
     # fewer, so that XTD10's eleven languages fit a 1366-pixel screen
-    head = ["#", "model", "dataset", "track", "direction", "subset", "metric", "avg", "avg non-en", *languages]
+    head = ["#", "model", "dataset", "track", "direction", "subset", "metric", AVG, column_label(AVG_NON_EN), *languages]
     out = ['<div class="scroll"><table class="sortable" id="measured"><thead><tr>']
     out.extend(f'<th scope="col">{h(c)}</th>' for c in head)
     out.append("</tr></thead><tbody>")

@@ -24,11 +24,11 @@ from xtd10.languages import table_row
 from xtd10.leaderboard.collect import Leaderboard
 from xtd10.leaderboard.records import Entry
 from xtd10.leaderboard.tables import DIRECTION_ORDER, TRACK_ORDER, assign_ranks
-from xtd10.schema import AGGREGATES, ALL_LANGUAGES, SUBSET_ALL, dataset_descriptor, lower_is_better
+from xtd10.schema import AGGREGATES, ALL_LANGUAGES, R1, R10, SUBSET_ALL, dataset_descriptor, lower_is_better
 
 MAX_LANGUAGE_COLUMNS = 12  # up to this many languages, a table gets a column per language
 MIN_SCRIPT_LANGUAGES = 5  # a script with fewer scored languages is pooled into "other scripts"
-FIRST_METRIC = "R@1"  # always shown: the headline metric of a 1000-caption gallery saturates less at 1
+FIRST_METRIC = R1  # always shown: the headline metric of a 1000-caption gallery saturates less at 1
 OTHER_SCRIPTS = "other"
 PER_MODEL_GROUPS = frozenset({"trained", "untrained"})  # their languages differ from model to model
 
@@ -96,7 +96,7 @@ def language_info(code: str) -> LanguageInfo:
 def metrics_for(dataset: str) -> tuple[str, ...]:
     """R@1 and the dataset's headline metric (its descriptor's), in that order."""
     descriptor = dataset_descriptor(dataset)
-    headline = descriptor.headline_metric if descriptor else "R@10"
+    headline = descriptor.headline_metric if descriptor else R10
     return tuple(dict.fromkeys((FIRST_METRIC, headline)))
 
 

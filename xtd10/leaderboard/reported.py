@@ -29,10 +29,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from xtd10.errors import UnknownLanguageError
+from xtd10.languages import LANGUAGE_CODE, normalize_language
 from xtd10.leaderboard.errors import ReportedFileError
 from xtd10.leaderboard.records import DIRECTIONS, REPORTED, Entry, Score
-from xtd10.leaderboard.validate import Checker
-from xtd10.schema import IMAGE_TRACK, SUBSET_ALL, XTD10
+from xtd10.schema import AGGREGATES, ALL_LANGUAGES, IMAGE_TRACK, SUBSET_ALL, XTD10, FieldChecker
 from xtd10.userfiles import brief, read_yaml
 
 ENTRY_FIELDS = frozenset(
@@ -47,7 +48,7 @@ def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[En
     """Parse one YAML file into entries (one per model and source) and their scores."""
     where = label or str(path)
     data = read_yaml(path, ReportedFileError, "reported-scores file")
-    check = Checker(where, ReportedFileError)
+    check = FieldChecker(where, ReportedFileError, mapping_word="a mapping")
     data = check.mapping(data, "top level")
     unknown = set(data) - {"source", "entries"}
     if unknown:
@@ -101,7 +102,7 @@ def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[En
 
         for metric, values in _metric_tables(check, raw, field).items():
             for language_raw, value_raw in check.mapping(values, f"{field}.{metric}").items():
-                language = check.language(language_raw, f"{field}.{metric}.{language_raw}")
+                language = _language(check, language_raw, f"{field}.{metric}.{language_raw}")
                 value = check.number(value_raw, f"{field}.{metric}.{language}")
                 limit = 100.0 if scale == "percent" else 1.0
                 if not 0.0 <= value <= limit:
@@ -117,7 +118,7 @@ def read_reported_file(path: Path, *, label: str | None = None) -> tuple[list[En
     return list(entries.values()), scores
 
 
-def _metric_tables(check: Checker, raw: Mapping, field: str) -> dict[str, Mapping]:
+def _metric_tables(check: FieldChecker, raw: Mapping, field: str) -> dict[str, Mapping]:
     has_single = "metric" in raw or "values" in raw
     has_many = "metrics" in raw
     if has_single == has_many:
@@ -129,6 +130,20 @@ def _metric_tables(check: Checker, raw: Mapping, field: str) -> dict[str, Mappin
         return {check.text(name, f"{field}.metrics"): values for name, values in tables.items()}
     metric = check.text(raw.get("metric"), f"{field}.metric")
     return {metric: check.mapping(raw.get("values"), f"{field}.values")}
+
+
+def _language(check: FieldChecker, value: object, field: str) -> str:
+    """A language code in the toolkit's spelling (``jp`` -> ``ja``), or an aggregate."""
+    code = check.text(value, field).strip()
+    if code in (*AGGREGATES, ALL_LANGUAGES):
+        return code
+    try:
+        return normalize_language(code)
+    except UnknownLanguageError:
+        # Languages added with the crowd tools are not in the built-in registry.
+        if LANGUAGE_CODE.match(code):
+            return code
+        raise check.fail(field, f"not a language code: {brief(code, 40)}") from None
 
 
 def _digest(*parts: str) -> str:

@@ -29,7 +29,8 @@ import numpy as np
 
 from xtd10.encoders.reproducibility import reproducibility
 from xtd10.errors import XTD10Error
-from xtd10.schema import AGGREGATES, OPPOSITE, DatasetDescriptor, Result
+from xtd10.languages import ENGLISH
+from xtd10.schema import AGGREGATES, AVG, CONSISTENCY, DEFAULT_KS, OPPOSITE, DatasetDescriptor, Result
 
 EXACT_DIGITS = 6  # result files round every number to 6 decimals (xtd10.schema.clean_float)
 
@@ -251,7 +252,7 @@ def check_aggregates(result: Result, report: Verification) -> None:
             by_cell[key][row["language"]] = float(row["value"])
     for row in aggregates:
         key = (row["track"], row["direction"], row["subset"], row["metric"])
-        values = {lang: v for lang, v in by_cell.get(key, {}).items() if row["language"] == "avg" or lang != "en"}
+        values = {lang: v for lang, v in by_cell.get(key, {}).items() if row["language"] == AVG or lang != ENGLISH}
         where = cell_name(row["track"], row["direction"], row["language"], row["subset"], row["metric"])
         if not values:
             report.add(where, "aggregate without any language rows to average")
@@ -270,7 +271,7 @@ def check_metrics(result: Result, report: Verification) -> None:
     config = result.config
     try:
         bootstrap, seed = int(config["bootstrap"]), int(config["seed"])
-        ks = [int(k) for k in config.get("ks") or (1, 5, 10)]
+        ks = [int(k) for k in config.get("ks") or DEFAULT_KS]
     except (KeyError, TypeError, ValueError):
         report.add("config", "bootstrap, seed and ks are needed to recompute the intervals")
         return
@@ -322,7 +323,7 @@ def check_metrics(result: Result, report: Verification) -> None:
     wanted = {_row_key(row): row for row in expected}
     for row_key, row in wanted.items():
         where = cell_name(*row_key)
-        if row_key[4] == "consistency" and (*row_key[:2], row_key[3]) in unequal:
+        if row_key[4] == CONSISTENCY and (*row_key[:2], row_key[3]) in unequal:
             report.notes.append(f"{where}: not recomputed (languages cover different images)")
             continue
         have = stored.get(row_key)
@@ -334,7 +335,7 @@ def check_metrics(result: Result, report: Verification) -> None:
             if not _same(have.get(name), row[name]):
                 report.add(where, f"{name} is {have.get(name)!r}, the per-query ranks give {row[name]!r}")
     for row_key in stored:
-        if row_key not in wanted and not (row_key[4] == "consistency" and (*row_key[:2], row_key[3]) in unequal):
+        if row_key not in wanted and not (row_key[4] == CONSISTENCY and (*row_key[:2], row_key[3]) in unequal):
             report.add(cell_name(*row_key), "no per-query ranks give this row")
     report.verified = len(report.problems) == before
 
