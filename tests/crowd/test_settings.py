@@ -101,7 +101,7 @@ def test_bad_values_name_the_file_and_the_field(tmp_path, text, match):
 
 
 def test_packaged_files_pass_the_same_key_check():
-    for path in sorted((REPO / "xtd10/crowd/languages").glob("*.yaml")):
+    for path in sorted((REPO / "crowdsourcing/languages").glob("*.yaml")):
         settings_module._checked(settings_module.parse_yaml(path.read_text("utf-8"), str(path), SettingsError),
                                  str(path), path.stem)
 

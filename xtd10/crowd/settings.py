@@ -1,8 +1,8 @@
 """Per-language rule settings (``crowdsourcing/languages/<code>.yaml``).
 
-Defaults ship inside the package so an installed toolkit works without the repository;
-a user tunes a language by passing a directory of edited files (``--settings DIR``). A
-user file overrides the packaged settings of its language key by key, so a file holding
+Defaults ship inside the package (``xtd10.crowd.shipped``) so an installed toolkit works
+without the repository; a user tunes a language by passing a directory of edited files
+(``--settings DIR``). A user file overrides the packaged settings of its language key by key, so a file holding
 only the thresholds someone changed keeps every other packaged value (script, language
 identifier labels, placeholders, task text) instead of silently losing them.
 Languages without any file get conservative generic settings derived from the registry,
@@ -14,12 +14,12 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-from importlib import resources
 from pathlib import Path
 
 from xtd10.crowd.errors import SettingsError
 from xtd10.crowd.language_settings import LanguageSettings
 from xtd10.crowd.scripts import KNOWN_SCRIPTS, letter_scripts
+from xtd10.crowd.shipped import crowdsourcing_file
 from xtd10.languages import LANGUAGE_CODE
 from xtd10.userfiles import brief, parse_yaml, read_yaml
 
@@ -116,10 +116,10 @@ def _user_file(code: str, directory: str | os.PathLike | None) -> tuple[dict, st
 
 
 def _packaged_file(code: str) -> tuple[dict, str] | None:
-    packaged = resources.files("xtd10.crowd").joinpath("languages").joinpath(f"{code}.yaml")
+    packaged = crowdsourcing_file("languages", f"{code}.yaml")
     if not packaged.is_file():
         return None
-    where = f"xtd10/crowd/languages/{code}.yaml"
+    where = f"{EXAMPLES}{code}.yaml"
     return _checked(parse_yaml(packaged.read_text(encoding="utf-8"), where, SettingsError), where, code), where
 
 
@@ -334,7 +334,7 @@ def _check_scripts(scripts: tuple[str, ...], where: str) -> None:
 
 
 def packaged_codes() -> list[str]:
-    folder = resources.files("xtd10.crowd").joinpath("languages")
+    folder = crowdsourcing_file("languages")
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
