@@ -7,7 +7,7 @@ value that flags at most ``--false-flag`` of the true pairs pooled over the lang
 covers; the script prints the false-flag rate (true pairs under the threshold) and the
 miss rate (mismatched pairs at or over it) per encoder and per language.
 
-    python benchmark/calibrate_semantic.py --source DIR [--images 300] [--cache .cache/calib]
+    python benchmark/calibration/calibrate_semantic.py --source DIR [--images 300] [--cache .cache/calib]
         [--encoder muse --encoder e5-small] [--json out.json] [--write-settings]
 
 ``--write-settings`` stores the thresholds in the packaged semantic data
@@ -33,7 +33,7 @@ from xtd10.data import load_frame, resolve_source
 from xtd10.encoders import get
 from xtd10.files import atomic_write_text
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # The one copy of the language settings; the build ships it inside the package.
 SETTINGS_FOLDER = REPO / "crowdsourcing" / "languages"
 
