@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.crowd.conftest import IMAGES, PAIRS, clean_rows
+from tests.installed import need
 from xtd10.cli import cli
 from xtd10.crowd import settings as settings_module
 from xtd10.crowd.errors import SettingsError
@@ -130,7 +131,7 @@ def test_language_without_settings_warns_once_with_the_remedy(caplog):
 
 
 def test_generic_settings_skip_language_identification_for_labels_nobody_outputs(caplog):
-    pytest.importorskip("py3langid")
+    need("py3langid")
     german = pd.DataFrame(clean_rows()[:5])
     rules = get_rules(["wrong_language"])
     # A typo such as "xx" is no language py3langid knows: flagging every caption helps nobody.

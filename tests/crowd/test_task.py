@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.crowd.conftest import IMAGES, PAIRS
+from tests.installed import need
 from xtd10.crowd.settings import load_settings, packaged_codes
 from xtd10.crowd.task import render_item, render_template, task_input
 from xtd10.languages import XTD10_CODES
@@ -85,7 +86,7 @@ def _serve(page_html: str) -> tuple[ThreadingHTTPServer, str]:
 def _chromium():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    return pytest.importorskip("playwright.sync_api")
+    return need("playwright.sync_api")
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -9,7 +9,9 @@ import time
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.installed import need
+
+torch = need("torch")
 
 from xtd10.encoders.batching import encode_by_length  # noqa: E402
 from xtd10.encoders.torch_runtime import cpu_workers, run_batches, text_token_budget  # noqa: E402
