@@ -64,3 +64,10 @@ def test_the_wheel_built_from_the_sdist_ships_every_module_and_the_crowdsourcing
     with tarfile.open(sdist) as archive:
         in_sdist = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
     assert {"crowdsourcing/templates/task.html", "crowdsourcing/languages/de.yaml"} <= in_sdist
+
+
+def test_no_file_of_crowdsourcing_has_a_copy_inside_the_package_sources():
+    shipped = {p.read_bytes(): p for p in (REPO / "crowdsourcing").rglob("*") if p.is_file()}
+    copies = [f"{p.relative_to(REPO)} = {shipped[p.read_bytes()].relative_to(REPO)}"
+              for p in (REPO / "xtd10").rglob("*") if p.is_file() and p.read_bytes() in shipped]
+    assert copies == []
