@@ -27,7 +27,6 @@ SKIP_KINDS = {
     "real xtd200/flickr30k-200 files": "need the real XTD200/Flickr30k-200 caption files: set "
                                        "NLLB_CLIP_TEST_SOURCE=DIR, DIR a checkout of visheratin/nllb-clip",
     "chromium": "need a headless Chromium: install Debian's chromium (/usr/bin/chromium)",
-    "ray is not installed": "need Ray (a real two-node cluster is started from it): pip install -e '.[ray]'",
     "published open_clip results csv": "need open_clip's published results table: set XTD10_OPENCLIP_CSV=FILE, "
                                        "FILE its docs/openclip_multilingual_retrieval_results.csv",
 }

@@ -25,7 +25,7 @@ def _commands(text: str) -> list[list[str]]:
             if line.strip().startswith("xtd10 ")]
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/benchmark.md", "docs/leaderboard.md", "docs/baseline.md",
+@pytest.mark.parametrize("doc", ["README.md", "benchmark/README.md", "docs/benchmark.md", "docs/leaderboard.md", "docs/baseline.md",
                                  "docs/crowdsourcing.md"])
 def test_every_command_and_option_in_a_doc_exists(doc):
     for words in _commands((REPO / doc).read_text(encoding="utf-8")):

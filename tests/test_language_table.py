@@ -14,6 +14,8 @@ from importlib.resources import files
 
 import pytest
 
+from tests.installed import need
+
 # The Flores-200 codes of XTD200's caption files, in the table's order.
 _FLORES_TEXT = """
 ace_Arab ace_Latn acm_Arab acq_Arab aeb_Arab afr_Latn ajp_Arab aka_Latn als_Latn amh_Ethi apc_Arab
@@ -156,7 +158,7 @@ def test_the_eleven_xtd10_codes(rows):
 
 
 def test_langid_labels_exist_in_the_installed_identifier(rows):
-    pytest.importorskip("py3langid")
+    need("py3langid")
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     classes = {str(label) for label in LanguageIdentifier.from_model_file(MODEL_FILE).nb_classes}

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import xtd10
+from tests.installed import toml
 
-tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+tomllib = toml()
 
 REPO = Path(__file__).resolve().parents[1]
 

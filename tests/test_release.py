@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 import xtd10
+from tests.installed import need
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,7 +60,7 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     template and settings file the commands read must be inside the package. The new
     environment sees this one's packages through a ``.pth`` line (the dependencies, not
     xtd10: the wheel's copy comes first on the path), so no download is needed."""
-    pytest.importorskip("build")
+    need("build")
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "build", "--outdir", str(dist), str(REPO)], check=True,
                    capture_output=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.installed import need
 from tests.leaderboard.leaderboard_factories import result_dict, write_json
 from xtd10.cli import cli
 from xtd10.schema import (
@@ -35,7 +36,7 @@ def test_committed_json_schema_is_the_generated_one():
 
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
 def test_every_committed_result_passes_the_reader_and_the_json_schema(path):
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = need("jsonschema")
     data = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.validate(data, json_schema())
     result = Result.load(path)
@@ -46,7 +47,7 @@ def test_every_committed_result_passes_the_reader_and_the_json_schema(path):
 
 
 def test_json_schema_refuses_what_the_reader_refuses_structurally(tmp_path):
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = need("jsonschema")
     data = result_dict("m")
     data["metrics"][0]["direction"] = "x2en"  # not a direction of the image track
     with pytest.raises(jsonschema.ValidationError):

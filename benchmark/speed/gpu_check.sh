@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-shot GPU check, for a machine with one GPU and no network (about 6 minutes):
+# One-shot GPU check, for a machine with one GPU and no network:
 #   1. the harness on cuda against CLIP_benchmark on cuda (random open_clip ViT-B-32,
 #      1000 stand-in images, 11 languages, fp32 and bf16): wall, peak RSS, cosine
 #      agreement, recall equality (bench_vs_clip_benchmark.py);

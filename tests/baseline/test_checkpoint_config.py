@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.installed import need
 from xtd10.baseline.errors import CheckpointError
 from xtd10.cli import cli
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 
 def _checkpoint(tmp_path: Path) -> Path:

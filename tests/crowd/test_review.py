@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.crowd.conftest import IMAGES, PAIRS, clean_rows
+from tests.installed import need
 from xtd10.cli import cli
 from xtd10.crowd import validate as validate_module
 from xtd10.crowd.review_page import render_review_page
@@ -204,7 +205,7 @@ def _images(folder: Path) -> Path:
 def test_review_by_keyboard_persists_exports_and_decides(review_outcome, batch_file, tmp_path):
     if not Path(CHROMIUM).is_file():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+    sync_api = need("playwright.sync_api")
     rules_say = validate(planted_batch()).decisions
     queue = review_queue(rules_say)["submission_id"].tolist()
     assert {LONG, FAST} <= set(queue) and len(queue) >= 4

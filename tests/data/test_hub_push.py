@@ -12,11 +12,12 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from tests.data.loopback import ServedOnLoopback, refused_url
+from tests.installed import need
 from xtd10.cli import main
 from xtd10.data.hub import build_hub_dataset, push_hub_dataset
 from xtd10.errors import HubError
 
-hub_constants = pytest.importorskip("huggingface_hub.constants")
+hub_constants = need("huggingface_hub.constants")
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.installed import need
+
 
 @pytest.fixture(autouse=True)
 def hub_offline(monkeypatch):
@@ -20,7 +22,7 @@ def hub_offline(monkeypatch):
 @pytest.fixture(scope="session")
 def sample_photos():
     """{"cat": chelsea, "coffee": coffee, "astronaut": astronaut} as PIL RGB images."""
-    data = pytest.importorskip("skimage.data")
+    data = need("skimage.data")
     from PIL import Image
 
     return {
@@ -33,7 +35,7 @@ def sample_photos():
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """Directories of tiny random models: {"clip", "clip16", "xlmr", "mclip", "siglip"} (built once)."""
-    pytest.importorskip("transformers")
+    need("transformers")
     from tests.encoders import tiny_models
 
     root = tmp_path_factory.mktemp("tiny-models")
@@ -50,7 +52,7 @@ def tiny_models(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_st_models(tiny_models, tmp_path_factory):
     """sentence-transformers folders {"st-clip", "st-text"} built from the tiny models."""
-    pytest.importorskip("sentence_transformers")
+    need("sentence_transformers")
     from tests.encoders import tiny_models as builders
 
     return builders.save_tiny_st_models(tmp_path_factory.mktemp("tiny-st"), tiny_models["clip"], tiny_models["xlmr"])

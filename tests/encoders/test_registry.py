@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import xtd10.encoders as encoders
+from tests.installed import toml
 from xtd10.encoders import EncoderError, EncoderMeta, UnknownEncoderError, parse_spec
 from xtd10.encoders.registry import BUILTIN_ADAPTERS
 from xtd10.errors import XTD10Error
@@ -107,7 +108,7 @@ def _extra_distributions(extras: dict[str, list[str]], extra: str) -> set[str]:
 
 
 def test_every_built_in_adapter_names_an_extra_that_installs_its_packages():
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = toml()
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
     checked = 0

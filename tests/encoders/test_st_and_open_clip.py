@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import xtd10.encoders as encoders
+from tests.installed import need
 from xtd10.encoders import EncoderError
 from xtd10.encoders.openclip import parse_open_clip_argument
 
@@ -21,7 +22,7 @@ def test_st_text_model_paired_with_a_clip_image_model(tiny_models, tiny_st_model
     from safetensors.torch import load_file
     from transformers import AutoTokenizer, XLMRobertaModel
 
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     spec = f"st:{tiny_st_models['st-text']}+{tiny_st_models['st-clip']}"
     encoder = encoders.get(spec, batch_size=2)
     assert encoders.supports_images(encoder) and encoder.meta.embedding_dim == 24
@@ -85,7 +86,7 @@ def test_open_clip_bad_argument_and_missing_package(monkeypatch):
 
 def _stand_in_open_clip(calls: list):
     """The slice of open_clip's API the adapter uses, over a tiny torch model."""
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
 
     class Model(torch.nn.Module):
         def __init__(self):
@@ -117,7 +118,7 @@ def _stand_in_open_clip(calls: list):
 
 
 def test_open_clip_adapter_drives_the_open_clip_api(monkeypatch):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     calls: list = []
     module, _, preprocess, tokenizer = _stand_in_open_clip(calls)
     monkeypatch.setitem(sys.modules, "open_clip", module)

@@ -9,7 +9,9 @@ import time
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.installed import need
+
+torch = need("torch")
 
 from xtd10.encoders.batching import encode_by_length  # noqa: E402
 from xtd10.encoders.torch_runtime import cpu_workers, run_batches, text_token_budget  # noqa: E402
@@ -22,8 +24,15 @@ def test_run_batches_keeps_order_and_context_and_restores_threads(monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", lambda n: set_to.append(n))
     layer = torch.nn.Linear(4, 3)
 
+    both_started = threading.Barrier(2, timeout=30)  # each worker's first batch waits for the other's
+    started = set()
+
     def encode(batch):
-        seen.append((threading.current_thread().name, torch.is_grad_enabled(), torch.is_autocast_enabled("cpu")))
+        name = threading.current_thread().name
+        if name not in started:
+            started.add(name)
+            both_started.wait()  # on a loaded machine one worker could otherwise take every batch
+        seen.append((name, torch.is_grad_enabled(), torch.is_autocast_enabled("cpu")))
         return layer(torch.as_tensor(batch, dtype=torch.float32)).detach().float().numpy()
 
     batches = [np.full((2, 4), float(i)) for i in range(5)]

@@ -11,11 +11,12 @@ import types
 import numpy as np
 import pytest
 
+from tests.installed import need
 from xtd10.benchmark.runner import evaluate
 from xtd10.encoders import weights
 from xtd10.encoders.weights import file_sha256, weights_identity
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 ARGS = {"dataset": "demo", "languages": ["en", "es"], "tracks": "image", "bootstrap": 0, "progress": False}
 
 

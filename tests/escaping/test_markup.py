@@ -6,9 +6,10 @@ from html import unescape
 
 import pytest
 
+from tests.installed import need
 from xtd10.escaping.markup import md, safe_url
 
-markdown_it = pytest.importorskip("markdown_it")
+markdown_it = need("markdown_it")
 RENDER = markdown_it.MarkdownIt("commonmark").enable("table").render
 
 

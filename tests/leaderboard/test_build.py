@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.installed import need
 from tests.leaderboard.leaderboard_factories import (
     REVISION,
     reported_dict,
@@ -174,7 +175,7 @@ def test_hostile_strings_are_escaped_in_html(tmp_path):
 
 
 def test_hostile_strings_are_escaped_in_markdown(tmp_path):
-    markdown_it = pytest.importorskip("markdown_it")
+    markdown_it = need("markdown_it")
     results, reported = _hostile_inputs(tmp_path)
     build_leaderboard(tmp_path / "out", results, reported, plots=False)
     readme = (tmp_path / "out" / "README.md").read_text()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.installed import need
 from tests.leaderboard.leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
 from tests.leaderboard.test_rendered import CHROMIUM, CHROMIUM_ARGS
 from xtd10.languages import table_row
@@ -53,7 +54,7 @@ def boards(tmp_path_factory) -> dict[str, Path]:
 def browser():
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian chromium, or set XTD10_CHROMIUM)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+    sync_api = need("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

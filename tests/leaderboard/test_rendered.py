@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.installed import need
 from tests.leaderboard.leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
 from xtd10.leaderboard import build_leaderboard
 
@@ -66,7 +67,7 @@ def test_rebuilds_are_byte_identical_and_drop_stale_figures(built):
 def test_page_in_headless_chromium(built, tmp_path):
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian chromium, or set XTD10_CHROMIUM)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+    sync_api = need("playwright.sync_api")
     _, first, _ = built
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -1,4 +1,4 @@
-"""The YAML training config (``benchmark/baseline.yaml``), validated field by field.
+"""The YAML training config (``benchmark/configs/baseline.yaml``), validated field by field.
 
 Sections: ``data`` (where the English pairs come from), ``encoders`` (frozen text encoder
 spec and image backbone), ``train`` (optimisation, with nested ``head`` and ``loss``),

@@ -19,7 +19,7 @@ def group() -> None:
 
 @group.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="Training config (YAML), e.g. benchmark/baseline.yaml.")
+              help="Training config (YAML), e.g. benchmark/configs/baseline.yaml.")
 @click.option("--loss", type=click.Choice(["m3l", "patr", "infonce"]), help="Override train.loss.name.")
 @click.option("--device", help="Override train.device (cpu, cuda, cuda:1, auto).")
 @click.option("--epochs", type=int, help="Override train.epochs.")

@@ -10,7 +10,14 @@ class CrowdError(XTD10Error):
 
 
 class SettingsError(CrowdError):
-    """A per-language settings file is missing or malformed."""
+    """A per-language settings file is missing or malformed. ``file`` and ``field`` (a key,
+    ``section.key`` inside a section) name what is wrong where the error is about one file
+    or one key, so a caller (or a test) can read them without parsing the message."""
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.file = file
+        self.field = field
 
 
 class IngestError(CrowdError):

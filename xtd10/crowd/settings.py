@@ -1,8 +1,8 @@
 """Per-language rule settings (``crowdsourcing/languages/<code>.yaml``).
 
-Defaults ship inside the package so an installed toolkit works without the repository;
-a user tunes a language by passing a directory of edited files (``--settings DIR``). A
-user file overrides the packaged settings of its language key by key, so a file holding
+Defaults ship inside the package (``xtd10.crowd.shipped``) so an installed toolkit works
+without the repository; a user tunes a language by passing a directory of edited files
+(``--settings DIR``). A user file overrides the packaged settings of its language key by key, so a file holding
 only the thresholds someone changed keeps every other packaged value (script, language
 identifier labels, placeholders, task text) instead of silently losing them.
 Languages without any file get conservative generic settings derived from the registry,
@@ -14,12 +14,12 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-from importlib import resources
 from pathlib import Path
 
 from xtd10.crowd.errors import SettingsError
 from xtd10.crowd.language_settings import LanguageSettings
 from xtd10.crowd.scripts import KNOWN_SCRIPTS, letter_scripts
+from xtd10.crowd.shipped import crowdsourcing_file
 from xtd10.languages import LANGUAGE_CODE
 from xtd10.userfiles import brief, parse_yaml, read_yaml
 
@@ -116,10 +116,10 @@ def _user_file(code: str, directory: str | os.PathLike | None) -> tuple[dict, st
 
 
 def _packaged_file(code: str) -> tuple[dict, str] | None:
-    packaged = resources.files("xtd10.crowd").joinpath("languages").joinpath(f"{code}.yaml")
+    packaged = crowdsourcing_file("languages", f"{code}.yaml")
     if not packaged.is_file():
         return None
-    where = f"xtd10/crowd/languages/{code}.yaml"
+    where = f"{EXAMPLES}{code}.yaml"
     return _checked(parse_yaml(packaged.read_text(encoding="utf-8"), where, SettingsError), where, code), where
 
 
@@ -129,20 +129,21 @@ def _checked(data: object, where: str, code: str) -> dict:
         return {}
     if not isinstance(data, dict):
         raise SettingsError(f"{where}: expected a mapping of settings (keys: {', '.join(TOP_KEYS)}, "
-                            f"{', '.join(SECTIONS)})")
+                            f"{', '.join(SECTIONS)})", file=where)
     for key, value in data.items():
         if key not in TOP_KEYS and key not in SECTIONS:
             _unknown_key(where, str(key))
         if key in SECTIONS and value is not None:
             if not isinstance(value, dict):
                 raise SettingsError(f"{where}: {key} must be a mapping with keys {', '.join(SECTIONS[key])}, "
-                                    f"got {brief(value)}")
+                                    f"got {brief(value)}", file=where, field=str(key))
             for sub in value:
                 if sub not in SECTIONS[key]:
                     _unknown_key(where, f"{key}.{sub}")
     if "code" in data and canonical_code(str(data["code"])) != code:
         raise SettingsError(f"{where}: code is {brief(data['code'])} but the file is for {code!r} "
-                            f"(name it {canonical_code(str(data['code']))}.yaml or fix the code)")
+                            f"(name it {canonical_code(str(data['code']))}.yaml or fix the code)",
+                            file=where, field="code")
     return data
 
 
@@ -150,7 +151,8 @@ def _unknown_key(where: str, key: str) -> None:
     known = known_keys()
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise SettingsError(f"{where}: unknown key {brief(key)}{hint}; known keys: {', '.join(known)}")
+    raise SettingsError(f"{where}: unknown key {brief(key)}{hint}; known keys: {', '.join(known)}",
+                        file=where, field=key)
 
 
 def _generic_data(code: str) -> dict:
@@ -203,7 +205,8 @@ def _parse(data: dict, where: str, code: str, *, generic: bool = False) -> Langu
     task = data.get("task") or {}
     unit = length.get("unit", "words")
     if unit not in ("words", "chars"):
-        raise SettingsError(f"{where}: length_ratio.unit must be 'words' or 'chars', got {brief(unit)}")
+        raise SettingsError(f"{where}: length_ratio.unit must be 'words' or 'chars', got {brief(unit)}",
+                            file=where, field="length_ratio.unit")
     accept = langid.get("accept")
     script = str(data.get("script", "Latn"))
     scripts = _strings(data.get("scripts"), where, "scripts") or letter_scripts(script)
@@ -241,7 +244,8 @@ def _number(section: dict, key: str, default: float, kind: type, where: str, pre
         return kind(value)
     except (TypeError, ValueError):
         what = "a whole number" if kind is int else "a number"
-        raise SettingsError(f"{where}: {prefix}{key} must be {what}, got {brief(value)}") from None
+        raise SettingsError(f"{where}: {prefix}{key} must be {what}, got {brief(value)}", file=where,
+                            field=f"{prefix}{key}") from None
 
 
 def _thresholds(value: object, where: str) -> tuple[tuple[str, float], ...]:
@@ -256,7 +260,7 @@ def _thresholds(value: object, where: str) -> tuple[tuple[str, float], ...]:
 
 def _positive(value: int, where: str, key: str) -> int:
     if value <= 0:
-        raise SettingsError(f"{where}: {key} must be above 0, got {value}")
+        raise SettingsError(f"{where}: {key} must be above 0, got {value}", file=where, field=key)
     return value
 
 
@@ -321,7 +325,7 @@ def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list):
-        raise SettingsError(f"{where}: {key} must be a list of strings, got {brief(value)}")
+        raise SettingsError(f"{where}: {key} must be a list of strings, got {brief(value)}", file=where, field=key)
     return tuple(str(v) for v in value)
 
 
@@ -330,11 +334,11 @@ def _check_scripts(scripts: tuple[str, ...], where: str) -> None:
     unknown = [s for s in scripts if s not in KNOWN_SCRIPTS]
     if unknown:
         raise SettingsError(f"{where}: scripts: unknown script {brief(unknown[0])}; use ISO 15924 codes: "
-                            f"{', '.join(sorted(KNOWN_SCRIPTS))}")
+                            f"{', '.join(sorted(KNOWN_SCRIPTS))}", file=where, field="scripts")
 
 
 def packaged_codes() -> list[str]:
-    folder = resources.files("xtd10.crowd").joinpath("languages")
+    folder = crowdsourcing_file("languages")
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import string
-from importlib import resources
 
 import pandas as pd
 
@@ -19,6 +18,7 @@ from xtd10.crowd.errors import CrowdError
 from xtd10.crowd.guidance import FAR_MAX, FAR_MIN, MESSAGES, Guidance, guidance
 from xtd10.crowd.language_settings import LanguageSettings
 from xtd10.crowd.settings import load_settings
+from xtd10.crowd.shipped import crowdsourcing_file
 from xtd10.data import load_frame
 from xtd10.data.upstream import COCO_IMAGE_URL
 
@@ -83,7 +83,7 @@ def render_template(language: str, platform: str = "plain", *, action: str = "",
     if platform not in FORMS:
         raise CrowdError(f"unknown task page kind {platform!r}; choose one of {', '.join(FORMS)}")
     s = load_settings(language, settings_dir)
-    page = resources.files("xtd10.crowd").joinpath("templates").joinpath("task.html").read_text(encoding="utf-8")
+    page = crowdsourcing_file("templates", "task.html").read_text(encoding="utf-8")
     form_open, submit, form_close = FORMS[platform]
     page = (page.replace("<!-- FORM_OPEN -->", form_open).replace("<!-- SUBMIT -->", submit)
             .replace("<!-- FORM_CLOSE -->", form_close))

@@ -7,7 +7,7 @@ value that flags at most ``--false-flag`` of the true pairs pooled over the lang
 covers; the script prints the false-flag rate (true pairs under the threshold) and the
 miss rate (mismatched pairs at or over it) per encoder and per language.
 
-    python benchmark/calibrate_semantic.py --source DIR [--images 300] [--cache .cache/calib]
+    python benchmark/calibration/calibrate_semantic.py --source DIR [--images 300] [--cache .cache/calib]
         [--encoder muse --encoder e5-small] [--json out.json] [--write-settings]
 
 ``--write-settings`` stores the thresholds in the packaged semantic data
@@ -33,28 +33,26 @@ from xtd10.data import load_frame, resolve_source
 from xtd10.encoders import get
 from xtd10.files import atomic_write_text
 
-REPO = Path(__file__).resolve().parent.parent
-SETTINGS_FOLDERS = (REPO / "crowdsourcing" / "languages", REPO / "xtd10" / "crowd" / "languages")
+REPO = Path(__file__).resolve().parents[2]
+# The one copy of the language settings; the build ships it inside the package.
+SETTINGS_FOLDER = REPO / "crowdsourcing" / "languages"
 
 
-def set_language_thresholds(code: str, values: dict[str, float]) -> list[Path]:
-    """Write ``semantic.thresholds`` into a language's settings files (example and packaged
-    copy), keeping their comments and every other line as they are."""
-    written = []
+def set_language_thresholds(code: str, values: dict[str, float], folder: Path = SETTINGS_FOLDER) -> Path | None:
+    """Write ``semantic.thresholds`` into a language's settings file, keeping its comments
+    and every other line as they are; None where the language has no file."""
     block = "  thresholds:\n" + "".join(f"    {spec}: {value:.2f}\n" for spec, value in sorted(values.items()))
-    for folder in SETTINGS_FOLDERS:
-        path = folder / f"{code}.yaml"
-        if not path.is_file():
-            continue
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        start = lines.index("semantic:\n")
-        end = start + 1
-        while end < len(lines) and lines[end].startswith("  "):
-            end += 1
-        kept = [x for x in lines[start + 1:end] if not x.startswith("  thresholds:") and not x.startswith("    ")]
-        atomic_write_text(path, "".join(lines[:start + 1] + kept + [block] + lines[end:]))
-        written.append(path)
-    return written
+    path = folder / f"{code}.yaml"
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index("semantic:\n")
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("  "):
+        end += 1
+    kept = [x for x in lines[start + 1:end] if not x.startswith("  thresholds:") and not x.startswith("    ")]
+    atomic_write_text(path, "".join(lines[:start + 1] + kept + [block] + lines[end:]))
+    return path
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -202,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         for code in sorted(codes):
             values = {s: e["per_language_thresholds"][code] for s, e in report["encoders"].items()
                       if code in e["per_language_thresholds"]}
-            for path in set_language_thresholds(code, values):
-                print(f"{code} thresholds {values} written to {path}")
+            written = set_language_thresholds(code, values)
+            if written is not None:
+                print(f"{code} thresholds {values} written to {written}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Planted-fault batches through the public commands: does any fault reach --accepted?
 
-    python benchmark/crowd_planted.py --source DIR [--semantic] [--workdir DIR]
+    python benchmark/calibration/crowd_planted.py --source DIR [--semantic] [--workdir DIR]
 
 Builds two batches as CSV exports, ingests them (``xtd10 crowd ingest --platform csv``)
 and decides them with default settings (``xtd10 crowd decide --accepted``):
