@@ -120,6 +120,36 @@ def test_open_clip_bf16_on_the_cpu_is_recorded_and_close_to_fp32(tmp_path):
     assert cos.min() > 0.98 and not np.array_equal(a, b)
 
 
+def test_open_clip_holds_reduced_precision_copies_of_the_tower_in_use_only(tmp_path):
+    """At bf16 the image tower's weight copies go when captions come (a run encodes its
+    images first, then caption after caption), and come back, the same, for images."""
+    need("torch")
+    from PIL import Image
+
+    checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-copies", {})
+    encoder = encoders.get(f"open_clip:xtd10-tiny-copies@{checkpoint}", device="cpu", precision="bf16")
+    text_lean, vision_lean = encoder.trimmable.lean, encoder.pooled_vision.lean
+    photos = [Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8))]
+    first = encoder.encode_image(photos)
+    assert vision_lean._cast and not text_lean._cast
+    encoder.encode_text(CAPTIONS, language="xx")
+    assert text_lean._cast and not vision_lean._cast
+    np.testing.assert_array_equal(encoder.encode_image(photos), first)
+    assert vision_lean._cast and not text_lean._cast
+
+
+def test_cpu_batches_hand_freed_memory_back(monkeypatch):
+    """Every CPU call of the batch runner ends by returning the heap's free pages."""
+    torch = need("torch")
+    from xtd10.encoders import torch_runtime
+
+    torch_runtime.return_freed_memory()  # the real one: glibc's malloc_trim here, a no-op elsewhere
+    calls = []
+    monkeypatch.setattr(torch_runtime, "return_freed_memory", lambda: calls.append(1))
+    got = torch_runtime.run_batches([np.ones(2), np.zeros(2)], lambda b: b * 2, torch.device("cpu"), "fp32")
+    assert [list(g) for g in got] == [[2, 2], [0, 0]] and calls == [1]
+
+
 @pytest.mark.parametrize(("argument", "message"), [
     ("ViT-B-32@/no/such/epoch_1.pt", "checkpoint file '/no/such/epoch_1.pt' does not exist"),
     ("@/x.pt", "expected open_clip:<architecture>@<checkpoint file>"),

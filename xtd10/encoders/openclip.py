@@ -172,12 +172,26 @@ class OpenCLIPEncoder:
 
     def encode_prepared(self, pixels: Sequence[Any]) -> np.ndarray:
         """Embeddings of images already passed through :meth:`prepare_image`."""
+        self._drop_copies_of_other_tower("image")
         return encode_in_batches(list(pixels), self._encode_pixels,
                                  batch_size=worker_batch_size(self.batch_size, self.device), dim=self.dim,
                                  runner=self.runner, progress=self.progress, description=f"{self.name} images")
 
+    def _drop_copies_of_other_tower(self, tower_in_use: str) -> None:
+        """Free the other tower's reduced-precision weight copies (fp32 holds none).
+
+        A run encodes its images in one pass and then its captions language after
+        language, so the image tower's copies (half its parameters' size at bf16) would
+        otherwise sit unused through the whole text track; casting them again when images
+        come back is one pass over the weights."""
+        other = self.trimmable if tower_in_use == "image" else self.pooled_vision
+        lean = getattr(other, "lean", None)
+        if lean is not None:
+            lean.forget_copies()
+
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
+        self._drop_copies_of_other_tower("text")
         if not self.trimmable or not texts:
             return encode_in_batches(texts, self._encode_text_batch, batch_size=self.batch_size, dim=self.dim,
                                      runner=self.runner, progress=self.progress, description=f"{self.name} texts")
@@ -190,6 +204,7 @@ class OpenCLIPEncoder:
         )
 
     def encode_image(self, images: Sequence[Any]) -> np.ndarray:
+        self._drop_copies_of_other_tower("image")
         return encode_in_batches(
             check_images(images, self.name), self._encode_image_batch,
             batch_size=worker_batch_size(self.batch_size, self.device), dim=self.dim, runner=self.runner,
