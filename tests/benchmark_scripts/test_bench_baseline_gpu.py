@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmark" / "speed" / "bench_baseline_gpu.py"
+from tests.benchmark_scripts.scripts import loaded_script
 
 
 def test_speed_script_reports_pairs_per_second_and_memory(capsys):
-    spec = importlib.util.spec_from_file_location("bench_baseline_gpu", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(["--device", "cpu", "--scale", "0.001", "--batch-size", "128", "--loss", "patr"]) == 0
+    with loaded_script("speed/bench_baseline_gpu.py") as module:
+        assert module.main(["--device", "cpu", "--scale", "0.001", "--batch-size", "128", "--loss", "patr"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["captions"] == int(module.COCO_CAPTIONS * 0.001)
     assert report["pairs_per_second"] > 0 and report["peak_memory_kind"] == "peak_rss"

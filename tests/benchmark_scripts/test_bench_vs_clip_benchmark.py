@@ -4,16 +4,12 @@ trimmed caption source, and the compute ratio it prints."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.benchmark_scripts.scripts import loaded_script
 from xtd10.languages import table_row
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmark" / "speed" / "bench_vs_clip_benchmark.py"
 
 VIT_B_32 = {"embed_dim": 512, "vision_cfg": {"image_size": 224, "layers": 12, "width": 768, "patch_size": 32},
             "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 512, "heads": 8, "layers": 12}}
@@ -21,14 +17,8 @@ VIT_B_32 = {"embed_dim": 512, "vision_cfg": {"image_size": 224, "layers": 12, "w
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("bench_vs_clip_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
-    try:
-        spec.loader.exec_module(module)
+    with loaded_script("speed/bench_vs_clip_benchmark.py") as module:
         yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
 def test_language_list_spans_twenty_xtd200_languages_in_at_least_eight_scripts(script):

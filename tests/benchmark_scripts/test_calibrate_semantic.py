@@ -4,27 +4,20 @@ keeping every other line."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmark" / "calibration" / "calibrate_semantic.py"
+from tests.benchmark_scripts.scripts import loaded_script
+
 SETTINGS = Path(__file__).resolve().parents[2] / "crowdsourcing" / "languages"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("calibrate_semantic", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
+    with loaded_script("calibration/calibrate_semantic.py") as module:
         yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
 def test_the_settings_folder_is_the_one_the_package_ships(script):
