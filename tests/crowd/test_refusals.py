@@ -11,7 +11,7 @@ import zlib
 import numpy as np
 import pandas as pd
 import pytest
-from xtd10.encoders.base import EncoderMeta
+from xtd10.encoders.protocol import EncoderMeta
 
 from tests.crowd.conftest import IMAGES
 from xtd10.crowd.calibration import refusal_phrases, refusal_threshold
