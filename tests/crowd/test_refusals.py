@@ -11,13 +11,13 @@ import zlib
 import numpy as np
 import pandas as pd
 import pytest
-from xtd10.encoders.protocol import EncoderMeta
 
 from tests.crowd.conftest import IMAGES
 from xtd10.crowd.calibration import refusal_phrases, refusal_threshold
 from xtd10.crowd.rules import get_rules
 from xtd10.crowd.semantic import Semantic
 from xtd10.crowd.validate import run_rules
+from xtd10.encoders.protocol import EncoderMeta
 
 DIM = 4096
 ENGLISH_REFUSAL = "I cannot translate this."
