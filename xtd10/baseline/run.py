@@ -116,53 +116,67 @@ def train_from_config(config: BaselineConfig, *, resume: bool = False, overwrite
     resolve_device(config.train.device)
     started_group = _init_distributed()
     try:
-        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-        replacing = bool(check_output_folder(Path(config.out), resume=resume, overwrite=overwrite)) \
-            if rank == 0 else overwrite and not resume
-        replacing = _broadcast_flag(replacing)
-        text = text_override or text_encoder(config.encoders.text)
-        image = image_override or image_backbone(config.encoders.image)
-        pairs = read_training_pairs(config)
-        if rank != 0:
-            torch.distributed.barrier()
-        features = encode_pairs(pairs, text, image, config.cache_dir, batch_size=config.encoders.batch_size)
-        if rank == 0 and torch.distributed.is_initialized():
-            torch.distributed.barrier()
-        train, holdout = split_holdout(features, config.data.holdout_images, config.train.seed)
-        metadata = {
-            "text_encoder": {**identity_of(text), "spec": _spec(config.encoders.text, text_override)},
-            "image_backbone": {**identity_of(image), "spec": _spec(config.encoders.image, image_override)},
-            "data": dataclasses.asdict(config.data),
-            "n_train_pairs": len(train), "n_holdout_pairs": len(holdout) if holdout else 0,
-        }
-        out = Path(config.out)
-        if not replacing:
-            return train_heads(train, config.train, out, holdout=holdout, metadata=metadata,
-                               resume=resume, progress=progress)
-        # --overwrite: the earlier run stays until the new one has written its first
-        # checkpoint, so a run that fails early (bad data, out of memory) loses nothing.
-        staging = staging_folder(out)
-        if rank == 0:
-            _remove(staging)
-            staging.mkdir(parents=True)
-        try:
-            first = train_heads(train, config.train, staging, holdout=holdout, metadata=metadata,
-                                progress=progress, stop_after=1)
-        except BaseException:
-            if rank == 0:
-                _remove(staging)  # the earlier run is untouched
-            raise
-        if rank == 0:
-            replace_run(out, staging)
-        if torch.distributed.is_initialized():
-            torch.distributed.barrier()
-        if config.train.epochs == 1:
-            return dataclasses.replace(first, out_dir=out)
-        return train_heads(train, config.train, out, holdout=holdout, metadata=metadata, resume=True,
-                           progress=progress)
-    finally:
+        result = _train(config, resume=resume, overwrite=overwrite, text_override=text_override,
+                        image_override=image_override, progress=progress)
+    except BaseException:
         if started_group:
             torch.distributed.destroy_process_group()
+        raise
+    if started_group:
+        # leave together: a rank still in gloo's send/receive threads when its peer has
+        # closed the connection aborts ("terminate called ..."), failing a finished run
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return result
+
+
+def _train(config: BaselineConfig, *, resume: bool, overwrite: bool, text_override: Any, image_override: Any,
+           progress: bool) -> TrainResult:
+    """The recipe itself, on each rank; joining and leaving the process group is the caller's."""
+    rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+    replacing = bool(check_output_folder(Path(config.out), resume=resume, overwrite=overwrite)) \
+        if rank == 0 else overwrite and not resume
+    replacing = _broadcast_flag(replacing)
+    text = text_override or text_encoder(config.encoders.text)
+    image = image_override or image_backbone(config.encoders.image)
+    pairs = read_training_pairs(config)
+    if rank != 0:
+        torch.distributed.barrier()
+    features = encode_pairs(pairs, text, image, config.cache_dir, batch_size=config.encoders.batch_size)
+    if rank == 0 and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+    train, holdout = split_holdout(features, config.data.holdout_images, config.train.seed)
+    metadata = {
+        "text_encoder": {**identity_of(text), "spec": _spec(config.encoders.text, text_override)},
+        "image_backbone": {**identity_of(image), "spec": _spec(config.encoders.image, image_override)},
+        "data": dataclasses.asdict(config.data),
+        "n_train_pairs": len(train), "n_holdout_pairs": len(holdout) if holdout else 0,
+    }
+    out = Path(config.out)
+    if not replacing:
+        return train_heads(train, config.train, out, holdout=holdout, metadata=metadata,
+                           resume=resume, progress=progress)
+    # --overwrite: the earlier run stays until the new one has written its first
+    # checkpoint, so a run that fails early (bad data, out of memory) loses nothing.
+    staging = staging_folder(out)
+    if rank == 0:
+        _remove(staging)
+        staging.mkdir(parents=True)
+    try:
+        first = train_heads(train, config.train, staging, holdout=holdout, metadata=metadata,
+                            progress=progress, stop_after=1)
+    except BaseException:
+        if rank == 0:
+            _remove(staging)  # the earlier run is untouched
+        raise
+    if rank == 0:
+        replace_run(out, staging)
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()
+    if config.train.epochs == 1:
+        return dataclasses.replace(first, out_dir=out)
+    return train_heads(train, config.train, out, holdout=holdout, metadata=metadata, resume=True,
+                       progress=progress)
 
 
 def _broadcast_flag(value: bool) -> bool:
