@@ -4,26 +4,22 @@ files' numbers. On the demo set always; on mUSE vs e5-small when the real files 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.installed import need
+from tests.browser import launch, sync_playwright_api
 from xtd10.cli import cli
 from xtd10.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "leaderboards" / "results"
-CHROMIUM = os.environ.get("XTD10_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VISIBLE = "#hardest-table tbody tr:not([hidden])"
 
 
 def open_page(pw, path: Path):
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    browser = launch(pw)
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     problems: list[str] = []
     requests: list[str] = []
@@ -36,9 +32,7 @@ def open_page(pw, path: Path):
 
 
 def check_view(out: Path, results: list[Path], language: str, n_languages: int, screenshot: Path | None = None):
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian chromium, or set XTD10_CHROMIUM)")
-    sync_api = need("playwright.sync_api")
+    sync_api = sync_playwright_api()
     with sync_api.sync_playwright() as pw:
         browser, page, problems, requests = open_page(pw, out / "index.html")
         try:

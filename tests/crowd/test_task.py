@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,14 +12,13 @@ from urllib.parse import parse_qs
 import pandas as pd
 import pytest
 
+from tests.browser import launch, sync_playwright_api
 from tests.crowd.conftest import IMAGES, PAIRS
-from tests.installed import need
 from xtd10.crowd.settings import load_settings, packaged_codes
 from xtd10.crowd.task import render_item, render_template, task_input
 from xtd10.languages import XTD10_CODES
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_task_input_lists_every_image(tiny_source):
@@ -83,26 +81,16 @@ def _serve(page_html: str) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_port}/"
 
 
-def _chromium():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    return need("playwright.sync_api")
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.mark.browser
 def test_page_checks_and_posts_in_headless_chromium():
-    playwright = _chromium()
+    playwright = sync_playwright_api()
     english = PAIRS[0][0]
     page_html = render_item(render_template("de", "plain", action="/submit"),
                             {"image_url": "/img.jpg", "file_name": IMAGES[0], "english": english})
     server, url = _serve(page_html)
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(p)
             page = browser.new_page()
             page.goto(url)
             assert "Übersetzen" in page.inner_text("h1")
@@ -127,7 +115,7 @@ def test_page_checks_and_posts_in_headless_chromium():
 
 @pytest.mark.browser
 def test_hindi_page_stops_latin_script_records_pastes_and_submits_a_good_answer():
-    playwright = _chromium()
+    playwright = sync_playwright_api()
     from xtd10.crowd.guidance import MESSAGES
 
     english = "a dog catching a frisbee in the park"
@@ -137,7 +125,7 @@ def test_hindi_page_stops_latin_script_records_pastes_and_submits_a_good_answer(
     server, url = _serve(page_html)
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(p)
             context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
             page = context.new_page()
             errors: list[str] = []
@@ -244,7 +232,7 @@ def test_malformed_guidelines_in_user_settings_name_the_language(tmp_path):
 
 @pytest.mark.browser
 def test_preview_checks_without_sending_and_the_bare_template_says_what_it_is(tiny_source, tmp_path):
-    playwright = _chromium()
+    playwright = sync_playwright_api()
     from click.testing import CliRunner
 
     from xtd10.cli import cli
@@ -255,7 +243,7 @@ def test_preview_checks_without_sending_and_the_bare_template_says_what_it_is(ti
                                       "--image-url-template", "{file_name}"])
     assert result.exit_code == 0, result.output
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.installed import need
+from tests.browser import launch, sync_playwright_api
 from tests.leaderboard.leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
-from tests.leaderboard.test_rendered import CHROMIUM, CHROMIUM_ARGS
 from xtd10.languages import table_row
 from xtd10.leaderboard import build_leaderboard
 from xtd10.schema import FLICKR30K_200, XTD200
@@ -52,11 +51,9 @@ def boards(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian chromium, or set XTD10_CHROMIUM)")
-    sync_api = need("playwright.sync_api")
+    sync_api = sync_playwright_api()
     with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(pw)
         try:
             yield chromium
         finally:

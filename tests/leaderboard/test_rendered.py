@@ -7,19 +7,14 @@ and shared by the tests below, because drawing figures is the slow part of a bui
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.installed import need
+from tests.browser import launch, sync_playwright_api
 from tests.leaderboard.leaderboard_factories import reported_dict, result_dict, write_json, write_yaml
 from xtd10.leaderboard import build_leaderboard
-
-CHROMIUM = os.environ.get("XTD10_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +60,10 @@ def test_rebuilds_are_byte_identical_and_drop_stale_figures(built):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_page_in_headless_chromium(built, tmp_path):
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian chromium, or set XTD10_CHROMIUM)")
-    sync_api = need("playwright.sync_api")
+    sync_api = sync_playwright_api()
     _, first, _ = built
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors: list[str] = []
