@@ -104,6 +104,17 @@ def covered_images(chosen: np.ndarray, caption_images: np.ndarray, where: str) -
     return chosen
 
 
+def _both_directions(track: str, language: str, subset: str, where: str, side_a: np.ndarray,
+                     side_a_images: np.ndarray, side_b: np.ndarray, side_b_images: np.ndarray) -> list[Cell]:
+    """The track's two cells: side a's items query side b's (text to image, or the language to
+    English), then the reverse; an item is relevant to a query when both show the same image."""
+    forward, backward = TRACKS[track]
+    return [Cell(track, forward, language, subset,
+                 embedding_query_stats(side_a, side_b, _positives(side_a_images, side_b_images, where)), side_a_images),
+            Cell(track, backward, language, subset,
+                 embedding_query_stats(side_b, side_a, _positives(side_b_images, side_a_images, where)), side_b_images)]
+
+
 def score_cells(
     data: BenchData,
     tracks: Sequence[str],
@@ -131,26 +142,14 @@ def score_cells(
                 continue
             if IMAGE_TRACK in tracks:
                 assert image_emb is not None
-                queries, gallery = text_emb[language][rows], image_emb[images_here]
-                t2i, i2t = TRACKS[IMAGE_TRACK]
-                cells.append(Cell(IMAGE_TRACK, t2i, language, subset,
-                                  embedding_query_stats(queries, gallery, _positives(cap_images, images_here, where)),
-                                  cap_images))
-                cells.append(Cell(IMAGE_TRACK, i2t, language, subset,
-                                  embedding_query_stats(gallery, queries, _positives(images_here, cap_images, where)),
-                                  images_here))
+                cells += _both_directions(IMAGE_TRACK, language, subset, where, text_emb[language][rows], cap_images,
+                                          image_emb[images_here], images_here)
             if TEXT_TRACK in tracks and language != ENGLISH:
-                x2en, en2x = TRACKS[TEXT_TRACK]
                 en_rows, en_images = caption_rows(ENGLISH)
                 keep = np.isin(en_images, images_here)
                 en_rows, en_images = en_rows[keep], en_images[keep]
-                x, en = text_emb[language][rows], text_emb[ENGLISH][en_rows]
-                cells.append(Cell(TEXT_TRACK, x2en, language, subset,
-                                  embedding_query_stats(x, en, _positives(cap_images, en_images, where)),
-                                  cap_images))
-                cells.append(Cell(TEXT_TRACK, en2x, language, subset,
-                                  embedding_query_stats(en, x, _positives(en_images, cap_images, where)),
-                                  en_images))
+                cells += _both_directions(TEXT_TRACK, language, subset, where, text_emb[language][rows], cap_images,
+                                          text_emb[ENGLISH][en_rows], en_images)
     return cells
 
 
