@@ -15,7 +15,9 @@ from pathlib import Path
 
 from xtd10.encoders.random_encoder import RandomEncoder
 
-STALL_S = 60.0
+# Long beside what a kill or a cancel takes, even on a loaded two-core machine, so a test can
+# tell "stopped" from "waited it out" with a wide margin (STALL_S / 2).
+STALL_S = 240.0
 
 
 def build() -> RandomEncoder:
