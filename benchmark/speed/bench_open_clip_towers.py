@@ -9,8 +9,8 @@ in one process and alternating so that both see the same machine:
   lean blocks);
 - images: open_clip's ``encode_image`` against the adapter's pooled vision tower on the
   same preprocessed batches;
-- at bf16 also the adapter with plain (unpacked) bf16 weight copies, both ways making
-  their copies afresh each round;
+- the adapter with plain (unpacked) weights, against its packed ones (see
+  xtd10/encoders/lean_blocks.py), both ways making their copies afresh each round;
 
 and prints seconds (median of ``--rounds``), the speed-up, and the smallest cosine between
 the fast vectors and open_clip's. Needs open_clip_torch beside xtd10 (see docs/benchmark.md).
@@ -106,8 +106,8 @@ def main() -> None:
     towers = (encoder.trimmable.lean, encoder.pooled_vision.lean)
 
     def fresh_copies(run, packing: bool = True):
-        """``run`` after dropping the adapter's bf16 weight copies (each run makes its own),
-        with packed weights or, for the comparison, plain ones."""
+        """``run`` after dropping the adapter's weight copies (each run makes its own), with
+        packed weights or, for the comparison, plain ones."""
         def wrapped() -> np.ndarray:
             for lean in towers:
                 lean.packing = packing
@@ -118,9 +118,8 @@ def main() -> None:
     contenders = {"text, open_clip, 77 tokens": full_text, "text, open_clip, trimmed": trimmed_text,
                   "text, adapter": fresh_copies(fast_text), "images, open_clip": model_images,
                   "images, adapter": fresh_copies(fast_images)}
-    if args.precision == "bf16":
-        contenders["text, adapter, plain bf16"] = fresh_copies(fast_text, packing=False)
-        contenders["images, adapter, plain bf16"] = fresh_copies(fast_images, packing=False)
+    contenders["text, adapter, plain weights"] = fresh_copies(fast_text, packing=False)
+    contenders["images, adapter, plain weights"] = fresh_copies(fast_images, packing=False)
     times: dict[str, list[float]] = {name: [] for name in contenders}
     vectors = {name: run() for name, run in contenders.items()}  # warm-up, and the vectors compared
     for _ in range(args.rounds):
@@ -139,9 +138,9 @@ def main() -> None:
           f" min cosine {_cosine_min(vectors['text, adapter'], vectors['text, open_clip, 77 tokens']):.7f}")
     print(f"  adapter images vs open_clip forward: {image_base / statistics.median(times['images, adapter']):.2f}x,"
           f" min cosine {_cosine_min(vectors['images, adapter'], vectors['images, open_clip']):.7f}")
-    for kind in ("text", "images") if args.precision == "bf16" else ():
-        packed, plain = f"{kind}, adapter", f"{kind}, adapter, plain bf16"
-        print(f"  {kind}: packed bf16 weights vs plain: "
+    for kind in ("text", "images"):
+        packed, plain = f"{kind}, adapter", f"{kind}, adapter, plain weights"
+        print(f"  {kind}: packed {args.precision} weights vs plain: "
               f"{statistics.median(times[plain]) / statistics.median(times[packed]):.2f}x, "
               f"min cosine {_cosine_min(vectors[packed], vectors[plain]):.7f}")
 

@@ -164,6 +164,28 @@ def test_packed_bf16_weights_give_the_plain_products_up_to_rounding():
     assert bool((cosine > 0.9999).all())
 
 
+@pytest.mark.skipif(not lean_blocks._packs(torch.device("cpu"), torch.float32),
+                    reason="packed weights need torch built with oneDNN")
+def test_packed_fp32_weights_give_the_plain_products_up_to_summation_order():
+    tower = _tower()
+    lean = LeanBlocks.of(tower)
+    x = torch.randn(4, 7, 32, generator=torch.Generator().manual_seed(5))
+    pooled = torch.tensor([6, 3, 0, 5])
+    cpu = torch.device("cpu")
+    with torch.no_grad():
+        weights = lean.weights(cpu)
+        assert all(isinstance(w.fc, PackedMatrix) for w in weights[:-1])
+        assert weights[-1].fc is tower.resblocks[-1].mlp.c_fc.weight  # the last block: the parameters
+        assert weights[0].fc_bias is tower.resblocks[0].mlp.c_fc.bias  # biases are not copied
+        assert lean.weights(cpu) is weights  # made once
+        packed = lean(x, causal=True, pooled=pooled)
+        lean.packing = False
+        assert lean.weights(cpu)[0].fc is tower.resblocks[0].mlp.c_fc.weight
+        plain = lean(x, causal=True, pooled=pooled)
+    torch.testing.assert_close(packed, plain, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(packed, _reference(tower, x, causal=True, pooled=pooled), rtol=1e-5, atol=1e-5)
+
+
 def test_weights_that_cannot_be_packed_stay_plain(monkeypatch):
     def refuse(self, weight):
         raise RuntimeError("no oneDNN here")

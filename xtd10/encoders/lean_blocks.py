@@ -10,11 +10,18 @@ which skips the reshaping copies ``nn.MultiheadAttention`` makes on the CPU.
 Under autocast (bf16/fp16) the blocks' weights are cast once and that copy is shared by
 every thread running the blocks: autocast keeps its own copies per thread, so two CPU
 workers would hold two (about 300 MB each for ViT-B-32). The shared copy is what autocast
-would compute (the same rounding, then the same products). On a CPU with native bf16 the
-copy of every block but the last is also stored in oneDNN's blocked layout, so no matrix
-product repacks its weight (about 10-15% of the text tower's time at bf16); the products
-are the same up to float rounding (a different summation order), and packing that fails
-or disagrees with the plain product on a check input is not used.
+would compute (the same rounding, then the same products).
+
+On the CPU the weights of every block but the last are also held in oneDNN's blocked layout
+(in fp32, and in bf16 where the CPU computes it natively), so no matrix product repacks its
+weight and every product runs in oneDNN: at fp32 torch's own product goes to MKL, whose
+kernels on AMD CPUs are the AVX2 ones even where AVX-512 is there (one thread, the tower's
+shapes, measured on an AVX-512 AMD EPYC: 110 GFLOP/s through MKL, 265 through oneDNN's
+packed product); at bf16 the repacking was about 10-15% of the text tower's time. The
+products are the same up to float rounding (a different summation order). Packing that
+fails or disagrees with the plain product on a check input is not used. The packed copy
+costs one more copy of the blocks' matrices while a tower runs; the open_clip adapter drops
+one tower's copies when the other is used.
 
 The result equals the model's own forward up to float rounding; adapters check that on a
 probe input when they load a model and keep the model's own forward if it does not.
@@ -101,12 +108,13 @@ _PACKING_ROWS = 2048
 
 
 class PackedMatrix:
-    """A bf16 weight matrix held in oneDNN's blocked layout for ``x @ weight.T + bias``.
+    """A weight matrix (fp32 or bf16) held in oneDNN's blocked layout for ``x @ weight.T + bias``.
 
-    ``torch.nn.functional.linear`` reorders a plain weight into that layout at every call;
-    holding it packed skips the reorder. Uses the oneDNN operators that torch's own
-    compiler emits for frozen CPU models; construction checks them on a small input against
-    the plain product and raises RuntimeError where they are missing or disagree."""
+    ``torch.nn.functional.linear`` reorders a plain bf16 weight into that layout at every
+    call, and sends fp32 products to MKL; holding the weight packed skips the reorder and
+    keeps every product in oneDNN. Uses the oneDNN operators that torch's own compiler emits
+    for frozen CPU models; construction checks them on a small input against the plain
+    product and raises RuntimeError where they are missing or disagree."""
 
     def __init__(self, weight: Any):
         import torch
@@ -116,7 +124,8 @@ class PackedMatrix:
         self.matrix = torch.ops.mkldnn._reorder_linear_weight(weight, _PACKING_ROWS)
         probe = torch.randn(3, self.in_features, generator=torch.Generator().manual_seed(0)).to(weight.dtype)
         plain, packed = torch.nn.functional.linear(probe, weight).float(), self(probe, None).float()
-        if packed.shape != plain.shape or not torch.allclose(packed, plain, rtol=2e-2, atol=2e-2):
+        tolerance = 1e-4 if weight.dtype == torch.float32 else 2e-2  # summation order; bf16 rounding
+        if packed.shape != plain.shape or not torch.allclose(packed, plain, rtol=tolerance, atol=tolerance):
             raise RuntimeError("packed product disagrees with the plain one")
 
     def __call__(self, x: Any, bias: Any) -> Any:
@@ -134,13 +143,15 @@ def _linear(x: Any, weight: Any, bias: Any) -> Any:
 
 
 def _packs(device: Any, dtype: Any) -> bool:
-    """Whether bf16 weights on ``device`` are worth packing: a CPU computing bf16 natively."""
+    """Whether weights of ``dtype`` on ``device`` are worth packing: on the CPU, fp32, and
+    bf16 where the CPU computes it natively (elsewhere bf16 is emulated either way)."""
     import torch
 
     from xtd10.encoders.torch_runtime import cpu_supports_bf16
 
-    return (device.type == "cpu" and dtype == torch.bfloat16 and torch.backends.mkldnn.is_available()
-            and cpu_supports_bf16())
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return False
+    return dtype == torch.float32 or (dtype == torch.bfloat16 and cpu_supports_bf16())
 
 
 class LeanBlocks:
@@ -162,25 +173,29 @@ class LeanBlocks:
 
     def weights(self, device: Any) -> list[_Weights]:
         """Every block's weights as the matrix products on ``device`` use them now: the
-        parameters themselves, or under autocast one copy at its dtype, made on first use
-        (by whichever thread comes first) and again only if a parameter has changed."""
+        parameters themselves, or one copy (cast to autocast's dtype, held packed, or both),
+        made on first use (by whichever thread comes first) and again only if a parameter
+        has changed."""
         own = [_Weights.of(block) for block in self.blocks]
-        dtype = _autocast_dtype(device.type)
-        if dtype is None:
+        cast_to = _autocast_dtype(device.type)
+        dtype = own[0].qkv.dtype if cast_to is None else cast_to
+        pack = self.packing and _packs(device, dtype)
+        if cast_to is None and not pack:
             return own
         key = (device.type, dtype)
         version = tuple(weights.version() for weights in own)
         with self._cast_lock:
             made = self._cast.get(key)
             if made is None or made[0] != version:
-                pack = self.packing and _packs(device, dtype)  # block by block: one plain copy at a time
-                cast = [weights.cast(dtype).packed() if pack and index < len(own) - 1 else weights.cast(dtype)
-                        for index, weights in enumerate(own)]  # the last block slices its query rows: plain
-                made = self._cast[key] = (version, cast)
+                copies = []
+                for index, weights in enumerate(own):  # block by block: one plain cast copy at a time
+                    copy = weights if cast_to is None else weights.cast(cast_to)
+                    copies.append(copy.packed() if pack and index < len(own) - 1 else copy)  # the last
+                made = self._cast[key] = (version, copies)  # block slices its query rows: plain
         return made[1]
 
     def forget_copies(self) -> None:
-        """Drop the reduced-precision copies (the next call under autocast makes them again)."""
+        """Drop the cast and packed copies (the next call makes them again)."""
         with self._cast_lock:
             self._cast.clear()
 
