@@ -37,6 +37,7 @@ from xtd10.encoders.torch_runtime import (
     require_torch,
     resolve_device,
     resolve_precision,
+    return_freed_memory,
     text_token_budget,
     worker_batch_size,
 )
@@ -110,6 +111,7 @@ class OpenCLIPEncoder:
         self.model, self.preprocess, self.tokenizer = model.eval(), preprocess, tokenizer
         self.trimmable, self.pooled_vision = self._checked_fast_towers()
         self.dim = int(self._encode_text_batch(["a photo"]).shape[1])
+        self._forget_weight_copies()  # made again by the first real encode, one tower at a time
         self.meta = EncoderMeta(
             name=argument,
             spec=self.name,
@@ -133,6 +135,7 @@ class OpenCLIPEncoder:
             logging.getLogger("xtd10.encoders").warning(
                 "encoder %r: trimmed text forward disagrees with the model's; using the model's own", self.name)
             text = None
+        self._forget_weight_copies(text)  # one tower's copies at a time
         vision = PooledVisionTower.of(self.model)
         size = getattr(getattr(self.model, "visual", None), "image_size", None)
         if vision is None or size is None:
@@ -178,16 +181,22 @@ class OpenCLIPEncoder:
                                  runner=self.runner, progress=self.progress, description=f"{self.name} images")
 
     def _drop_copies_of_other_tower(self, tower_in_use: str) -> None:
-        """Free the other tower's reduced-precision weight copies (fp32 holds none).
+        """Free the other tower's weight copies (cast and packed: see lean_blocks).
 
         A run encodes its images in one pass and then its captions language after
-        language, so the image tower's copies (half its parameters' size at bf16) would
-        otherwise sit unused through the whole text track; casting them again when images
-        come back is one pass over the weights."""
-        other = self.trimmable if tower_in_use == "image" else self.pooled_vision
-        lean = getattr(other, "lean", None)
-        if lean is not None:
-            lean.forget_copies()
+        language, so the image tower's copies (its blocks' size at fp32, half of it at bf16)
+        would otherwise sit unused through the whole text track; making them again when
+        images come back is one pass over the weights."""
+        self._forget_weight_copies(self.trimmable if tower_in_use == "image" else self.pooled_vision)
+
+    def _forget_weight_copies(self, *towers: Any) -> None:
+        """Free the weight copies of ``towers`` (of both when none is named) and give the
+        memory back: the load-time checks would otherwise leave both towers' copies."""
+        for tower in towers or (self.trimmable, self.pooled_vision):
+            lean = getattr(tower, "lean", None)
+            if lean is not None:
+                lean.forget_copies()
+        return_freed_memory()
 
     def encode_text(self, texts: Sequence[str], *, language: str | None = None) -> np.ndarray:
         texts = check_texts(texts, self.name)
