@@ -5,6 +5,7 @@ tests/encoders/test_speed_paths.py runs open_clip's own blocks."""
 
 from __future__ import annotations
 
+import platform
 import threading
 from collections import OrderedDict
 
@@ -184,6 +185,15 @@ def test_packed_fp32_weights_give_the_plain_products_up_to_summation_order():
         plain = lean(x, causal=True, pooled=pooled)
     torch.testing.assert_close(packed, plain, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(packed, _reference(tower, x, causal=True, pooled=pooled), rtol=1e-5, atol=1e-5)
+
+
+def test_fp32_weights_are_packed_on_x86_only(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: True)
+    for machine, packs in (("x86_64", True), ("AMD64", True), ("arm64", False), ("aarch64", False)):
+        monkeypatch.setattr(platform, "machine", lambda machine=machine: machine)
+        assert lean_blocks._packs(cpu, torch.float32) is packs, machine
+    assert lean_blocks._packs(torch.device("meta"), torch.float32) is False  # not on other devices
 
 
 def test_weights_that_cannot_be_packed_stay_plain(monkeypatch):

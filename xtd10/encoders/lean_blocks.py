@@ -12,7 +12,7 @@ every thread running the blocks: autocast keeps its own copies per thread, so tw
 workers would hold two (about 300 MB each for ViT-B-32). The shared copy is what autocast
 would compute (the same rounding, then the same products).
 
-On the CPU the weights of every block but the last are also held in oneDNN's blocked layout
+On an x86 CPU the weights of every block but the last are also held in oneDNN's blocked layout
 (in fp32, and in bf16 where the CPU computes it natively), so no matrix product repacks its
 weight and every product runs in oneDNN: at fp32 torch's own product goes to MKL, whose
 kernels on AMD CPUs are the AVX2 ones even where AVX-512 is there (one thread, the tower's
@@ -143,15 +143,21 @@ def _linear(x: Any, weight: Any, bias: Any) -> Any:
 
 
 def _packs(device: Any, dtype: Any) -> bool:
-    """Whether weights of ``dtype`` on ``device`` are worth packing: on the CPU, fp32, and
-    bf16 where the CPU computes it natively (elsewhere bf16 is emulated either way)."""
+    """Whether weights of ``dtype`` on ``device`` are worth packing: on an x86 CPU, fp32, and
+    bf16 where the CPU computes it natively (elsewhere bf16 is emulated either way). Not on
+    ARM: there torch's fp32 product runs the platform's own BLAS (Accelerate on Apple
+    silicon), which oneDNN's kernels need not match."""
+    import platform
+
     import torch
 
     from xtd10.encoders.torch_runtime import cpu_supports_bf16
 
     if device.type != "cpu" or not torch.backends.mkldnn.is_available():
         return False
-    return dtype == torch.float32 or (dtype == torch.bfloat16 and cpu_supports_bf16())
+    if dtype == torch.float32:
+        return platform.machine().lower() in ("x86_64", "amd64")
+    return dtype == torch.bfloat16 and cpu_supports_bf16()
 
 
 class LeanBlocks:
