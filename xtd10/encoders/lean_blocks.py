@@ -193,11 +193,13 @@ class LeanBlocks:
         with self._cast_lock:
             made = self._cast.get(key)
             if made is None or made[0] != version:
+                # block by block (one plain cast copy at a time); the last block slices its
+                # query rows, so it stays plain
                 copies = []
-                for index, weights in enumerate(own):  # block by block: one plain cast copy at a time
+                for index, weights in enumerate(own):
                     copy = weights if cast_to is None else weights.cast(cast_to)
-                    copies.append(copy.packed() if pack and index < len(own) - 1 else copy)  # the last
-                made = self._cast[key] = (version, copies)  # block slices its query rows: plain
+                    copies.append(copy.packed() if pack and index < len(own) - 1 else copy)
+                made = self._cast[key] = (version, copies)
         return made[1]
 
     def forget_copies(self) -> None:
