@@ -144,13 +144,17 @@ def test_a_cast_copy_is_made_again_after_a_weight_changes():
     torch.testing.assert_close(after[0].proj_bias.float(), tower.resblocks[0].mlp.c_proj.bias, rtol=1e-2, atol=1e-2)
 
 
+def _packing_case(seed: int):
+    """A three-block tower, its lean blocks, and a batch of four rows read at mixed positions."""
+    tower = _tower()
+    x = torch.randn(4, 7, 32, generator=torch.Generator().manual_seed(seed))
+    return tower, LeanBlocks.of(tower), x, torch.tensor([6, 3, 0, 5])
+
+
 @pytest.mark.skipif(not lean_blocks._packs(torch.device("cpu"), torch.bfloat16),
                     reason="packed bf16 weights are used on CPUs with native bf16 only")
 def test_packed_bf16_weights_give_the_plain_products_up_to_rounding():
-    tower = _tower()
-    lean = LeanBlocks.of(tower)
-    x = torch.randn(4, 7, 32, generator=torch.Generator().manual_seed(4))
-    pooled = torch.tensor([6, 3, 0, 5])
+    _, lean, x, pooled = _packing_case(seed=4)
     cpu = torch.device("cpu")
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         weights = lean.weights(cpu)
@@ -166,12 +170,9 @@ def test_packed_bf16_weights_give_the_plain_products_up_to_rounding():
 
 
 @pytest.mark.skipif(not lean_blocks._packs(torch.device("cpu"), torch.float32),
-                    reason="packed weights need torch built with oneDNN")
+                    reason="fp32 weights are packed on x86 CPUs, with torch built with oneDNN, only")
 def test_packed_fp32_weights_give_the_plain_products_up_to_summation_order():
-    tower = _tower()
-    lean = LeanBlocks.of(tower)
-    x = torch.randn(4, 7, 32, generator=torch.Generator().manual_seed(5))
-    pooled = torch.tensor([6, 3, 0, 5])
+    tower, lean, x, pooled = _packing_case(seed=5)
     cpu = torch.device("cpu")
     with torch.no_grad():
         weights = lean.weights(cpu)

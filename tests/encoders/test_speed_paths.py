@@ -120,15 +120,17 @@ def test_open_clip_bf16_on_the_cpu_is_recorded_and_close_to_fp32(tmp_path):
     assert cos.min() > 0.98 and not np.array_equal(a, b)
 
 
-def test_open_clip_holds_reduced_precision_copies_of_the_tower_in_use_only(tmp_path):
-    """At bf16 the image tower's weight copies go when captions come (a run encodes its
-    images first, then caption after caption), and come back, the same, for images."""
+def test_open_clip_holds_weight_copies_of_the_tower_in_use_only(tmp_path):
+    """None after loading (the load-time checks make both towers'), and at bf16 the image
+    tower's copies go when captions come (a run encodes its images first, then caption
+    after caption), and come back, the same, for images."""
     need("torch")
     from PIL import Image
 
     checkpoint = _tiny_open_clip(tmp_path, "xtd10-tiny-copies", {})
     encoder = encoders.get(f"open_clip:xtd10-tiny-copies@{checkpoint}", device="cpu", precision="bf16")
     text_lean, vision_lean = encoder.trimmable.lean, encoder.pooled_vision.lean
+    assert not text_lean._cast and not vision_lean._cast
     photos = [Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8))]
     first = encoder.encode_image(photos)
     assert vision_lean._cast and not text_lean._cast
